@@ -1,0 +1,1 @@
+"""Accounts: users, roles, passwords, second factor, sessions and API tokens."""

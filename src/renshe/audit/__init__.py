@@ -1,0 +1,1 @@
+"""审计日志 — the append-only, hash-chained audit log."""

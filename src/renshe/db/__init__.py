@@ -1,0 +1,1 @@
+"""Database access: connection URLs per role, migrations, and the tenant transaction."""

@@ -1,0 +1,1 @@
+"""Org units (the tenant tree) and tenants-as-code sync."""
