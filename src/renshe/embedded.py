@@ -18,6 +18,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ from pathlib import Path
 import structlog
 
 log = structlog.get_logger(__name__)
+# platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI); the fallback is fine.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 _SOCKET_MAX = 100  # sun_path is 108 bytes on Linux; keep a margin
 

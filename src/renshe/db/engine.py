@@ -52,6 +52,10 @@ async def start(settings: Settings, *, min_size: int = 1, max_size: int = 10) ->
     return engine
 
 
+def is_started() -> bool:
+    return _engine is not None and _engine.pool is not None
+
+
 def get_engine() -> PostgresEngine:
     if _engine is None:
         raise RuntimeError("database not started: call renshe.db.engine.start() first")

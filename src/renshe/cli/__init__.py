@@ -1,0 +1,1 @@
+"""The ``renshe`` command line."""
