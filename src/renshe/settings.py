@@ -173,7 +173,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     level = (env.get("RENSHE_LOG_LEVEL") or "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError("RENSHE_LOG_LEVEL", f"must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
-    tenants_dir = Path(env.get("RENSHE_TENANTS_DIR") or "tenants").absolute()
+    from renshe.paths import default_tenants_dir
+
+    raw_tenants = env.get("RENSHE_TENANTS_DIR")
+    tenants_dir = Path(raw_tenants).absolute() if raw_tenants else default_tenants_dir()
     return Settings(
         env=app_env,
         data_dir=data_dir,

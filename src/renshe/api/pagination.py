@@ -1,0 +1,50 @@
+"""Cursor pagination: ``?limit=`` (max 200) and ``?cursor=``, answering ``{"items", "next_cursor"}``.
+
+A cursor is an opaque, URL-safe encoding of the sort key of the last row served (keyset paging,
+so a page is stable while rows are added and costs the same on page 1 and page 1000).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from renshe.errors import ValidationFailed
+
+T = TypeVar("T")
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+
+
+class Page(msgspec.Struct, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def clamp_limit(limit: int | None) -> int:
+    if limit is None:
+        return DEFAULT_LIMIT
+    if limit < 1 or limit > MAX_LIMIT:
+        raise ValidationFailed({"limit": f"must be between 1 and {MAX_LIMIT}"})
+    return limit
+
+
+def encode_cursor(key: list[Any]) -> str:
+    raw = json.dumps(key, default=str, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> list[Any] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = json.loads(raw)
+    except (ValueError, json.JSONDecodeError):
+        raise ValidationFailed({"cursor": "is not a cursor this API issued"}) from None
+    if not isinstance(value, list):
+        raise ValidationFailed({"cursor": "is not a cursor this API issued"})
+    return value

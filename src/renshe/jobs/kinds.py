@@ -1,0 +1,94 @@
+"""The job kinds (任务类型): kind name → handler, queue, time limit, attempts, nightly or not.
+
+A kind's name is also the name of its Dramatiq actor (``domain.verb``): the web side sends a
+message by name, the worker side declares an actor with that name (``workers/actors/<domain>.py``)
+that calls :func:`renshe.jobs.runner.run`. Each domain registers its kinds from one module listed
+in :data:`KIND_MODULES`; :func:`load` imports them once per process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from renshe.jobs.runner import JobRun
+
+Handler = Callable[["JobRun"], Awaitable[dict[str, Any] | None]]
+Level = Literal["district", "city"]
+
+# Modules that call register() when imported. A domain adds its own here.
+KIND_MODULES: tuple[str, ...] = ("renshe.audit.tasks",)
+# A slow, killable kind for the fault tests; never registered unless explicitly enabled.
+TEST_KIND_MODULES: tuple[str, ...] = ("renshe.jobs.testing",)
+TEST_KINDS_VARIABLE = "RENSHE_ENABLE_TEST_KINDS"
+DEFAULT_QUEUE = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class JobKind:
+    """How one kind of job runs.
+
+    ``handler`` runs inside a tenant transaction of the job's org unit and must be idempotent:
+    running it twice, or again after a crash at any line, gives the end state of running it once.
+    It returns the JSON result stored in ``jobs.result``.
+    """
+
+    name: str
+    handler: Handler
+    queue: str = DEFAULT_QUEUE
+    time_limit_seconds: int = 15 * 60
+    max_attempts: int = 5
+    nightly: bool = False  # fanned out once per active org unit per business date
+    level: Level = "district"  # which org units a nightly fan-out targets
+    title: str = ""  # English msgid shown on the jobs page
+
+    @property
+    def max_retries(self) -> int:
+        """Dramatiq retries after the first attempt (the jobs table counts attempts)."""
+        return max(self.max_attempts - 1, 0)
+
+
+_registry: dict[str, JobKind] = {}
+_loaded = False
+
+
+def register(kind: JobKind) -> JobKind:
+    existing = _registry.get(kind.name)
+    if existing is not None and existing.handler is not kind.handler:
+        raise ValueError(f"job kind {kind.name!r} registered twice")
+    _registry[kind.name] = kind
+    return kind
+
+
+def test_kinds_enabled() -> bool:
+    return os.environ.get(TEST_KINDS_VARIABLE) == "1"
+
+
+def load() -> dict[str, JobKind]:
+    """Import every kind module (once) and return the registry."""
+    global _loaded  # noqa: PLW0603 - one registry per process
+    if not _loaded:
+        modules = KIND_MODULES + (TEST_KIND_MODULES if test_kinds_enabled() else ())
+        for name in modules:
+            importlib.import_module(name)
+        _loaded = True
+    return dict(_registry)
+
+
+def get(name: str) -> JobKind | None:
+    return load().get(name)
+
+
+def require(name: str) -> JobKind:
+    kind = get(name)
+    if kind is None:
+        raise LookupError(f"unknown job kind {name!r}")
+    return kind
+
+
+def nightly() -> list[JobKind]:
+    return sorted((k for k in load().values() if k.nightly), key=lambda k: k.name)

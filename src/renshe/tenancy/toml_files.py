@@ -1,0 +1,248 @@
+"""Reading and validating ``tenants/*.toml`` (tenants as code).
+
+Every problem is reported with its file and line, all files are checked before anything is
+applied, and one bad file means nothing changes.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+KINDS = ("province", "city", "district")
+FILE_LAYOUTS = ("generic_csv", "xlsx", "icbc")
+TOP_KEYS = {"key", "code", "kind", "parent", "name_zh", "name_en", "bureau_name_zh", "active",
+            "payer", "public_notice", "budgets", "programs"}  # fmt: skip
+PAYER_KEYS = {"bank", "account_name", "account_number", "file_layout"}
+NOTICE_KEYS = {"days", "working_days"}
+KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{1,62}$")
+CODE_RE = re.compile(r"^[0-9]{6}$")
+PROGRAM_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+ACCOUNT_RE = re.compile(r"^[0-9]{8,32}$")
+_HEADER = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]\s*(#.*)?$")
+_ASSIGN = re.compile(r"^\s*([A-Za-z0-9_\-\"']+)\s*=")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    file: str
+    line: int
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.key}: {self.message}"
+
+
+@dataclass(slots=True)
+class UnitFile:
+    """One org unit as its file declares it."""
+
+    path: Path
+    key: str
+    code: str
+    kind: str
+    parent: str | None
+    name_zh: str
+    name_en: str
+    active: bool
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+class _Lines:
+    """Finds the line of a dotted key (``payer.bank``, ``budgets.2026.startup_once``)."""
+
+    def __init__(self, text: str) -> None:
+        self.where: dict[str, int] = {}
+        table = ""
+        for number, raw in enumerate(text.splitlines(), start=1):
+            header = _HEADER.match(raw)
+            if header:
+                table = ".".join(p.strip().strip("\"'") for p in header.group(1).split("."))
+                self.where.setdefault(table, number)
+                continue
+            assign = _ASSIGN.match(raw)
+            if assign:
+                name = assign.group(1).strip("\"'")
+                self.where.setdefault(f"{table}.{name}" if table else name, number)
+
+    def line(self, dotted: str) -> int:
+        while dotted:
+            if dotted in self.where:
+                return self.where[dotted]
+            dotted = dotted.rpartition(".")[0]
+        return 1
+
+
+def yuan_to_fen(value: object) -> int:
+    """``"1234.50"`` or ``1234`` yuan → 123450 fen. Floats are refused (they are not money)."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError("write the amount as a string such as \"1234.50\" or a whole number")
+    if isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            amount = Decimal(value.replace(",", ""))
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not an amount in yuan") from None
+    else:
+        raise ValueError("expected an amount in yuan")
+    if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise ValueError("must be a non-negative amount with at most two decimals")
+    return int(amount * 100)
+
+
+def read_unit_file(path: Path, problems: list[Problem]) -> UnitFile | None:
+    name = path.name
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        problems.append(Problem(name, int(match.group(1)) if match else 1, "(syntax)", str(exc)))
+        return None
+    lines = _Lines(text)
+    before = len(problems)
+
+    def bad(dotted: str, message: str) -> None:
+        problems.append(Problem(name, lines.line(dotted), dotted, message))
+
+    for key in data:
+        if key not in TOP_KEYS:
+            bad(key, "unknown key")
+
+    def text_value(key: str, required: bool = True) -> str:
+        value = data.get(key)
+        if value is None:
+            if required:
+                problems.append(Problem(name, 1, key, "is required"))
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            bad(key, "must be a non-empty string")
+            return ""
+        return value.strip()
+
+    key = text_value("key")
+    if key and not KEY_RE.match(key):
+        bad("key", "must be lower-case letters, digits, '-' or '_' (2–63), starting with a letter")
+    code = text_value("code")
+    if code and not CODE_RE.match(code):
+        bad("code", "must be a six-digit administrative division code (GB/T 2260)")
+    kind = text_value("kind")
+    if kind and kind not in KINDS:
+        bad("kind", f"must be one of {', '.join(KINDS)}")
+    parent = text_value("parent", required=kind == "district") or None
+    name_zh = text_value("name_zh")
+    name_en = text_value("name_en")
+    active = data.get("active", True)
+    if not isinstance(active, bool):
+        bad("active", "must be true or false")
+        active = True
+
+    settings: dict[str, Any] = {}
+    if "bureau_name_zh" in data:
+        settings["bureau_name_zh"] = text_value("bureau_name_zh")
+
+    payer = data.get("payer")
+    if payer is not None:
+        if not isinstance(payer, dict):
+            bad("payer", "must be a table [payer]")
+        else:
+            for k, v in payer.items():
+                if k not in PAYER_KEYS:
+                    bad(f"payer.{k}", "unknown key")
+                elif not isinstance(v, str) or not v.strip():
+                    bad(f"payer.{k}", "must be a non-empty string")
+            for k in sorted(PAYER_KEYS - payer.keys()):
+                bad("payer", f"payer.{k} is required")
+            if isinstance(payer.get("account_number"), str) and not ACCOUNT_RE.match(payer["account_number"]):
+                bad("payer.account_number", "must be 8 to 32 digits")
+            if payer.get("file_layout") not in (None, *FILE_LAYOUTS):
+                bad("payer.file_layout", f"must be one of {', '.join(FILE_LAYOUTS)}")
+            settings["payer"] = payer
+    elif kind == "district":
+        problems.append(Problem(name, 1, "payer", "a district needs a [payer] table"))
+
+    notice = data.get("public_notice")
+    if notice is not None:
+        if not isinstance(notice, dict):
+            bad("public_notice", "must be a table [public_notice]")
+        else:
+            for k, v in notice.items():
+                if k not in NOTICE_KEYS:
+                    bad(f"public_notice.{k}", "unknown key")
+            days = notice.get("days", 5)
+            if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 60:
+                bad("public_notice.days", "must be a whole number of days from 1 to 60")
+            working = notice.get("working_days", True)
+            if not isinstance(working, bool):
+                bad("public_notice.working_days", "must be true or false")
+            settings["public_notice"] = {"days": days, "working_days": working}
+
+    budgets = data.get("budgets")
+    if budgets is not None:
+        fen_budgets: dict[str, dict[str, int]] = {}
+        if not isinstance(budgets, dict):
+            bad("budgets", "must be tables [budgets.YEAR]")
+        else:
+            for year, programs in budgets.items():
+                if not (year.isdigit() and 2000 <= int(year) <= 2100):
+                    bad(f"budgets.{year}", "the table name must be a year such as [budgets.2026]")
+                    continue
+                if not isinstance(programs, dict):
+                    bad(f"budgets.{year}", "must be a table of program = amount")
+                    continue
+                for program, amount in programs.items():
+                    if not PROGRAM_RE.match(program):
+                        bad(f"budgets.{year}.{program}", "is not a program code")
+                        continue
+                    try:
+                        fen_budgets.setdefault(year, {})[program] = yuan_to_fen(amount)
+                    except ValueError as exc:
+                        bad(f"budgets.{year}.{program}", str(exc))
+        settings["budgets_fen"] = fen_budgets
+
+    programs_override = data.get("programs")
+    if programs_override is not None:
+        if not isinstance(programs_override, dict) or not all(
+            isinstance(v, dict) for v in programs_override.values()
+        ):
+            bad("programs", "must be tables [programs.CODE]")
+        else:
+            settings["programs"] = programs_override
+
+    if len(problems) > before:
+        return None
+    return UnitFile(path, key, code, kind, parent, name_zh, name_en, active, settings)
+
+
+def read_directory(directory: Path) -> tuple[list[UnitFile], list[Problem]]:
+    """Read every ``*.toml`` in ``directory``; check keys, codes and the tree across files."""
+    problems: list[Problem] = []
+    files = sorted(directory.glob("*.toml"))
+    if not files:
+        problems.append(Problem(str(directory), 0, "(directory)", "no *.toml files found"))
+    units = [u for p in files if (u := read_unit_file(p, problems)) is not None]
+    by_key: dict[str, UnitFile] = {}
+    codes: dict[str, UnitFile] = {}
+    for unit in units:
+        if unit.key in by_key:
+            problems.append(Problem(unit.path.name, 1, "key", f"{unit.key!r} is also used by {by_key[unit.key].path.name}"))
+        by_key.setdefault(unit.key, unit)
+        if unit.code in codes:
+            problems.append(Problem(unit.path.name, 1, "code", f"{unit.code} is also used by {codes[unit.code].path.name}"))
+        codes.setdefault(unit.code, unit)
+    for unit in units:
+        if unit.parent is None:
+            continue
+        parent = by_key.get(unit.parent)
+        lines = _Lines(unit.path.read_text(encoding="utf-8"))
+        if parent is None:
+            problems.append(Problem(unit.path.name, lines.line("parent"), "parent", f"no org unit has key {unit.parent!r}"))
+        elif (unit.kind, parent.kind) not in {("district", "city"), ("city", "province")}:
+            problems.append(Problem(unit.path.name, lines.line("parent"), "parent", f"a {unit.kind} cannot sit under a {parent.kind}"))
+    return units, problems

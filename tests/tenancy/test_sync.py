@@ -1,0 +1,121 @@
+"""Tenants as code: `renshe tenants sync` upserts, deactivates, and refuses bad files whole."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from renshe.db.tenant import TenantContext, tenant_transaction
+from renshe.tenancy import service
+from renshe.tenancy.toml_files import read_directory, yuan_to_fen
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_repository_tenants_are_valid_and_complete() -> None:
+    units, problems = read_directory(ROOT / "tenants")
+    assert problems == []
+    codes = {u.code: u for u in units}
+    assert set(codes) == {"440700", "440703", "440704", "440705", "440781", "440783", "440784", "440785"}
+    assert codes["440700"].kind == "city"
+    assert all(u.parent == "jiangmen" for c, u in codes.items() if c != "440700")
+    assert codes["440703"].name_zh == "蓬江区"
+    assert codes["440703"].settings["public_notice"] == {"days": 5, "working_days": True}
+
+
+def test_yuan_amounts_become_integer_fen() -> None:
+    assert yuan_to_fen("1234.50") == 123450
+    assert yuan_to_fen(7) == 700
+    for bad in (1.5, "1.234", "-3", "abc", True):
+        with pytest.raises(ValueError):
+            yuan_to_fen(bad)
+
+
+def _copy_tenants(tmp_path: Path) -> Path:
+    target = tmp_path / "tenants"
+    shutil.copytree(ROOT / "tenants", target)
+    return target
+
+
+async def _units_by_key() -> dict[str, dict]:
+    async with tenant_transaction(TenantContext.none()):
+        return {u["key"]: u for u in await service.all_units()}
+
+
+async def test_invalid_files_report_every_problem_with_file_and_line_and_change_nothing(
+    db: None, tmp_path: Path
+) -> None:
+    folder = _copy_tenants(tmp_path)
+    before = await _units_by_key()
+    heshan = folder / "440784-heshan.toml"
+    heshan.write_text(
+        heshan.read_text(encoding="utf-8")
+        .replace('name_en = "Heshan"', 'name_en = "Heshan CHANGED"')  # a valid change...
+        .replace("days = 5", "days = 500")
+        .replace("[payer]", "[payer]\nswift = \"ICBKCNBJ\"")
+        .replace('startup_once = "1600000.00"', "startup_once = 12.345")
+        .replace('startup_once = "5600000.00"', "startup_once = 12.345"),
+        encoding="utf-8",
+    )
+    (folder / "440785-enping.toml").write_text(
+        (folder / "440785-enping.toml").read_text(encoding="utf-8").replace('code = "440785"', 'code = "44078"'),
+        encoding="utf-8",
+    )
+    with pytest.raises(service.TenantFilesInvalid) as caught:
+        await service.sync_directory(folder)
+    found = {(p.file, p.key): p for p in caught.value.problems}
+    heshan_lines = heshan.read_text(encoding="utf-8").splitlines()
+    days = found[("440784-heshan.toml", "public_notice.days")]
+    assert heshan_lines[days.line - 1].strip() == "days = 500"
+    swift = found[("440784-heshan.toml", "payer.swift")]
+    assert heshan_lines[swift.line - 1].startswith("swift")
+    assert swift.message == "unknown key"
+    amount = found[("440784-heshan.toml", "budgets.2026.startup_once")]
+    assert heshan_lines[amount.line - 1].startswith("startup_once")
+    code = found[("440785-enping.toml", "code")]
+    assert "six-digit" in code.message
+    assert str(code).startswith("440785-enping.toml:3: code:")
+    # ...and the valid change in the same file was not applied either
+    assert await _units_by_key() == before
+
+
+async def test_syntax_error_names_file_and_line(db: None, tmp_path: Path) -> None:
+    folder = _copy_tenants(tmp_path)
+    (folder / "440704-jianghai.toml").write_text('key = "jianghai"\ncode = 440704 =\n', encoding="utf-8")
+    with pytest.raises(service.TenantFilesInvalid) as caught:
+        await service.sync_directory(folder)
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line) == ("440704-jianghai.toml", 2)
+
+
+async def test_sync_updates_and_deactivates_without_deleting(db: None, tmp_path: Path) -> None:
+    folder = _copy_tenants(tmp_path)
+    kaiping = folder / "440783-kaiping.toml"
+    kaiping.write_text(
+        kaiping.read_text(encoding="utf-8").replace('name_en = "Kaiping"', 'name_en = "Kaiping City"'),
+        encoding="utf-8",
+    )
+    (folder / "440785-enping.toml").unlink()
+    report = await service.sync_directory(folder)
+    assert report.updated == ["kaiping"]
+    assert report.deactivated == ["enping"]
+    units = await _units_by_key()
+    assert units["kaiping"]["name_en"] == "Kaiping City"
+    assert units["enping"]["active"] is False  # still there, only inactive
+    # the repository's files restore the original state; a second run changes nothing
+    restored = await service.sync_directory(ROOT / "tenants")
+    assert set(restored.updated) == {"kaiping", "enping"}
+    again = await service.sync_directory(ROOT / "tenants")
+    assert again.created == again.updated == again.deactivated == []
+    assert (await _units_by_key())["enping"]["active"] is True
+
+
+async def test_subtree_of_the_city_is_all_districts(db: None) -> None:
+    async with tenant_transaction(TenantContext.none()):
+        city = await service.org_unit_by_code("440700")
+        district = await service.org_unit_by_code("440703")
+        tree = await service.subtree_ids(city["id"])
+        assert len(tree) == 8 and district["id"] in tree
+        assert await service.subtree_ids(district["id"]) == frozenset({district["id"]})
