@@ -58,6 +58,23 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+_skipped_under_ci: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # Under CI a skipped test is a failure: a required group (browser, system servers) must run.
+    if report.skipped and os.environ.get("CI") == "true":
+        _skipped_under_ci.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _skipped_under_ci:
+        print(f"\nCI=true: {len(_skipped_under_ci)} test(s) skipped, which CI counts as failure:")
+        for nodeid in _skipped_under_ci:
+            print(f"  {nodeid}")
+        session.exitstatus = 1
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if not _state:
         return

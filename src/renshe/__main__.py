@@ -1,0 +1,4 @@
+from renshe.cli.main import cli
+
+if __name__ == "__main__":
+    cli(prog_name="renshe")

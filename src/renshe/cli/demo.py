@@ -1,0 +1,130 @@
+"""``renshe demo``: the whole product on one machine with one command."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import click
+
+from renshe import embedded
+from renshe.cli.runtime import settings as load_settings
+from renshe.cli.supervisor import Child, Supervisor
+from renshe.db import engine, migrate, urls
+from renshe.settings import Settings
+
+DEMO_MARKER = "demo-seeded-v1"
+DISTRICT_CODES = ("440703", "440704", "440705", "440781", "440783", "440784", "440785")
+
+
+async def _prepare(s: Settings) -> bool:
+    """Migrate, sync tenants, seed once. Returns True when demo data was seeded now."""
+    await migrate.migrate(s)
+    await engine.start(s, min_size=1, max_size=2)
+    try:
+        from renshe.tenancy.service import sync_directory
+
+        await sync_directory(s.tenants_dir)
+        marker = s.data_dir / DEMO_MARKER
+        if marker.exists():
+            return False
+        from renshe.cli.seed import seed_demo
+
+        await seed_demo(s)
+        marker.write_text(time.strftime("%Y-%m-%dT%H:%M:%S"))
+        return True
+    finally:
+        from renshe.redis import close_redis
+
+        await close_redis()
+        await engine.close()
+
+
+def _wait_ready(url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/readyz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def banner(s: Settings, url: str, seconds: float, seeded: bool) -> str:
+    districts = " ".join(DISTRICT_CODES)
+    lines = [
+        "",
+        f"  renshe 人社 is running at {url}   (ready in {seconds:.1f} s{', demo data seeded' if seeded else ''})",
+        "",
+        f"  password for every demo login:  {s.demo_password}",
+        f"  TOTP secret for admin logins:   {s.demo_totp_secret}   (current code: renshe totp-now)",
+        "",
+        f"  district logins, C in {districts}:",
+        "    clerk_C  reviewer_C  finance_C  admin_C (district admin, TOTP)",
+        "  city 440700:  analyst_440700   cityadmin_440700 (TOTP)",
+        "  MLPS admins:  sysadmin  secadmin  auditor (all TOTP)",
+        "",
+        f"  data: {s.data_dir}   stop: Ctrl-C",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--worker-processes", default=1, show_default=True, type=click.IntRange(1, 8))
+def demo_command(host: str, port: int, worker_processes: int) -> None:
+    """Run web server, worker and scheduler with embedded PostgreSQL and Valkey (unless URLs are set)."""
+    t0 = time.monotonic()
+    s = load_settings()
+    if s.production:
+        raise click.ClickException("renshe demo is not for RENSHE_ENV=production")
+    click.echo("starting database and Redis…" if s.embedded_database else "using RENSHE_DATABASE_URL…")
+    urls.admin_url(s)
+    urls.redis_url(s)
+    seeded = asyncio.run(_prepare(s))
+    me = [sys.executable, "-m", "renshe"]
+    supervisor = Supervisor([
+        Child("web", [*me, "web", "--host", host, "--port", str(port)]),
+        Child("worker", [*me, "worker", "--processes", str(worker_processes)]),
+        Child("scheduler", [*me, "scheduler"]),
+    ])  # fmt: skip
+    url = f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}"  # noqa: S104
+    code = 0
+    try:
+        supervisor.start()
+        if not _wait_ready(url, 60):
+            raise click.ClickException(f"the web server did not become ready at {url}/readyz")
+        click.echo(banner(s, url, time.monotonic() - t0, seeded))
+        code = supervisor.run()
+    finally:
+        click.echo("stopping…")
+        supervisor.stop()
+        if s.embedded_redis:
+            embedded.stop_valkey(s.data_dir)
+        if s.embedded_database:
+            embedded.stop_postgres(s.data_dir)
+        click.echo("stopped.")
+    sys.exit(code)
+
+
+@click.command("totp-now")
+@click.option("--secret", default=None, help="Base32 secret (default: RENSHE_DEMO_TOTP_SECRET).")
+def totp_now(secret: str | None) -> None:
+    """Print the current TOTP code for the demo admin logins (not in production)."""
+    import pyotp
+
+    s = load_settings()
+    if s.production:
+        raise click.ClickException("not available when RENSHE_ENV=production")
+    click.echo(pyotp.TOTP(secret or s.demo_totp_secret).now())
+
+
+COMMANDS = [demo_command, totp_now]

@@ -1,0 +1,44 @@
+"""The embedded default: real PostgreSQL and Valkey from wheels, started once and reused."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+import redis
+
+from renshe import embedded
+from renshe.db import urls
+
+
+def test_embedded_servers_start_reuse_and_stop() -> None:
+    # a short path: the Unix sockets live under the data dir
+    data_dir = Path(tempfile.mkdtemp(prefix="rs-emb-"))
+    try:
+        pg = embedded.postgres_url(data_dir)
+        kv = embedded.valkey_url(data_dir)
+        assert embedded.postgres_running(data_dir)
+
+        async def version() -> int:
+            conn = await asyncpg.connect(**urls.asyncpg_kwargs(pg))  # type: ignore[arg-type]
+            try:
+                return int(await conn.fetchval("SHOW server_version_num"))
+            finally:
+                await conn.close()
+
+        assert asyncio.run(version()) >= 150000
+        client = redis.Redis.from_url(kv)
+        client.set("k", "v")
+        assert client.get("k") == b"v"
+        client.close()
+
+        started = time.monotonic()
+        assert embedded.postgres_url(data_dir) == pg  # found running, not started again
+        assert embedded.valkey_url(data_dir) == kv
+        assert time.monotonic() - started < 5
+    finally:
+        embedded.wipe(data_dir)
+    assert not embedded.postgres_running(data_dir)
