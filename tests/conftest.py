@@ -38,7 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
     redis = os.environ.get("RENSHE_REDIS_URL") or embedded.valkey_url(TEST_DATA_DIR)
 
     async def create() -> None:
-        conn = await asyncpg.connect(**urls.asyncpg_kwargs(base))  # type: ignore[arg-type]
+        conn = await asyncpg.connect(**urls.asyncpg_kwargs(base))
         try:
             await conn.execute(f'CREATE DATABASE "{name}" ENCODING UTF8 TEMPLATE template0')
         finally:
@@ -81,11 +81,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     from renshe.db import urls
 
     async def drop() -> None:
-        conn = await asyncpg.connect(**urls.asyncpg_kwargs(_state["base"]))  # type: ignore[arg-type]
+        conn = await asyncpg.connect(**urls.asyncpg_kwargs(_state["base"]))
         try:
-            await conn.execute(
-                f'DROP DATABASE IF EXISTS "{_state["name"]}" WITH (FORCE)'
-            )
+            await conn.execute(f'DROP DATABASE IF EXISTS "{_state["name"]}" WITH (FORCE)')
         finally:
             await conn.close()
 
@@ -93,14 +91,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def settings():  # type: ignore[no-untyped-def]
+def settings():
     from renshe.settings import get_settings
 
     return get_settings()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def db(settings) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
+async def db(settings) -> AsyncIterator[None]:
     """The test database, migrated, with the application pool open and tenants synced."""
     from renshe.db import engine, migrate
     from renshe.redis import close_redis, get_redis
@@ -120,6 +118,6 @@ async def db(settings) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def admin_url(settings) -> str:  # type: ignore[no-untyped-def]
+def admin_url(settings) -> str:
     """A superuser URL for the test database (to play the attacker who edits rows by hand)."""
     return settings.database_url

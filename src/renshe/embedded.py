@@ -158,7 +158,7 @@ def valkey_url(data_dir: Path) -> str:
 
 
 def stop_valkey(data_dir: Path) -> None:
-    vdir, sock, pid_file = _valkey_paths(data_dir)
+    _, _, pid_file = _valkey_paths(data_dir)
     pid = _pid_alive(pid_file)
     if pid is None:
         return

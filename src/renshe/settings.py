@@ -5,6 +5,7 @@ A wrong value stops start-up with :class:`SettingsError` naming the variable.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -14,8 +15,8 @@ from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "test", "production")
 # Documented demo defaults (README, "Demo logins"); only `renshe seed --demo` uses them.
-DEFAULT_DEMO_PASSWORD = "Renshe@2026demo"
-DEFAULT_DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPRENSHE22"
+DEFAULT_DEMO_PASSWORD = "Renshe@2026demo"  # noqa: S105 - documented demo value
+DEFAULT_DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPRENSHE22"  # noqa: S105 - documented demo value
 LOG_FORMATS = ("console", "json")
 
 
@@ -107,9 +108,7 @@ def _url(env: dict[str, str], name: str, schemes: tuple[str, ...]) -> str | None
         return None
     parts = urlsplit(raw)
     if parts.scheme not in schemes:
-        raise SettingsError(
-            name, f"must start with {' or '.join(s + '://' for s in schemes)}"
-        )
+        raise SettingsError(name, f"must start with {' or '.join(s + '://' for s in schemes)}")
     return raw
 
 
@@ -130,10 +129,8 @@ def _secret(data_dir: Path, env: dict[str, str], name: str, production: bool) ->
     tmp = path.with_suffix(".tmp")
     tmp.write_text(value)
     tmp.chmod(0o600)
-    try:
+    with contextlib.suppress(FileExistsError):
         os.link(tmp, path)  # first writer wins when several processes start at once
-    except FileExistsError:
-        pass
     tmp.unlink(missing_ok=True)
     return path.read_text().strip()
 
@@ -189,9 +186,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         demo_password=env.get("RENSHE_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD,
         demo_totp_secret=totp.upper(),
         tenants_dir=tenants_dir,
-        log_format=_choice(
-            env, "RENSHE_LOG_FORMAT", "json" if production else "console", LOG_FORMATS
-        ),
+        log_format=_choice(env, "RENSHE_LOG_FORMAT", "json" if production else "console", LOG_FORMATS),
         log_level=level,
         session_idle_minutes=_int(env, "RENSHE_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
         session_absolute_hours=_int(env, "RENSHE_SESSION_ABSOLUTE_HOURS", 8, 1, 72),

@@ -70,13 +70,15 @@ def test_demo_runs_serves_login_stops_cleanly_and_restarts_fast() -> None:
         banner = _wait_for_banner(proc, 240)
         assert f"http://127.0.0.1:{port}" in banner
         assert "Renshe@2026demo" in banner and "clerk_C" in banner and "auditor" in banner
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as page:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as page:
             html = page.read().decode()
         assert page.status == 200 and "登录" in html
         children = _stop(proc)
         assert len(children) >= 3  # web, worker(s), scheduler
         time.sleep(0.5)
-        assert not [pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+        assert not [
+            pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"
+        ]
         assert not embedded.postgres_running(data_dir)
 
         started = time.monotonic()

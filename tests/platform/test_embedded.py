@@ -23,7 +23,7 @@ def test_embedded_servers_start_reuse_and_stop() -> None:
         assert embedded.postgres_running(data_dir)
 
         async def version() -> int:
-            conn = await asyncpg.connect(**urls.asyncpg_kwargs(pg))  # type: ignore[arg-type]
+            conn = await asyncpg.connect(**urls.asyncpg_kwargs(pg))
             try:
                 return int(await conn.fetchval("SHOW server_version_num"))
             finally:

@@ -80,6 +80,7 @@ def test_the_command_line_stops_with_the_variable_named(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert result.returncode != 0
     assert "RENSHE_ENV" in result.stderr

@@ -28,8 +28,8 @@ async def _audit_log(conn: asyncpg.Connection, tenant: UUID) -> str:
 async def _jobs(conn: asyncpg.Connection, tenant: UUID) -> str:
     return str(
         await conn.fetchval(
-            "INSERT INTO jobs (tenant_id, kind, idempotency_key, status) VALUES ($1, 'fixture.row', $2, 'succeeded')"
-            " RETURNING id",
+            "INSERT INTO jobs (tenant_id, kind, idempotency_key, status)"
+            " VALUES ($1, 'fixture.row', $2, 'succeeded') RETURNING id",
             tenant,
             f"fixture:{uuid.uuid4()}",
         )

@@ -18,7 +18,16 @@ def test_repository_tenants_are_valid_and_complete() -> None:
     units, problems = read_directory(ROOT / "tenants")
     assert problems == []
     codes = {u.code: u for u in units}
-    assert set(codes) == {"440700", "440703", "440704", "440705", "440781", "440783", "440784", "440785"}
+    assert set(codes) == {
+        "440700",
+        "440703",
+        "440704",
+        "440705",
+        "440781",
+        "440783",
+        "440784",
+        "440785",
+    }
     assert codes["440700"].kind == "city"
     assert all(u.parent == "jiangmen" for c, u in codes.items() if c != "440700")
     assert codes["440703"].name_zh == "蓬江区"
@@ -54,13 +63,15 @@ async def test_invalid_files_report_every_problem_with_file_and_line_and_change_
         heshan.read_text(encoding="utf-8")
         .replace('name_en = "Heshan"', 'name_en = "Heshan CHANGED"')  # a valid change...
         .replace("days = 5", "days = 500")
-        .replace("[payer]", "[payer]\nswift = \"ICBKCNBJ\"")
+        .replace("[payer]", '[payer]\nswift = "ICBKCNBJ"')
         .replace('startup_once = "1600000.00"', "startup_once = 12.345")
         .replace('startup_once = "5600000.00"', "startup_once = 12.345"),
         encoding="utf-8",
     )
     (folder / "440785-enping.toml").write_text(
-        (folder / "440785-enping.toml").read_text(encoding="utf-8").replace('code = "440785"', 'code = "44078"'),
+        (folder / "440785-enping.toml")
+        .read_text(encoding="utf-8")
+        .replace('code = "440785"', 'code = "44078"'),
         encoding="utf-8",
     )
     with pytest.raises(service.TenantFilesInvalid) as caught:

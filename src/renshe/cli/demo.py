@@ -58,9 +58,10 @@ def _wait_ready(url: str, timeout: float) -> bool:
 
 def banner(s: Settings, url: str, seconds: float, seeded: bool) -> str:
     districts = " ".join(DISTRICT_CODES)
+    note = ", demo data seeded" if seeded else ""
     lines = [
         "",
-        f"  renshe 人社 is running at {url}   (ready in {seconds:.1f} s{', demo data seeded' if seeded else ''})",
+        f"  renshe 人社 is running at {url}   (ready in {seconds:.1f} s{note})",
         "",
         f"  password for every demo login:  {s.demo_password}",
         f"  TOTP secret for admin logins:   {s.demo_totp_secret}   (current code: renshe totp-now)",
@@ -91,11 +92,13 @@ def demo_command(host: str, port: int, worker_processes: int) -> None:
     urls.redis_url(s)
     seeded = asyncio.run(_prepare(s))
     me = [sys.executable, "-m", "renshe"]
-    supervisor = Supervisor([
-        Child("web", [*me, "web", "--host", host, "--port", str(port)]),
-        Child("worker", [*me, "worker", "--processes", str(worker_processes)]),
-        Child("scheduler", [*me, "scheduler"]),
-    ])  # fmt: skip
+    supervisor = Supervisor(
+        [
+            Child("web", [*me, "web", "--host", host, "--port", str(port)]),
+            Child("worker", [*me, "worker", "--processes", str(worker_processes)]),
+            Child("scheduler", [*me, "scheduler"]),
+        ]
+    )
     url = f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}"  # noqa: S104
     code = 0
     try:

@@ -19,8 +19,13 @@ async def seed_demo(settings: Settings, scale: str = "small") -> list[tuple[str,
 
 @click.command("seed")
 @click.option("--demo", is_flag=True, required=True, help="Seed the demo data set.")
-@click.option("--scale", type=click.Choice(SCALES), default="small", show_default=True,
-              help="small: a few hundred records per district; city / bench: large data sets.")  # fmt: skip
+@click.option(
+    "--scale",
+    type=click.Choice(SCALES),
+    default="small",
+    show_default=True,
+    help="small: a few hundred records per district; city / bench: large data sets.",
+)
 def seed_command(demo: bool, scale: str) -> None:
     """Seed demo data (safe to run again)."""
 

@@ -3,6 +3,7 @@ stop them all (process group by process group) on Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -36,10 +37,8 @@ class Child:
     def signal_group(self, sig: signal.Signals) -> None:
         if self.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, sig)
-        except ProcessLookupError:
-            pass
 
 
 class Supervisor:
@@ -65,10 +64,16 @@ class Supervisor:
                         continue
                     code = child.process.returncode if child.process else None
                     if child.restarts >= MAX_RESTARTS:
-                        print(f"renshe demo: {child.name} keeps exiting (code {code}); stopping", file=sys.stderr)
+                        print(
+                            f"renshe demo: {child.name} keeps exiting (code {code}); stopping",
+                            file=sys.stderr,
+                        )
                         return 1
                     child.restarts += 1
-                    print(f"renshe demo: {child.name} exited (code {code}); restarting", file=sys.stderr)
+                    print(
+                        f"renshe demo: {child.name} exited (code {code}); restarting",
+                        file=sys.stderr,
+                    )
                     time.sleep(min(2**child.restarts, 10) * 0.5)
                     child.start()
                 time.sleep(0.2)

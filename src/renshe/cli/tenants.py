@@ -18,8 +18,13 @@ def tenants_group() -> None:
 
 
 @tenants_group.command("sync")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder of TOML files (default: RENSHE_TENANTS_DIR, else ./tenants).")  # fmt: skip
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of TOML files (default: RENSHE_TENANTS_DIR, else ./tenants).",
+)
 def sync(directory: Path | None) -> None:
     """Upsert org units from the TOML files; deactivate the ones no file names."""
 
@@ -34,8 +39,12 @@ def sync(directory: Path | None) -> None:
         raise click.ClickException(
             f"{len(exc.problems)} problem(s) in the tenant files; nothing was changed"
         ) from None
-    for label, keys in (("created", report.created), ("updated", report.updated),
-                        ("deactivated", report.deactivated), ("unchanged", report.unchanged)):  # fmt: skip
+    for label, keys in (
+        ("created", report.created),
+        ("updated", report.updated),
+        ("deactivated", report.deactivated),
+        ("unchanged", report.unchanged),
+    ):
         if keys:
             click.echo(f"{label}: {', '.join(keys)}")
 

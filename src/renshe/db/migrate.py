@@ -56,7 +56,7 @@ async def _ensure_database(settings: Settings) -> None:
     if settings.database_url is not None:
         return
     target = urls.admin_url(settings)
-    conn = await asyncpg.connect(**urls.asyncpg_kwargs(urls.with_database(target, "postgres")))  # type: ignore[arg-type]
+    conn = await asyncpg.connect(**urls.asyncpg_kwargs(urls.with_database(target, "postgres")))
     try:
         name = urls.database_name(target)
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
@@ -81,7 +81,9 @@ async def _ensure_roles(conn: asyncpg.Connection, settings: Settings) -> None:
             )
         return
     attrs = {
-        "renshe_owner": "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE",
+        # NOINHERIT: the owner may SET ROLE to the gate roles (to hand them their functions) but
+        # does not hold their privileges, so the gates' RLS policies never apply to it.
+        "renshe_owner": "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOINHERIT",
         "renshe_app": "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB",
         "renshe_maint": "LOGIN NOSUPERUSER BYPASSRLS NOCREATEROLE NOCREATEDB",
     }
@@ -111,7 +113,7 @@ async def _ensure_roles(conn: asyncpg.Connection, settings: Settings) -> None:
 async def migrate(settings: Settings) -> list[Migration]:
     """Apply every pending migration; return the ones applied now."""
     await _ensure_database(settings)
-    conn = await asyncpg.connect(**urls.asyncpg_kwargs(urls.admin_url(settings)))  # type: ignore[arg-type]
+    conn = await asyncpg.connect(**urls.asyncpg_kwargs(urls.admin_url(settings)))
     applied_now: list[Migration] = []
     try:
         await _ensure_roles(conn, settings)

@@ -30,7 +30,9 @@ class TenantContext:
     request_id: str | None = None
 
     @classmethod
-    def district(cls, tenant_id: UUID, user_id: UUID | None = None, request_id: str | None = None) -> TenantContext:
+    def district(
+        cls, tenant_id: UUID, user_id: UUID | None = None, request_id: str | None = None
+    ) -> TenantContext:
         """A district user or a job of one district: reads and writes that district only."""
         ids = frozenset({tenant_id})
         return cls(read=ids, write=ids, user_id=user_id, request_id=request_id)

@@ -29,9 +29,7 @@ EMBEDDED_DATABASE = "renshe"
 
 
 def role_password(settings: Settings, role: str) -> str:
-    return hmac.new(
-        settings.secret_key.encode(), f"db-role:{role}".encode(), hashlib.sha256
-    ).hexdigest()
+    return hmac.new(settings.secret_key.encode(), f"db-role:{role}".encode(), hashlib.sha256).hexdigest()
 
 
 def admin_url(settings: Settings) -> str:

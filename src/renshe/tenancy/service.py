@@ -56,9 +56,14 @@ def _snapshot(row: dict[str, Any]) -> dict[str, Any]:
     if isinstance(settings, str):
         settings = json.loads(settings)
     return {
-        "code": row["code"], "kind": row["kind"], "parent_id": str(row["parent_id"]) if row["parent_id"] else None,
-        "name_zh": row["name_zh"], "name_en": row["name_en"], "active": row["active"], "settings": settings,
-    }  # fmt: skip
+        "code": row["code"],
+        "kind": row["kind"],
+        "parent_id": str(row["parent_id"]) if row["parent_id"] else None,
+        "name_zh": row["name_zh"],
+        "name_en": row["name_en"],
+        "active": row["active"],
+        "settings": settings,
+    }
 
 
 async def sync_directory(directory: Path, actor: audit.Actor = audit.SYSTEM) -> SyncReport:
@@ -79,23 +84,40 @@ async def sync_directory(directory: Path, actor: audit.Actor = audit.SYSTEM) -> 
         for unit in ordered:
             parent_id = ids.get(unit.parent) if unit.parent else None
             values = {
-                "code": unit.code, "kind": unit.kind, "parent_id": str(parent_id) if parent_id else None,
-                "name_zh": unit.name_zh, "name_en": unit.name_en, "active": unit.active,
+                "code": unit.code,
+                "kind": unit.kind,
+                "parent_id": str(parent_id) if parent_id else None,
+                "name_zh": unit.name_zh,
+                "name_en": unit.name_en,
+                "active": unit.active,
                 "settings": unit.settings,
-            }  # fmt: skip
+            }
             old = existing.get(unit.key)
             if old is None:
                 row = await conn.fetchrow(
                     """INSERT INTO org_units (key, code, kind, parent_id, name_zh, name_en, active,
                                               settings, source_file)
                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9) RETURNING id""",
-                    unit.key, unit.code, unit.kind, parent_id, unit.name_zh, unit.name_en,
-                    unit.active, json.dumps(unit.settings, ensure_ascii=False), unit.path.name,
-                )  # fmt: skip
+                    unit.key,
+                    unit.code,
+                    unit.kind,
+                    parent_id,
+                    unit.name_zh,
+                    unit.name_en,
+                    unit.active,
+                    json.dumps(unit.settings, ensure_ascii=False),
+                    unit.path.name,
+                )
                 ids[unit.key] = row["id"]
                 report.created.append(unit.key)
-                await audit.record(row["id"], actor, "org_unit.created", object_type="org_unit",
-                                   object_id=unit.key, after=values)  # fmt: skip
+                await audit.record(
+                    row["id"],
+                    actor,
+                    "org_unit.created",
+                    object_type="org_unit",
+                    object_id=unit.key,
+                    after=values,
+                )
                 continue
             before = _snapshot(old)
             if before == values and old["source_file"] == unit.path.name:
@@ -106,12 +128,26 @@ async def sync_directory(directory: Path, actor: audit.Actor = audit.SYSTEM) -> 
                           name_en = $6, active = $7, settings = $8::jsonb, source_file = $9,
                           updated_at = now()
                    WHERE key = $1""",
-                unit.key, unit.code, unit.kind, parent_id, unit.name_zh, unit.name_en,
-                unit.active, json.dumps(unit.settings, ensure_ascii=False), unit.path.name,
-            )  # fmt: skip
+                unit.key,
+                unit.code,
+                unit.kind,
+                parent_id,
+                unit.name_zh,
+                unit.name_en,
+                unit.active,
+                json.dumps(unit.settings, ensure_ascii=False),
+                unit.path.name,
+            )
             report.updated.append(unit.key)
-            await audit.record(old["id"], actor, "org_unit.updated", object_type="org_unit",
-                               object_id=unit.key, before=before, after=values)  # fmt: skip
+            await audit.record(
+                old["id"],
+                actor,
+                "org_unit.updated",
+                object_type="org_unit",
+                object_id=unit.key,
+                before=before,
+                after=values,
+            )
         named = {u.key for u in units}
         for key, old in existing.items():
             if key not in named and old["active"]:
@@ -119,8 +155,15 @@ async def sync_directory(directory: Path, actor: audit.Actor = audit.SYSTEM) -> 
                     "UPDATE org_units SET active = false, updated_at = now() WHERE key = $1", key
                 )
                 report.deactivated.append(key)
-                await audit.record(old["id"], actor, "org_unit.deactivated", object_type="org_unit",
-                                   object_id=key, before={"active": True}, after={"active": False})  # fmt: skip
+                await audit.record(
+                    old["id"],
+                    actor,
+                    "org_unit.deactivated",
+                    object_type="org_unit",
+                    object_id=key,
+                    before={"active": True},
+                    after={"active": False},
+                )
     return report
 
 

@@ -12,7 +12,7 @@ class OrgUnit(Table, tablename="org_units"):
     key = Text()
     code = Text()
     kind = Text()
-    parent_id = ForeignKey("self", db_column_name="parent_id")
+    parent_id: ForeignKey["OrgUnit"] = ForeignKey("self", db_column_name="parent_id")
     name_zh = Text()
     name_en = Text()
     active = Boolean(default=True)

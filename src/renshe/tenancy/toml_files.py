@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -80,8 +81,8 @@ class _Lines:
 
 def yuan_to_fen(value: object) -> int:
     """``"1234.50"`` or ``1234`` yuan → 123450 fen. Floats are refused (they are not money)."""
-    if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError("write the amount as a string such as \"1234.50\" or a whole number")
+    if isinstance(value, (bool, float)):
+        raise ValueError('write the amount as a string such as "1234.50" or a whole number')
     if isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, str):
@@ -94,6 +95,70 @@ def yuan_to_fen(value: object) -> int:
     if amount < 0 or amount != amount.quantize(Decimal("0.01")):
         raise ValueError("must be a non-negative amount with at most two decimals")
     return int(amount * 100)
+
+
+Bad = Callable[[str, str], None]
+
+
+def _payer(payer: object, bad: Bad) -> dict[str, Any]:
+    """[payer]: the district's paying bank account and its bank-file layout (代发账户)."""
+    if not isinstance(payer, dict):
+        bad("payer", "must be a table [payer]")
+        return {}
+    for k, v in payer.items():
+        if k not in PAYER_KEYS:
+            bad(f"payer.{k}", "unknown key")
+        elif not isinstance(v, str) or not v.strip():
+            bad(f"payer.{k}", "must be a non-empty string")
+    for k in sorted(PAYER_KEYS - payer.keys()):
+        bad("payer", f"payer.{k} is required")
+    account = payer.get("account_number")
+    if isinstance(account, str) and not ACCOUNT_RE.match(account):
+        bad("payer.account_number", "must be 8 to 32 digits")
+    if payer.get("file_layout") not in (None, *FILE_LAYOUTS):
+        bad("payer.file_layout", f"must be one of {', '.join(FILE_LAYOUTS)}")
+    return payer
+
+
+def _public_notice(notice: object, bad: Bad) -> dict[str, Any]:
+    """[public_notice]: the 公示 period, in days or working days."""
+    if not isinstance(notice, dict):
+        bad("public_notice", "must be a table [public_notice]")
+        return {}
+    for k in notice:
+        if k not in NOTICE_KEYS:
+            bad(f"public_notice.{k}", "unknown key")
+    days = notice.get("days", 5)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 60:
+        bad("public_notice.days", "must be a whole number of days from 1 to 60")
+    working = notice.get("working_days", True)
+    if not isinstance(working, bool):
+        bad("public_notice.working_days", "must be true or false")
+    return {"days": days, "working_days": working}
+
+
+def _budgets(budgets: object, bad: Bad) -> dict[str, dict[str, int]]:
+    """[budgets.YEAR]: program code = yuan, stored as integer fen."""
+    fen: dict[str, dict[str, int]] = {}
+    if not isinstance(budgets, dict):
+        bad("budgets", "must be tables [budgets.YEAR]")
+        return fen
+    for year, programs in budgets.items():
+        if not (year.isdigit() and 2000 <= int(year) <= 2100):
+            bad(f"budgets.{year}", "the table name must be a year such as [budgets.2026]")
+            continue
+        if not isinstance(programs, dict):
+            bad(f"budgets.{year}", "must be a table of program = amount")
+            continue
+        for program, amount in programs.items():
+            if not PROGRAM_RE.match(program):
+                bad(f"budgets.{year}.{program}", "is not a program code")
+                continue
+            try:
+                fen.setdefault(year, {})[program] = yuan_to_fen(amount)
+            except ValueError as exc:
+                bad(f"budgets.{year}.{program}", str(exc))
+    return fen
 
 
 def read_unit_file(path: Path, problems: list[Problem]) -> UnitFile | None:
@@ -149,63 +214,13 @@ def read_unit_file(path: Path, problems: list[Problem]) -> UnitFile | None:
 
     payer = data.get("payer")
     if payer is not None:
-        if not isinstance(payer, dict):
-            bad("payer", "must be a table [payer]")
-        else:
-            for k, v in payer.items():
-                if k not in PAYER_KEYS:
-                    bad(f"payer.{k}", "unknown key")
-                elif not isinstance(v, str) or not v.strip():
-                    bad(f"payer.{k}", "must be a non-empty string")
-            for k in sorted(PAYER_KEYS - payer.keys()):
-                bad("payer", f"payer.{k} is required")
-            if isinstance(payer.get("account_number"), str) and not ACCOUNT_RE.match(payer["account_number"]):
-                bad("payer.account_number", "must be 8 to 32 digits")
-            if payer.get("file_layout") not in (None, *FILE_LAYOUTS):
-                bad("payer.file_layout", f"must be one of {', '.join(FILE_LAYOUTS)}")
-            settings["payer"] = payer
+        settings["payer"] = _payer(payer, bad)
     elif kind == "district":
         problems.append(Problem(name, 1, "payer", "a district needs a [payer] table"))
-
-    notice = data.get("public_notice")
-    if notice is not None:
-        if not isinstance(notice, dict):
-            bad("public_notice", "must be a table [public_notice]")
-        else:
-            for k, v in notice.items():
-                if k not in NOTICE_KEYS:
-                    bad(f"public_notice.{k}", "unknown key")
-            days = notice.get("days", 5)
-            if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 60:
-                bad("public_notice.days", "must be a whole number of days from 1 to 60")
-            working = notice.get("working_days", True)
-            if not isinstance(working, bool):
-                bad("public_notice.working_days", "must be true or false")
-            settings["public_notice"] = {"days": days, "working_days": working}
-
-    budgets = data.get("budgets")
-    if budgets is not None:
-        fen_budgets: dict[str, dict[str, int]] = {}
-        if not isinstance(budgets, dict):
-            bad("budgets", "must be tables [budgets.YEAR]")
-        else:
-            for year, programs in budgets.items():
-                if not (year.isdigit() and 2000 <= int(year) <= 2100):
-                    bad(f"budgets.{year}", "the table name must be a year such as [budgets.2026]")
-                    continue
-                if not isinstance(programs, dict):
-                    bad(f"budgets.{year}", "must be a table of program = amount")
-                    continue
-                for program, amount in programs.items():
-                    if not PROGRAM_RE.match(program):
-                        bad(f"budgets.{year}.{program}", "is not a program code")
-                        continue
-                    try:
-                        fen_budgets.setdefault(year, {})[program] = yuan_to_fen(amount)
-                    except ValueError as exc:
-                        bad(f"budgets.{year}.{program}", str(exc))
-        settings["budgets_fen"] = fen_budgets
-
+    if "public_notice" in data:
+        settings["public_notice"] = _public_notice(data["public_notice"], bad)
+    if "budgets" in data:
+        settings["budgets_fen"] = _budgets(data["budgets"], bad)
     programs_override = data.get("programs")
     if programs_override is not None:
         if not isinstance(programs_override, dict) or not all(
@@ -231,10 +246,24 @@ def read_directory(directory: Path) -> tuple[list[UnitFile], list[Problem]]:
     codes: dict[str, UnitFile] = {}
     for unit in units:
         if unit.key in by_key:
-            problems.append(Problem(unit.path.name, 1, "key", f"{unit.key!r} is also used by {by_key[unit.key].path.name}"))
+            problems.append(
+                Problem(
+                    unit.path.name,
+                    1,
+                    "key",
+                    f"{unit.key!r} is also used by {by_key[unit.key].path.name}",
+                )
+            )
         by_key.setdefault(unit.key, unit)
         if unit.code in codes:
-            problems.append(Problem(unit.path.name, 1, "code", f"{unit.code} is also used by {codes[unit.code].path.name}"))
+            problems.append(
+                Problem(
+                    unit.path.name,
+                    1,
+                    "code",
+                    f"{unit.code} is also used by {codes[unit.code].path.name}",
+                )
+            )
         codes.setdefault(unit.code, unit)
     for unit in units:
         if unit.parent is None:
@@ -242,7 +271,21 @@ def read_directory(directory: Path) -> tuple[list[UnitFile], list[Problem]]:
         parent = by_key.get(unit.parent)
         lines = _Lines(unit.path.read_text(encoding="utf-8"))
         if parent is None:
-            problems.append(Problem(unit.path.name, lines.line("parent"), "parent", f"no org unit has key {unit.parent!r}"))
+            problems.append(
+                Problem(
+                    unit.path.name,
+                    lines.line("parent"),
+                    "parent",
+                    f"no org unit has key {unit.parent!r}",
+                )
+            )
         elif (unit.kind, parent.kind) not in {("district", "city"), ("city", "province")}:
-            problems.append(Problem(unit.path.name, lines.line("parent"), "parent", f"a {unit.kind} cannot sit under a {parent.kind}"))
+            problems.append(
+                Problem(
+                    unit.path.name,
+                    lines.line("parent"),
+                    "parent",
+                    f"a {unit.kind} cannot sit under a {parent.kind}",
+                )
+            )
     return units, problems

@@ -184,8 +184,12 @@ ALTER FUNCTION audit_append(uuid, uuid, text, text, text, text, text, jsonb, jso
 REVOKE ALL ON FUNCTION audit_append(uuid, uuid, text, text, text, text, text, jsonb, jsonb, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION audit_append(uuid, uuid, text, text, text, text, text, jsonb, jsonb, text, text) TO renshe_app;
 GRANT SELECT, INSERT ON audit_log TO renshe_audit_writer;
-CREATE POLICY audit_writer_select ON audit_log FOR SELECT TO renshe_audit_writer USING (true);
-CREATE POLICY audit_writer_insert ON audit_log FOR INSERT TO renshe_audit_writer WITH CHECK (true);
+-- Keyed on current_user, not on role membership: inside the definer function current_user is
+-- renshe_audit_writer; the owner (a member, to hand the function over) must not match.
+CREATE POLICY audit_writer_select ON audit_log FOR SELECT
+  USING (current_user = 'renshe_audit_writer');
+CREATE POLICY audit_writer_insert ON audit_log FOR INSERT
+  WITH CHECK (current_user = 'renshe_audit_writer');
 -- The application reads (auditor pages, nightly chain check) through RLS; it never writes directly.
 GRANT SELECT ON audit_log TO renshe_app, renshe_maint;
 GRANT EXECUTE ON FUNCTION audit_canonical(audit_log), audit_link_hash(bytea, text) TO renshe_app, renshe_maint;
@@ -234,8 +238,9 @@ GRANT SELECT ON jobs TO renshe_maint;
 -- The dispatcher sweep sees every tenant's unfinished jobs, and only their routing columns:
 -- queued jobs not (re)sent for a while, and running jobs whose worker stopped beating.
 GRANT SELECT, UPDATE (enqueued_at) ON jobs TO renshe_dispatch;
-CREATE POLICY dispatch_select ON jobs FOR SELECT TO renshe_dispatch USING (true);
-CREATE POLICY dispatch_update ON jobs FOR UPDATE TO renshe_dispatch USING (true) WITH CHECK (true);
+CREATE POLICY dispatch_select ON jobs FOR SELECT USING (current_user = 'renshe_dispatch');
+CREATE POLICY dispatch_update ON jobs FOR UPDATE
+  USING (current_user = 'renshe_dispatch') WITH CHECK (current_user = 'renshe_dispatch');
 CREATE FUNCTION jobs_due_for_dispatch(p_stale_seconds integer, p_limit integer)
 RETURNS TABLE (tenant_id uuid, id uuid, kind text)
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
