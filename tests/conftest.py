@@ -53,6 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
         RENSHE_REDIS_URL=redis,
         RENSHE_SECRET_KEY="test-secret-key-" + "x" * 40,
         RENSHE_DATA_KEY="test-data-key-" + "y" * 40,
+        RENSHE_INDEX_KEY="test-index-key-" + "z" * 40,
         RENSHE_TEST_DB=name,
         RENSHE_LOG_LEVEL=os.environ.get("RENSHE_LOG_LEVEL", "WARNING"),
     )

@@ -38,6 +38,8 @@ class Settings:
     redis_url: str | None = None
     secret_key: str = ""
     data_key: str = ""
+    data_keys_retired: tuple[str, ...] = ()
+    index_key: str = ""
     demo_password: str = DEFAULT_DEMO_PASSWORD
     demo_totp_secret: str = DEFAULT_DEMO_TOTP_SECRET
     tenants_dir: Path = Path("tenants")
@@ -135,6 +137,15 @@ def _secret(data_dir: Path, env: dict[str, str], name: str, production: bool) ->
     return path.read_text().strip()
 
 
+def _retired_keys(env: dict[str, str]) -> tuple[str, ...]:
+    raw = env.get("RENSHE_DATA_KEYS_RETIRED") or ""
+    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
+    for key in keys:
+        if len(key) < 32:
+            raise SettingsError("RENSHE_DATA_KEYS_RETIRED", "every key must be at least 32 characters")
+    return keys
+
+
 def _load_dotenv() -> dict[str, str]:
     path = Path(".env")
     if not path.is_file():
@@ -183,6 +194,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         redis_url=redis_url,
         secret_key=_secret(data_dir, env, "RENSHE_SECRET_KEY", production),
         data_key=_secret(data_dir, env, "RENSHE_DATA_KEY", production),
+        data_keys_retired=_retired_keys(env),
+        index_key=_secret(data_dir, env, "RENSHE_INDEX_KEY", production),
         demo_password=env.get("RENSHE_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD,
         demo_totp_secret=totp.upper(),
         tenants_dir=tenants_dir,

@@ -68,6 +68,7 @@ def test_production_refuses_embedded_servers_and_missing_keys(tmp_path: Path) ->
             RENSHE_REDIS_URL="redis://cache:6379/0",
             RENSHE_SECRET_KEY="s" * 40,
             RENSHE_DATA_KEY="d" * 40,
+            RENSHE_INDEX_KEY="i" * 40,
         )
     )
     assert ok.secure_cookies and ok.log_format == "json"
