@@ -24,6 +24,19 @@ TEST_DATA_DIR = ROOT / "var" / "test"
 _state: dict[str, str] = {}
 
 
+def _own_redis_db(url: str, name: str) -> str:
+    """A Redis database number of this session's own (1–15), so concurrent runs do not flush
+    each other's sessions and queues."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    number = int(name.rsplit("_", 1)[1], 16) % 15 + 1
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = "&".join(q for q in parts.query.split("&") if q and not q.startswith("db="))
+        return urlunsplit(parts._replace(query=(query + "&" if query else "") + f"db={number}"))
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if "RENSHE_TEST_DB" in os.environ:  # a subprocess of a test: already configured
         return
@@ -35,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
         embedded.postgres_url(TEST_DATA_DIR), "postgres"
     )
     name = f"renshe_test_{secrets.token_hex(4)}"
-    redis = os.environ.get("RENSHE_REDIS_URL") or embedded.valkey_url(TEST_DATA_DIR)
+    redis = _own_redis_db(os.environ.get("RENSHE_REDIS_URL") or embedded.valkey_url(TEST_DATA_DIR), name)
 
     async def create() -> None:
         conn = await asyncpg.connect(**urls.asyncpg_kwargs(base))

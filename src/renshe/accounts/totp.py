@@ -28,9 +28,9 @@ _ENC_VERSION = "v1"
 
 
 def _key(settings: Settings) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"renshe totp secret v1"
-    ).derive(settings.data_key.encode())
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"renshe totp secret v1").derive(
+        settings.data_key.encode()
+    )
 
 
 def new_secret() -> str:
@@ -54,7 +54,7 @@ def decrypt_secret(settings: Settings, stored: str, user_id: UUID) -> str | None
             return None
         b64 = base64.urlsafe_b64decode
         clear = AESGCM(_key(settings)).decrypt(b64(nonce), b64(sealed), str(user_id).encode())
-    except Exception:  # noqa: BLE001 - any tampering or wrong key means "no usable secret"
+    except Exception:  # any tampering or wrong key means "no usable secret"
         return None
     return clear.decode()
 

@@ -1,0 +1,171 @@
+"""User administration in the browser: who may see and change whom."""
+
+from __future__ import annotations
+
+import re
+
+from renshe.accounts import sessions
+from renshe.accounts.principal import Role
+from tests.accounts.support import (
+    audit_actions,
+    code_at,
+    login,
+    make_user,
+    new_client,
+    post_form,
+    signed_in,
+    unique,
+    unit_id,
+)
+
+
+async def test_clerk_and_auditor_get_403_on_user_admin(client, app):
+    await signed_in(client, "440703", Role.CLERK)
+    assert (await client.get("/admin/users")).status_code == 403
+    async with new_client(app) as auditor:
+        await signed_in(auditor, "440700", Role.AUDITOR)
+        assert (await auditor.get("/admin/users")).status_code == 403
+
+
+async def test_anonymous_is_sent_to_login(client):
+    answer = await client.get("/admin/users", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/login?next=")
+
+
+async def test_district_admin_sees_only_their_district(client):
+    other_id, other_name, _ = await make_user("440704", Role.CLERK)
+    own_id, own_name, _ = await make_user("440703", Role.CLERK)
+    await signed_in(client, "440703", Role.DISTRICT_ADMIN)
+    listed = await client.get("/admin/users")
+    assert listed.status_code == 200
+    assert own_name in listed.text and other_name not in listed.text
+    # even when asking for the other district in the filter
+    listed = await client.get("/admin/users", params={"unit": "440704"})
+    assert other_name not in listed.text
+    # another district's user does not exist for them: 404 for reading and for every action
+    assert (await client.get(f"/admin/users/{other_id}")).status_code == 404
+    for action in ("deactivate", "reset-password", "roles"):
+        answer = await post_form(
+            client,
+            f"/admin/users/{other_id}/{action}",
+            {"roles": ["clerk"]},
+            from_page=f"/admin/users/{own_id}",
+        )
+        assert answer.status_code == 404, action
+
+
+async def test_district_admin_creates_a_clerk_but_cannot_grant_city_or_admin_roles(client):
+    await signed_in(client, "440703", Role.DISTRICT_ADMIN)
+    name = unique("newclerk")
+    for roles, unit in (
+        (["city_analyst"], "440703"),
+        (["sysadmin"], "440703"),
+        (["district_admin"], "440703"),
+        (["clerk"], "440704"),
+    ):
+        answer = await post_form(
+            client,
+            "/admin/users/new",
+            {"username": name, "org_unit": unit, "roles": roles},
+            from_page="/admin/users/new",
+        )
+        assert answer.status_code == 422, (roles, unit)
+    answer = await post_form(
+        client,
+        "/admin/users/new",
+        {"username": name, "display_name": "李四", "org_unit": "440703", "roles": ["clerk", "reviewer"]},
+        from_page="/admin/users/new",
+    )
+    assert answer.status_code == 200, answer.text
+    temporary = re.search(r'<code class="secret">([^<]+)</code>', answer.text).group(1)
+    # the new clerk signs in with the temporary password and must change it first
+    async with new_client(client._transport.app) as clerk:  # type: ignore[attr-defined]
+        first = await login(clerk, name, temporary)
+        assert first.status_code == 303
+        assert first.headers["location"] == "/account/password"
+        elsewhere = await clerk.get("/admin/users", follow_redirects=False)
+        assert elsewhere.headers["location"] == "/account/password"
+
+
+async def test_role_exclusivity_is_enforced_for_sysadmin_too(client):
+    await signed_in(client, "440700", Role.SYSADMIN)
+    for roles in (["sysadmin", "auditor"], ["auditor", "clerk"], ["secadmin", "city_analyst"]):
+        answer = await post_form(
+            client,
+            "/admin/users/new",
+            {"username": unique("x"), "org_unit": "440700", "roles": roles},
+            from_page="/admin/users/new",
+        )
+        assert answer.status_code == 422, roles
+        assert "field-error" in answer.text
+    # a city role in a district office
+    answer = await post_form(
+        client,
+        "/admin/users/new",
+        {"username": unique("x"), "org_unit": "440705", "roles": ["city_admin"]},
+        from_page="/admin/users/new",
+    )
+    assert answer.status_code == 422
+
+
+async def test_sysadmin_creates_an_auditor_who_gets_a_second_factor(client, app):
+    await signed_in(client, "440700", Role.SYSADMIN)
+    name = unique("aud")
+    answer = await post_form(
+        client,
+        "/admin/users/new",
+        {"username": name, "org_unit": "440700", "roles": ["auditor"]},
+        from_page="/admin/users/new",
+    )
+    assert answer.status_code == 200
+    secrets_shown = re.findall(r'<code class="secret">([^<]+)</code>', answer.text)
+    temporary, totp_secret = secrets_shown[0], secrets_shown[1]
+    assert "otpauth://" in secrets_shown[2]
+    async with new_client(app) as auditor:
+        assert (await login(auditor, name, temporary)).status_code == 401  # no code
+        assert (await login(auditor, name, temporary, code_at(totp_secret))).status_code == 303
+    created = [r for r in await audit_actions(await unit_id("440700")) if r["action"] == "user.created"]
+    assert any(name in (r["after"] or "") for r in created)
+
+
+async def test_changes_are_audited_in_the_users_district(client):
+    user_id, _, _ = await make_user("440785", Role.CLERK)
+    await signed_in(client, "440785", Role.DISTRICT_ADMIN)
+    page = f"/admin/users/{user_id}"
+    assert (
+        await post_form(client, f"{page}/roles", {"roles": ["clerk", "finance"]}, from_page=page)
+    ).status_code == 303
+    assert (await post_form(client, f"{page}/deactivate", from_page=page)).status_code == 303
+    assert (await post_form(client, f"{page}/reactivate", from_page=page)).status_code == 303
+    reset = await post_form(client, f"{page}/reset-password", from_page=page)
+    assert reset.status_code == 200
+    actions = [r["action"] for r in await audit_actions(await unit_id("440785"), user_id)]
+    for expected in (
+        "user.created",
+        "user.roles_changed",
+        "user.deactivated",
+        "user.reactivated",
+        "user.password_reset",
+    ):
+        assert expected in actions
+    # a stale form (old version) does not overwrite a newer change
+    stale = await post_form(client, f"{page}/roles", {"roles": ["clerk"], "version": "1"}, from_page=page)
+    assert stale.status_code == 409
+
+
+async def test_nobody_changes_their_own_roles(client):
+    me, _ = await signed_in(client, "440700", Role.SYSADMIN)
+    answer = await post_form(
+        client, f"/admin/users/{me}/roles", {"roles": ["sysadmin", "clerk"]}, from_page=f"/admin/users/{me}"
+    )
+    assert answer.status_code == 403
+
+
+async def test_deactivated_user_cannot_sign_in(client, app):
+    user_id, name, _ = await make_user("440703", Role.CLERK)
+    async with new_client(app) as admin:
+        await signed_in(admin, "440703", Role.DISTRICT_ADMIN)
+        await post_form(admin, f"/admin/users/{user_id}/deactivate", from_page=f"/admin/users/{user_id}")
+    assert (await login(client, name)).status_code == 401
+    assert sessions.COOKIE_NAME not in client.cookies
