@@ -33,7 +33,8 @@ def _own_redis_db(url: str, name: str) -> str:
     parts = urlsplit(url)
     if parts.scheme == "unix":
         query = "&".join(q for q in parts.query.split("&") if q and not q.startswith("db="))
-        return urlunsplit(parts._replace(query=(query + "&" if query else "") + f"db={number}"))
+        # built by hand: urlunsplit drops the "//" of an empty host, and redis-py needs it
+        return f"unix://{parts.path}?" + (query + "&" if query else "") + f"db={number}"
     return urlunsplit(parts._replace(path=f"/{number}"))
 
 

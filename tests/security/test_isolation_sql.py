@@ -18,7 +18,7 @@ import pytest_asyncio
 from renshe.db import urls
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.tenancy import service as tenancy
-from tests.security.tenant_rows import FACTORIES
+from tests.security.tenant_rows import FACTORIES, FRESH_COLUMNS
 
 
 async def _tenant_tables(conn: asyncpg.Connection) -> list[str]:
@@ -157,15 +157,17 @@ async def test_district_cannot_insert_into_another_district(
     table: str, units: dict[str, UUID], victim_rows: dict[str, str], superuser: asyncpg.Connection
 ) -> None:
     """Copy the victim's row with a new id: as the attacker's context, the insert is refused."""
+    fresh = FRESH_COLUMNS.get(table, {})
     columns = [
         r["attname"]
         for r in await superuser.fetch(
             """SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0
-               AND NOT attisdropped AND attname NOT IN ('id', 'seq', 'idempotency_key') ORDER BY attnum""",
+               AND NOT attisdropped AND attname NOT IN ('id', 'seq') ORDER BY attnum""",
             table,
         )
+        if r["attname"] not in fresh
     ]
-    extra_cols, extra_vals = [], []
+    extra_cols, extra_vals = list(fresh), list(fresh.values())
     if "seq" in [
         r["attname"]
         for r in await superuser.fetch(
@@ -174,9 +176,6 @@ async def test_district_cannot_insert_into_another_district(
     ]:
         extra_cols.append("seq")
         extra_vals.append("999999")
-    if table == "jobs":
-        extra_cols.append("idempotency_key")
-        extra_vals.append("'attack'")
     row = await superuser.fetchrow(
         f"SELECT {', '.join(columns)} FROM {table} WHERE id::text = $1", victim_rows[table]
     )
@@ -225,6 +224,28 @@ async def test_city_reads_districts_but_writes_none_of_their_rows(
     assert (
         await superuser.fetchval(f"SELECT count(*) FROM {table} WHERE id::text = $1", victim_rows[table]) == 1
     )
+
+
+async def test_district_cannot_forge_records_into_another_districts_audit_chain(
+    units: dict[str, UUID], superuser: asyncpg.Connection
+) -> None:
+    before = await superuser.fetchval("SELECT count(*) FROM audit_log WHERE tenant_id = $1", units["440704"])
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with tenant_transaction(TenantContext.district(units["440703"])):
+            await current_transaction().connection.fetchval(
+                "SELECT audit_append($1, NULL, 'forger', NULL, 'forged.record', NULL, NULL,"
+                " NULL, NULL, NULL, NULL)",
+                units["440704"],
+            )
+    after = await superuser.fetchval("SELECT count(*) FROM audit_log WHERE tenant_id = $1", units["440704"])
+    assert after == before
+    # its own chain it may append to
+    async with tenant_transaction(TenantContext.district(units["440703"])):
+        seq = await current_transaction().connection.fetchval(
+            "SELECT audit_append($1, NULL, 'clerk', NULL, 'own.record', NULL, NULL, NULL, NULL, NULL, NULL)",
+            units["440703"],
+        )
+    assert seq >= 1
 
 
 async def test_session_level_setting_is_never_left_on_a_pooled_connection(

@@ -29,7 +29,7 @@ async def verify_all(s: Settings, tenant_code: str | None = None) -> list[UnitRe
     The maintenance role bypasses RLS, so one connection reads every tenant's chain; it is used
     only by this named command, read-only.
     """
-    conn = await asyncpg.connect(**urls.asyncpg_kwargs(urls.role_url(s, "maint")))  # type: ignore[arg-type]
+    conn = await asyncpg.connect(**urls.asyncpg_kwargs(urls.role_url(s, "maint")))
     try:
         async with conn.transaction(readonly=True, isolation="repeatable_read"):
             units = await conn.fetch(

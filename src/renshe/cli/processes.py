@@ -17,6 +17,7 @@ from renshe.settings import Settings, get_settings
 # Module names, not imports: src/renshe never imports workers/ (Dramatiq loads it by name).
 WORKERS_MODULE = "workers.main"
 SCHEDULER_MODULE = "workers.scheduler"
+SHUTDOWN_TIMEOUT_MS = 30_000
 
 
 @click.command("web")
@@ -59,6 +60,8 @@ def worker_command(processes: int | None, threads: int | None, queues: tuple[str
         "--processes", str(processes or s.worker_processes),
         "--threads", str(threads or s.worker_threads),
         "--skip-logging",
+        # a job cut short here is taken up again by the dispatcher sweep: do not hang a stop
+        "--worker-shutdown-timeout", str(SHUTDOWN_TIMEOUT_MS),
     ]  # fmt: skip
     if queues:
         argv += ["--queues", *queues]

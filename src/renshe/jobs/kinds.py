@@ -18,10 +18,10 @@ if TYPE_CHECKING:
     from renshe.jobs.runner import JobRun
 
 Handler = Callable[["JobRun"], Awaitable[dict[str, Any] | None]]
-Level = Literal["district", "city"]
+UnitKind = Literal["district", "city"]
 
 # Modules that call register() when imported. A domain adds its own here.
-KIND_MODULES: tuple[str, ...] = ("renshe.audit.tasks",)
+KIND_MODULES: tuple[str, ...] = ("renshe.audit.tasks", "renshe.registry.keys")
 # A slow, killable kind for the fault tests; never registered unless explicitly enabled.
 TEST_KIND_MODULES: tuple[str, ...] = ("renshe.jobs.testing",)
 TEST_KINDS_VARIABLE = "RENSHE_ENABLE_TEST_KINDS"
@@ -43,7 +43,8 @@ class JobKind:
     time_limit_seconds: int = 15 * 60
     max_attempts: int = 5
     nightly: bool = False  # fanned out once per active org unit per business date
-    level: Level = "district"  # which org units a nightly fan-out targets
+    # which kinds of org unit a nightly fan-out targets (a district; the city bureau too?)
+    unit_kinds: frozenset[UnitKind] = frozenset({"district"})
     title: str = ""  # English msgid shown on the jobs page
 
     @property
@@ -53,7 +54,7 @@ class JobKind:
 
 
 _registry: dict[str, JobKind] = {}
-_loaded = False
+_imported: set[str] = set()
 
 
 def register(kind: JobKind) -> JobKind:
@@ -69,13 +70,12 @@ def test_kinds_enabled() -> bool:
 
 
 def load() -> dict[str, JobKind]:
-    """Import every kind module (once) and return the registry."""
-    global _loaded  # noqa: PLW0603 - one registry per process
-    if not _loaded:
-        modules = KIND_MODULES + (TEST_KIND_MODULES if test_kinds_enabled() else ())
-        for name in modules:
+    """Import every kind module (once each) and return the registry."""
+    modules = KIND_MODULES + (TEST_KIND_MODULES if test_kinds_enabled() else ())
+    for name in modules:
+        if name not in _imported:
             importlib.import_module(name)
-        _loaded = True
+            _imported.add(name)
     return dict(_registry)
 
 

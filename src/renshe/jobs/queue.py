@@ -21,7 +21,7 @@ from renshe.settings import Settings, get_settings
 log = structlog.get_logger(__name__)
 
 # The Redis key prefix of every queue (shared with workers/broker.py).
-NAMESPACE = "renshe"
+NAMESPACE = "renshe-jobs"
 
 _broker: RedisBroker | None = None
 _lock = threading.Lock()
@@ -29,9 +29,7 @@ _lock = threading.Lock()
 
 def build_broker(settings: Settings, middleware: list[dramatiq.Middleware] | None = None) -> RedisBroker:
     """A broker on the application's Redis (the embedded Valkey when no URL is set)."""
-    return RedisBroker(
-        url=redis_url(settings), namespace=NAMESPACE, middleware=middleware or []
-    )
+    return RedisBroker(url=redis_url(settings), namespace=NAMESPACE, middleware=middleware or [])
 
 
 def sender() -> RedisBroker:

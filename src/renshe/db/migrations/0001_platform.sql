@@ -157,6 +157,13 @@ BEGIN
   IF p_tenant IS NULL OR p_action IS NULL OR p_action = '' THEN
     RAISE EXCEPTION 'audit_append: tenant and action are required';
   END IF;
+  -- A transaction that may write some tenants may audit only those: district A's work cannot
+  -- forge records into district B's chain. Global work (login, user admin, tenant sync) runs
+  -- with no write context and records on the chain of the unit it concerns.
+  IF app_write_tenants() IS NOT NULL AND NOT (p_tenant = ANY (app_write_tenants())) THEN
+    RAISE EXCEPTION 'audit_append: tenant outside this transaction''s write context'
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
   PERFORM pg_advisory_xact_lock(hashtextextended('audit:' || p_tenant::text, 0));
   SELECT * INTO v_prev FROM audit_log WHERE tenant_id = p_tenant ORDER BY seq DESC LIMIT 1;
   v_row.tenant_id := p_tenant;
