@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "renshe.cli.users",
     "renshe.cli.seed",
     "renshe.cli.audit",
+    "renshe.cli.keys",
     "renshe.cli.processes",
     "renshe.cli.demo",
 )

@@ -13,8 +13,11 @@ SCALES = ("small", "city", "bench")
 async def seed_demo(settings: Settings, scale: str = "small") -> list[tuple[str, list[str]]]:
     """Seed every domain's demo data; return the demo accounts (username, roles)."""
     from renshe.accounts.seed import seed_demo_users
+    from renshe.registry.seed import seed_demo_registry
 
-    return await seed_demo_users(settings)
+    accounts = await seed_demo_users(settings)
+    await seed_demo_registry(settings, scale)
+    return accounts
 
 
 @click.command("seed")

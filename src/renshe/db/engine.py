@@ -18,6 +18,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "renshe.accounts.tables",
     "renshe.audit.tables",
     "renshe.jobs.tables",
+    "renshe.registry.tables",
 )
 
 _engine: PostgresEngine | None = None

@@ -20,7 +20,7 @@ from renshe.settings import Settings
 log = structlog.get_logger(__name__)
 
 # NOLOGIN roles that own one narrow SECURITY DEFINER gate each (see 0001_platform.sql).
-GATE_ROLES = ("renshe_audit_writer", "renshe_dispatch")
+GATE_ROLES = ("renshe_audit_writer", "renshe_dispatch", "renshe_program_gate")
 
 
 class MigrationError(RuntimeError):

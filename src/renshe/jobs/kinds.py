@@ -21,7 +21,11 @@ Handler = Callable[["JobRun"], Awaitable[dict[str, Any] | None]]
 UnitKind = Literal["district", "city"]
 
 # Modules that call register() when imported. A domain adds its own here.
-KIND_MODULES: tuple[str, ...] = ("renshe.audit.tasks", "renshe.registry.keys")
+KIND_MODULES: tuple[str, ...] = (
+    "renshe.audit.tasks",
+    "renshe.registry.keys",
+    "renshe.registry.imports.tasks",
+)
 # A slow, killable kind for the fault tests; never registered unless explicitly enabled.
 TEST_KIND_MODULES: tuple[str, ...] = ("renshe.jobs.testing",)
 TEST_KINDS_VARIABLE = "RENSHE_ENABLE_TEST_KINDS"

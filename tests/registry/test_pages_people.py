@@ -1,0 +1,260 @@
+"""People pages as a clerk uses them in a browser (forms, CSRF, redirects), over real HTTP:
+register with field errors in Chinese (English when switched), warnings to confirm, duplicates
+with a link, search, lists, edit with optimistic locking, city read-only, foreign ids → 404."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest_asyncio
+
+from renshe.accounts.principal import Role
+from tests.accounts.support import new_client, page_csrf, signed_in
+from tests.registry.support import hkid, home_return_permit, luhn_card, mobile, not_luhn_card, prc_id
+
+NEW = "/registry/people/new"
+DETAIL = re.compile(r"/registry/people/([0-9a-f-]{36})")
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def clerk(app: Any) -> Any:
+    async with new_client(app) as c:
+        await signed_in(c, "440703", Role.CLERK)
+        yield c
+
+
+async def post_new(client: httpx.AsyncClient, form: dict[str, Any]) -> httpx.Response:
+    token = await page_csrf(client, NEW)
+    return await client.post(NEW, data={"_csrf": token, **form}, follow_redirects=False)
+
+
+def person_form(**overrides: Any) -> dict[str, Any]:
+    form: dict[str, Any] = {
+        "name": "陈美玲",
+        "doc_type": "prc_id",
+        "doc_number": prc_id("440703"),
+        "mobile": mobile(),
+        "bank.account_number": luhn_card(),
+        "bank.bank_name": "中国工商银行江门分行",
+        "address": "江门市蓬江区",
+    }
+    form.update(overrides)
+    return form
+
+
+async def register(client: httpx.AsyncClient, **overrides: Any) -> str:
+    answer = await post_new(client, person_form(**overrides))
+    assert answer.status_code == 303, answer.text
+    match = DETAIL.search(answer.headers["location"])
+    assert match
+    return match.group(1)
+
+
+def form_values(html: str) -> dict[str, str]:
+    """What the browser would send back from a form page unchanged (inputs, selected options,
+    text areas)."""
+    values: dict[str, str] = {}
+    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html):
+        values.setdefault(name, value)
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', body)
+        values[name] = chosen.group(1) if chosen else ""
+    for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
+        values[name] = body
+    return values
+
+
+def field_error(html: str, field_id: str) -> str:
+    """The error message shown under the field with this id."""
+    match = re.search(rf'<p class="field-error" id="{re.escape(field_id)}-msg">([^<]*)</p>', html)
+    assert match, f"no error at {field_id}"
+    return match.group(1)
+
+
+async def test_bad_check_character_is_shown_at_the_document_field_in_chinese(
+    clerk: httpx.AsyncClient,
+) -> None:
+    good = prc_id("440703")
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    answer = await post_new(clerk, person_form(doc_number=bad, mobile="12345"))
+    assert answer.status_code == 422
+    assert "校验" in field_error(answer.text, "f-documents-0-number") or "核对" in field_error(
+        answer.text, "f-documents-0-number"
+    )
+    assert field_error(answer.text, "f-mobile")  # every bad field at once
+    # what the clerk typed stays on the form, nothing was saved
+    assert bad in answer.text
+
+
+async def test_english_when_the_language_is_switched(app: Any) -> None:
+    async with new_client(app) as c:
+        await signed_in(c, "440703", Role.CLERK)
+        c.cookies.set("lang", "en")
+        answer = await post_new(c, person_form(name=""))
+        assert answer.status_code == 422
+        assert field_error(answer.text, "f-name") == "Enter the name."
+        assert "Register a person" in answer.text
+
+
+async def test_luhn_failure_is_a_warning_confirmed_with_a_checkbox(clerk: httpx.AsyncClient) -> None:
+    form = person_form(**{"bank.account_number": not_luhn_card()})
+    first = await post_new(clerk, form)
+    assert first.status_code == 422
+    assert 'name="confirm_warnings"' in first.text
+    assert "field-warning-text" in first.text
+    confirmed = await post_new(clerk, form | {"confirm_warnings": "1"})
+    assert confirmed.status_code == 303
+
+
+async def test_registered_person_detail_is_masked_with_history(clerk: httpx.AsyncClient) -> None:
+    number = prc_id("440703")
+    person_id = await register(clerk, doc_number=number, name="陈美玲")
+    page = await clerk.get(f"/registry/people/{person_id}")
+    assert page.status_code == 200
+    assert "陈*玲" in page.text and "陈美玲" not in page.text
+    assert number[:6] + "*" * 10 + number[-2:] in page.text and number not in page.text
+    assert "登记" in page.text  # the history shows the registration
+
+
+async def test_duplicate_document_links_to_the_existing_person(clerk: httpx.AsyncClient) -> None:
+    number = prc_id("440703")
+    first = await register(clerk, doc_number=number)
+    again = await post_new(clerk, person_form(doc_number=number, name="李四"))
+    assert again.status_code == 409
+    assert f'href="/registry/people/{first}"' in again.text
+
+
+async def test_several_documents_and_an_added_row(clerk: httpx.AsyncClient) -> None:
+    row = await clerk.get("/registry/people/document-row", headers={"HX-Request": "true"})
+    assert row.status_code == 200 and 'name="doc_number"' in row.text
+    hk = hkid()
+    person_id = await register(
+        clerk,
+        name="陈大文",
+        doc_type=["hkid", "home_return_permit"],
+        doc_number=[hk, home_return_permit("H") + "01"],
+        **{"bank.account_number": "", "bank.bank_name": ""},
+    )
+    page = await clerk.get(f"/registry/people/{person_id}")
+    assert page.text.count('class="document-number"') == 2
+
+
+async def test_search_by_exact_document(clerk: httpx.AsyncClient, app: Any) -> None:
+    number = prc_id("440703")
+    person_id = await register(clerk, doc_number=number)
+    token = await page_csrf(clerk, "/registry/people/search")
+    found = await clerk.post(
+        "/registry/people/search", data={"_csrf": token, "type": "prc_id", "number": number}
+    )
+    assert found.status_code == 303 and found.headers["location"] == f"/registry/people/{person_id}"
+    # the same number searched in another district: simply not found, like a number nobody has
+    async with new_client(app) as other:
+        await signed_in(other, "440704", Role.CLERK)
+        token = await page_csrf(other, "/registry/people/search")
+        elsewhere = await other.post(
+            "/registry/people/search", data={"_csrf": token, "type": "prc_id", "number": number}
+        )
+        nobody = await other.post(
+            "/registry/people/search", data={"_csrf": token, "type": "prc_id", "number": prc_id("440704")}
+        )
+    assert elsewhere.status_code == nobody.status_code == 404
+    strip = re.compile(r'name="_csrf" value="[^"]*"|<code>[^<]*</code>')
+    assert strip.sub("", elsewhere.text) == strip.sub("", nobody.text)
+    assert number not in elsewhere.text
+
+
+async def test_list_filters_and_pages(clerk: httpx.AsyncClient) -> None:
+    for _ in range(3):
+        await register(
+            clerk, name="欧阳测试", doc_type="passport", doc_number=f"E{prc_id()[-8:]}", residency="foreign"
+        )
+    page = await clerk.get(
+        "/registry/people", params={"name": "欧阳", "document_type": "passport", "sort": "name"}
+    )
+    assert page.status_code == 200
+    assert page.text.count("欧**试") >= 3
+    empty = await clerk.get("/registry/people", params={"name": "欧阳", "residency": "macao"})
+    assert "欧**试" not in empty.text
+
+
+async def test_stale_edit_is_refused_and_shows_the_current_values(clerk: httpx.AsyncClient) -> None:
+    person_id = await register(clerk)
+    edit = f"/registry/people/{person_id}/edit"
+    form = form_values((await clerk.get(edit)).text)
+    assert form["version"] == "1" and form["name"] == ""  # the name is not shown in clear
+    first = await clerk.post(edit, data=form | {"school": "五邑大学"})
+    assert first.status_code == 303, first.text
+    stale = await clerk.post(edit, data=form | {"school": "江门职业技术学院"})  # the tab opened before
+    assert stale.status_code == 409
+    assert 'data-stale="true"' in stale.text
+    assert 'value="五邑大学"' in stale.text and 'name="version" value="2"' in stale.text
+    detail = await clerk.get(f"/registry/people/{person_id}")
+    assert "五邑大学" in detail.text and "江门职业技术学院" not in detail.text
+
+
+async def test_city_analyst_reads_without_forms(clerk: httpx.AsyncClient, app: Any) -> None:
+    person_id = await register(clerk)
+    async with new_client(app) as city:
+        await signed_in(city, "440700", Role.CITY_ANALYST)
+        page = await city.get(f"/registry/people/{person_id}")
+        assert page.status_code == 200
+        assert "<form" not in page.text.split('<main id="main"', 1)[1]
+        assert (await city.get(NEW)).status_code == 403
+        listing = await city.get("/registry/people")
+        assert listing.status_code == 200 and "/registry/people/new" not in listing.text
+
+
+async def test_another_districts_person_is_a_404_like_a_missing_one(
+    clerk: httpx.AsyncClient, app: Any
+) -> None:
+    person_id = await register(clerk)
+    async with new_client(app) as other:
+        await signed_in(other, "440704", Role.CLERK)
+        foreign = await other.get(f"/registry/people/{person_id}")
+        missing = await other.get("/registry/people/00000000-0000-4000-8000-000000000000")
+    assert foreign.status_code == missing.status_code == 404
+    strip = re.compile(r"<code>[^<]*</code>|name=\"csrf-token\" content=\"[^\"]*\"|_csrf\" value=\"[^\"]*\"")
+    assert strip.sub("", foreign.text).replace(person_id, "ID") == strip.sub("", missing.text).replace(
+        "00000000-0000-4000-8000-000000000000", "ID"
+    )
+
+
+async def test_unmask_shows_the_number_in_place_and_is_audited(clerk: httpx.AsyncClient) -> None:
+    phone = mobile()
+    person_id = await register(clerk, mobile=phone)
+    token = await page_csrf(clerk, f"/registry/people/{person_id}")
+    shown = await clerk.post(
+        f"/registry/people/{person_id}/unmask",
+        data={"field": "mobile", "reason": "电话回访核实"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
+    assert shown.status_code == 200 and phone in shown.text
+    assert "<html" not in shown.text
+    page = await clerk.get(f"/registry/people/{person_id}")
+    assert phone not in page.text and "电话回访核实" in page.text  # the history names the reason
+
+
+async def test_link_to_an_enterprise_by_credit_code(clerk: httpx.AsyncClient) -> None:
+    from tests.registry.support import credit_code
+
+    code = credit_code("440703")
+    token = await page_csrf(clerk, "/registry/enterprises/new")
+    made = await clerk.post(
+        "/registry/enterprises/new",
+        data={
+            "_csrf": token,
+            "name": "江门市链接测试有限公司",
+            "uscc": code,
+            "legal_representative": "李大明",
+        },
+    )
+    assert made.status_code == 303, made.text
+    person_id = await register(clerk)
+    linked = await clerk.post(
+        f"/registry/people/{person_id}/links", data={"_csrf": token, "uscc": code, "role": "founder"}
+    )
+    assert linked.status_code == 303
+    page = await clerk.get(f"/registry/people/{person_id}")
+    assert "江门市链接测试有限公司" in page.text and "创办人" in page.text
