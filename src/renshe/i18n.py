@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextvars
 import gettext as _gettext
 import io
-from functools import lru_cache
+from functools import cache
 
 from babel import Locale
 from babel.messages.catalog import Catalog
@@ -22,12 +22,10 @@ from renshe.paths import locale_dir
 DEFAULT_LOCALE = "zh_CN"
 LOCALES = ("zh_CN", "en")
 
-current_locale: contextvars.ContextVar[str] = contextvars.ContextVar(
-    "renshe_locale", default=DEFAULT_LOCALE
-)
+current_locale: contextvars.ContextVar[str] = contextvars.ContextVar("renshe_locale", default=DEFAULT_LOCALE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(locale: str) -> Catalog:
     merged = Catalog(locale=locale)
     folder = locale_dir() / locale / "LC_MESSAGES"
@@ -40,7 +38,7 @@ def catalog(locale: str) -> Catalog:
     return merged
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(locale: str) -> _gettext.NullTranslations:
     if locale == "en":
         return _gettext.NullTranslations()

@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 
 from renshe.errors import ValidationFailed
+from renshe.i18n import lazy
 
 T = TypeVar("T")
 MAX_LIMIT = 200
@@ -28,7 +29,7 @@ def clamp_limit(limit: int | None) -> int:
     if limit is None:
         return DEFAULT_LIMIT
     if limit < 1 or limit > MAX_LIMIT:
-        raise ValidationFailed({"limit": f"must be between 1 and {MAX_LIMIT}"})
+        raise ValidationFailed({"limit": lazy("Limit must be between 1 and 200.")})
     return limit
 
 
@@ -44,7 +45,7 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value = json.loads(raw)
     except (ValueError, json.JSONDecodeError):
-        raise ValidationFailed({"cursor": "is not a cursor this API issued"}) from None
+        raise ValidationFailed({"cursor": lazy("This is not a cursor this API issued.")}) from None
     if not isinstance(value, list):
-        raise ValidationFailed({"cursor": "is not a cursor this API issued"})
+        raise ValidationFailed({"cursor": lazy("This is not a cursor this API issued.")})
     return value

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from piccolo.engine.postgres import PostgresTransaction
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
 from renshe.db.engine import get_engine
 
@@ -84,8 +84,9 @@ async def tenant_transaction(ctx: TenantContext) -> AsyncIterator[PostgresTransa
     engine = get_engine()
     pending: list[AfterCommit] = []
     token = _after_commit.set(pending)
+    tx = engine.transaction(allow_nested=False)
     try:
-        async with engine.transaction(allow_nested=False) as tx:
+        async with tx:
             await tx.connection.execute(
                 "SELECT set_config('app.tenant_ids', $1, true),"
                 " set_config('app.write_tenant_ids', $2, true),"
@@ -96,11 +97,31 @@ async def tenant_transaction(ctx: TenantContext) -> AsyncIterator[PostgresTransa
                 ctx.request_id or "",
             )
             yield tx
+    except BaseException:
+        await _give_back(engine, tx)
+        raise
     finally:
         _after_commit.reset(token)
     # Reached only when the transaction committed (an exception skips this).
     for callback in pending:
         await callback()
+
+
+async def _give_back(engine: PostgresEngine, tx: PostgresTransaction) -> None:
+    """Return the connection to the pool even when BEGIN or ROLLBACK failed on it.
+
+    Piccolo releases the connection only after a successful rollback; on a connection the server
+    has closed (a PostgreSQL restart) the rollback itself fails and the connection would be lost
+    to the pool for good, until every request waits forever. Releasing an already released
+    proxy is harmless (asyncpg detaches it), so this runs on every failure path.
+    """
+    connection = getattr(tx, "connection", None)
+    if connection is not None and engine.pool is not None:
+        with contextlib.suppress(Exception):
+            await engine.pool.release(connection)
+    context = getattr(tx, "context", None)
+    if context is not None and engine.current_transaction.get() is tx:
+        engine.current_transaction.reset(context)
 
 
 def current_transaction() -> PostgresTransaction:

@@ -10,9 +10,14 @@ CONTROLLER_MODULES: tuple[str, ...] = (
     "renshe.web.pages",
     "renshe.web.health",
     "renshe.accounts.controllers",
+    "renshe.accounts.api",
     "renshe.api.controllers",
     "renshe.audit.controllers",
     "renshe.jobs.controllers",
+    "renshe.registry.api",
+    "renshe.registry.pages_people",
+    "renshe.registry.pages_enterprises",
+    "renshe.registry.pages_imports",
 )
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
+from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from renshe import i18n
-from renshe.paths import templates_dir
+from renshe.paths import static_dir, templates_dir
+from renshe.web import navigation
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -31,6 +35,43 @@ def format_yuan(fen: int | None) -> str:
     return f"{sign}{fen // 100:,}.{fen % 100:02d}"
 
 
+@cache
+def _static_version(path: str) -> str:
+    try:
+        return hashlib.sha256((static_dir() / path).read_bytes()).hexdigest()[:12]
+    except OSError:
+        return "0"
+
+
+def static_url(path: str) -> str:
+    """``/static/<path>?v=<content hash>``: a changed file gets a new URL, so the long cache
+    header of static assets can never serve a stale copy."""
+    return f"/static/{path}?v={_static_version(path)}"
+
+
+def principal_of(request: Any) -> Any:
+    """The request's :class:`~renshe.accounts.principal.Principal`, or None (not logged in)."""
+    return request.scope.get("principal") if request is not None else None
+
+
+def csrf_token_of(request: Any) -> str:
+    return (request.scope.get("csrf_token") or "") if request is not None else ""
+
+
+def org_unit_name(principal: Any) -> str:
+    if principal is None:
+        return ""
+    unit = principal.org_unit
+    return unit.name_en if i18n.current_locale.get() == "en" else unit.name_zh
+
+
+def nav_links(request: Any) -> list[navigation.Link]:
+    principal = principal_of(request)
+    if principal is None:
+        return []
+    return navigation.links_for(principal, navigation.get_handlers(request.app))
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(templates_dir())),
@@ -43,4 +84,11 @@ def build_environment() -> Environment:
     env.filters["datetime"] = format_datetime
     env.filters["yuan"] = format_yuan
     env.globals["current_locale"] = i18n.current_locale.get
+    env.globals["static_url"] = static_url
+    env.globals["principal_of"] = principal_of
+    env.globals["csrf_token_of"] = csrf_token_of
+    env.globals["org_unit_name"] = org_unit_name
+    env.globals["role_label"] = navigation.role_label
+    env.filters["role_label"] = navigation.role_label
+    env.globals["nav_links"] = nav_links
     return env

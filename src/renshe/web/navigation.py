@@ -1,0 +1,138 @@
+"""What each role sees: role names, the navigation bar and the home page's task lists.
+
+A link is shown only when its page is registered in the running application *and* the page's
+own guards let this principal in (they are asked, not restated here), so the home page never
+offers a page that does not exist yet or would answer 403. What later releases bring is listed
+honestly as "coming".
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+
+from renshe.accounts.principal import Principal, Role
+from renshe.i18n import gettext as _
+from renshe.i18n import lazy
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.CLERK: lazy("Clerk"),
+    Role.REVIEWER: lazy("Reviewer"),
+    Role.FINANCE: lazy("Finance officer"),
+    Role.DISTRICT_ADMIN: lazy("District administrator"),
+    Role.CITY_ANALYST: lazy("City analyst"),
+    Role.CITY_ADMIN: lazy("City administrator"),
+    Role.SYSADMIN: lazy("System administrator"),
+    Role.SECADMIN: lazy("Security administrator"),
+    Role.AUDITOR: lazy("Audit administrator"),
+}
+
+
+def role_label(role: Role | str) -> str:
+    try:
+        return _(ROLE_LABELS[Role(role)])
+    except ValueError:
+        return str(role)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    path: str
+    label: str  # msgid
+    description: str  # msgid
+
+
+LINKS: tuple[Link, ...] = (
+    Link(
+        "/registry/people",
+        lazy("People registry"),
+        lazy("Register people, find them by document, edit them and export the list."),
+    ),
+    Link(
+        "/registry/enterprises",
+        lazy("Enterprise registry"),
+        lazy("Register enterprises and link founders and employees to them."),
+    ),
+    Link(
+        "/registry/imports",
+        lazy("Bulk import"),
+        lazy("Import people or enterprises from an Excel or CSV file, checked row by row."),
+    ),
+    Link(
+        "/jobs",
+        lazy("Background jobs"),
+        lazy("Follow the progress and results of background jobs, such as the nightly audit check."),
+    ),
+    Link(
+        "/admin/users",
+        lazy("User accounts"),
+        lazy("Create accounts, grant roles, reset passwords and unlock locked accounts."),
+    ),
+    Link(
+        "/audit",
+        lazy("Audit log"),
+        lazy("Read and filter the audit log of every change and every login."),
+    ),
+    Link(
+        "/docs/api",
+        lazy("API documentation"),
+        lazy("The JSON API for other systems: endpoints, bearer tokens and error format."),
+    ),
+)
+
+_DISTRICT_WORK = frozenset({Role.CLERK, Role.REVIEWER, Role.FINANCE, Role.DISTRICT_ADMIN})
+_CITY_WORK = frozenset({Role.CITY_ANALYST, Role.CITY_ADMIN})
+
+# Business capabilities of later releases, listed so nobody hunts for them now.
+COMING: tuple[tuple[str, frozenset[Role]], ...] = (
+    (lazy("Employment subsidies: applications, review and public notice"), _DISTRICT_WORK),
+    (lazy("Disbursement: payment batches, bank files and bank returns"), _DISTRICT_WORK),
+    (lazy("Talent cards: applications, issuing and QR verification"), _DISTRICT_WORK | _CITY_WORK),
+    (lazy("Hong Kong and Macao youth: entrepreneurship grants by milestone"), _DISTRICT_WORK),
+    (lazy("City dashboards: figures and charts across all districts"), _CITY_WORK),
+)
+
+
+class _GuardProbe:
+    """Just enough of a connection for a guard to look at the principal."""
+
+    def __init__(self, principal: Principal) -> None:
+        self.scope: dict[str, Any] = {"principal": principal}
+
+
+def get_handlers(app: Any) -> dict[str, Any]:
+    """The GET handler of every path the running application serves."""
+    found: dict[str, Any] = {}
+    for route in app.routes:
+        handler_map = getattr(route, "route_handler_map", None)
+        if handler_map and "GET" in handler_map:
+            found[route.path] = handler_map["GET"][0]
+    return found
+
+
+def _guards_admit(handler: Any, principal: Principal) -> bool:
+    probe = _GuardProbe(principal)
+    for guard in handler.resolve_guards():
+        fn = getattr(guard, "func", guard)  # Litestar wraps guards in AsyncCallable
+        if inspect.iscoroutinefunction(fn):
+            continue  # cannot be asked here; the page still enforces it
+        try:
+            fn(probe, handler)
+        except (NotAuthorizedException, PermissionDeniedException):
+            return False
+    return True
+
+
+def links_for(principal: Principal | None, handlers: dict[str, Any]) -> list[Link]:
+    if principal is None:
+        return []
+    return [link for link in LINKS if link.path in handlers and _guards_admit(handlers[link.path], principal)]
+
+
+def coming_for(principal: Principal | None) -> list[str]:
+    if principal is None:
+        return []
+    return [text for text, roles in COMING if any(r in roles for r in principal.roles)]
