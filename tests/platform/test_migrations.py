@@ -21,7 +21,7 @@ async def test_an_applied_file_that_changed_stops_migrate(
     db: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = migrate.available()
-    edited = [migrate.Migration(real[0].version, real[0].name, real[0].sql + "\n-- edited")] + real[1:]
+    edited = [migrate.Migration(real[0].version, real[0].name, real[0].sql + "\n-- edited"), *real[1:]]
     monkeypatch.setattr(migrate, "available", lambda: edited)
     with pytest.raises(migrate.MigrationError, match="changed after it was applied"):
         await migrate.migrate(settings)
