@@ -1,0 +1,1 @@
+"""补贴 (subsidies): programs, applications, public notice (公示) and awards."""
