@@ -117,7 +117,123 @@ async def _import_batches(conn: asyncpg.Connection, tenant: UUID) -> str:
     )
 
 
+async def _fixture_program(conn: asyncpg.Connection) -> str:
+    await conn.execute(
+        """INSERT INTO programs (code, family, name_zh, name_en, beneficiary)
+           VALUES ('fixture_program', 'employment', '测试项目', 'Fixture program', '{person}')
+           ON CONFLICT (code) DO NOTHING"""
+    )
+    return "fixture_program"
+
+
+async def _fixture_user(conn: asyncpg.Connection, tenant: UUID) -> UUID:
+    return await conn.fetchval(
+        "INSERT INTO users (username, org_unit_id, password_hash) VALUES ($1, $2, 'x') RETURNING id",
+        f"fixture_{uuid.uuid4().hex[:12]}",
+        tenant,
+    )
+
+
+async def _budgets(conn: asyncpg.Connection, tenant: UUID) -> str:
+    program = await _fixture_program(conn)
+    return str(
+        await conn.fetchval(
+            "INSERT INTO budgets (tenant_id, program_code, year, total_fen) VALUES ($1, $2, 2001, 100000)"
+            " RETURNING id",
+            tenant,
+            program,
+        )
+    )
+
+
+async def _application(conn: asyncpg.Connection, tenant: UUID) -> UUID:
+    program = await _fixture_program(conn)
+    return await conn.fetchval(
+        """INSERT INTO applications (tenant_id, program_code, person_id, application_date)
+           VALUES ($1, $2, $3, '2026-01-05') RETURNING id""",
+        tenant,
+        program,
+        await _person(conn, tenant),
+    )
+
+
+async def _applications(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(await _application(conn, tenant))
+
+
+async def _application_events(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            "INSERT INTO application_events (tenant_id, application_id, to_state) VALUES ($1, $2, 'draft')"
+            " RETURNING id",
+            tenant,
+            await _application(conn, tenant),
+        )
+    )
+
+
+async def _objections(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO objections (tenant_id, application_id, raised_by, raised_on, content, recorded_by)
+               VALUES ($1, $2, 'fixture', '2026-01-06', 'fixture objection', $3) RETURNING id""",
+            tenant,
+            await _application(conn, tenant),
+            await _fixture_user(conn, tenant),
+        )
+    )
+
+
+async def _batch(conn: asyncpg.Connection, tenant: UUID) -> UUID:
+    return await conn.fetchval(
+        """INSERT INTO disbursement_batches (tenant_id, build_key, business_date, origin, payer_account,
+                                             payer_name, payer_bank, layout)
+           VALUES ($1, $2, '2026-01-06', 'manual', '4444070301010012168', 'fixture', 'fixture', 'generic_csv')
+           RETURNING id""",
+        tenant,
+        f"fixture:{uuid.uuid4()}",
+    )
+
+
+async def _disbursement_batches(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(await _batch(conn, tenant))
+
+
+async def _payment_lines(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO payment_lines (tenant_id, batch_id, application_id, seq, reference, amount_fen,
+                                          payee_name, payee_account_enc, payee_account_masked)
+               VALUES ($1, $2, $3, 1, $4, 100, 'fixture', 'x:y:z', '6222 **** **** 0128') RETURNING id""",
+            tenant,
+            await _batch(conn, tenant),
+            await _application(conn, tenant),
+            f"fixture-{uuid.uuid4().hex[:20]}",
+        )
+    )
+
+
+async def _bank_returns(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO bank_returns (tenant_id, batch_id, filename, file_sha256, uploaded_by)
+               VALUES ($1, $2, 'return.csv', $3, $4) RETURNING id""",
+            tenant,
+            await _batch(conn, tenant),
+            uuid.uuid4().hex * 2,
+            await _fixture_user(conn, tenant),
+        )
+    )
+
+
 FACTORIES: dict[str, Factory] = {
+    "budgets": _budgets,
+    "applications": _applications,
+    "application_events": _application_events,
+    "objections": _objections,
+    "disbursement_batches": _disbursement_batches,
+    "payment_lines": _payment_lines,
+    "bank_returns": _bank_returns,
     "audit_log": _audit_log,
     "jobs": _jobs,
     "persons": _persons,
@@ -132,6 +248,13 @@ FACTORIES: dict[str, Factory] = {
 # (the same insert in the victim's own context must work) needs fresh values there. SQL
 # expressions, evaluated by the database.
 FRESH_COLUMNS: dict[str, dict[str, str]] = {
+    "budgets": {"year": "2002 + floor(random() * 90)::int"},
+    "disbursement_batches": {"build_key": "gen_random_uuid()::text"},
+    "payment_lines": {
+        "reference": "gen_random_uuid()::text",
+        "state": "'cancelled'",
+    },
+    "bank_returns": {"file_sha256": "encode(sha256(gen_random_uuid()::text::bytea), 'hex')"},
     "jobs": {"idempotency_key": "'attack'"},
     "person_documents": {"number_index": "sha256(gen_random_uuid()::text::bytea)"},
     "enterprises": {

@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "renshe.cli.keys",
     "renshe.cli.processes",
     "renshe.cli.demo",
+    "renshe.cli.programs",
 )
 
 

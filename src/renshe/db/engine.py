@@ -19,6 +19,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "renshe.audit.tables",
     "renshe.jobs.tables",
     "renshe.registry.tables",
+    "renshe.subsidies.programs.tables",
 )
 
 _engine: PostgresEngine | None = None

@@ -11,6 +11,7 @@ from uuid import UUID
 from renshe.audit import service as audit
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.errors import NotFound
+from renshe.subsidies.programs.overrides import program_override_problems
 from renshe.tenancy.tables import OrgUnit
 from renshe.tenancy.toml_files import Problem, UnitFile, read_directory
 
@@ -72,6 +73,8 @@ async def sync_directory(directory: Path, actor: audit.Actor = audit.SYSTEM) -> 
     Raises :class:`TenantFilesInvalid` listing every problem, with nothing changed.
     """
     units, problems = read_directory(directory)
+    if not problems:  # [programs.CODE] overrides must fit the program catalogue
+        problems = program_override_problems(units)
     if problems:
         raise TenantFilesInvalid(problems)
     ordered = _parents_first(units)

@@ -18,6 +18,7 @@ CONTROLLER_MODULES: tuple[str, ...] = (
     "renshe.registry.pages_people",
     "renshe.registry.pages_enterprises",
     "renshe.registry.pages_imports",
+    "renshe.subsidies.programs.api",
 )
 
 

@@ -1,0 +1,170 @@
+"""Programs API (``/api/v1/programs``): the programs with the version in force, names in
+Chinese and English, every amount in integer fen. Reference data without personal data: any
+signed-in user may read it. A district user sees the terms with the district's override
+merged on top (and whether the district offers the program at all)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import msgspec
+from litestar import Request, get
+from litestar.params import FromPath, FromQuery
+
+from renshe.accounts.guards import principal_of, requires_login
+from renshe.db.tenant import tenant_transaction
+from renshe.errors import ValidationFailed
+from renshe.i18n import current_locale, lazy
+from renshe.subsidies.programs import service
+from renshe.subsidies.programs.catalog import load_catalogue
+from renshe.subsidies.programs.policy import FAMILIES, PolicyVersion
+from renshe.web.request_context import request_id_of
+
+Req = Request[Any, Any, Any]
+TAGS = ["subsidies: programs"]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class DocumentOut(msgspec.Struct):
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class VersionSummary(msgspec.Struct):
+    id: UUID
+    version: int
+    effective_from: date
+    effective_to: date | None
+    digest: str
+    amount: dict[str, Any]
+
+
+class VersionOut(msgspec.Struct):
+    """The terms in force: rules in canonical form (money as ``*_fen`` integers)."""
+
+    id: UUID | None
+    version: int
+    effective_from: date
+    effective_to: date | None
+    digest: str
+    amount: dict[str, Any]
+    eligibility: dict[str, Any]
+    caps: dict[str, Any]
+    facts: list[dict[str, Any]]
+    required_documents: list[DocumentOut]
+    district_code: str | None
+    district_override: dict[str, Any] | None
+
+
+class ProgramOut(msgspec.Struct):
+    code: str
+    family: str
+    name_zh: str
+    name_en: str
+    name: str  # in the caller's language
+    beneficiary: list[str]
+    status: str
+    enabled: bool  # offered by the caller's district (always true for city users)
+    in_force: VersionOut | None  # on the date asked (default: today)
+    versions: list[VersionSummary] | None = None  # detail only: every stored version
+
+
+class ProgramList(msgspec.Struct):
+    items: list[ProgramOut]
+    on: date
+
+
+def _version_out(policy: PolicyVersion) -> VersionOut:
+    documents = load_catalogue().documents
+    data = policy.terms.data
+    return VersionOut(
+        id=policy.version_id,
+        version=policy.version,
+        effective_from=policy.effective_from,
+        effective_to=policy.effective_to,
+        digest=policy.digest,
+        amount=dict(data["amount"]),
+        eligibility=dict(data["eligibility"]),
+        caps=dict(data["caps"]),
+        facts=list(data["facts"]),
+        required_documents=[
+            DocumentOut(
+                code,
+                documents.get(code, {}).get("name_zh", code),
+                documents.get(code, {}).get("name_en", code),
+            )
+            for code in data["required_documents"]
+        ],
+        district_code=policy.district_code,
+        district_override=dict(policy.override) if policy.override else None,
+    )
+
+
+def _program_out(
+    program: service.StoredProgram, policy: PolicyVersion | None, detail: bool = False
+) -> ProgramOut:
+    info = program.info
+    return ProgramOut(
+        code=info.code,
+        family=info.family,
+        name_zh=info.name_zh,
+        name_en=info.name_en,
+        name=info.name(current_locale.get()),
+        beneficiary=[k.value for k in info.beneficiary],
+        status=info.status,
+        enabled=policy.enabled if policy else program.active,
+        in_force=_version_out(policy) if policy else None,
+        versions=[
+            VersionSummary(
+                v.id,
+                v.version,
+                v.definition.effective_from,
+                v.definition.effective_to,
+                v.definition.terms.digest,
+                dict(v.definition.terms.data["amount"]),
+            )
+            for v in program.versions
+        ]
+        if detail
+        else None,
+    )
+
+
+def _today() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+@get("/api/v1/programs", name="api.programs.list", guards=[requires_login], tags=TAGS)
+async def list_programs(
+    request: Req, family: FromQuery[str | None] = None, on: FromQuery[date | None] = None
+) -> ProgramList:
+    """Every active program with the version in force on ``on`` (default today, Asia/Shanghai);
+    ``family`` = ``employment`` or ``hkmo``."""
+    if family is not None and family not in FAMILIES:
+        raise ValidationFailed({"family": lazy("Choose employment or hkmo.")})
+    principal = principal_of(request)
+    day = on or _today()
+    tenant = principal.org_unit.id if principal.is_district else None
+    async with tenant_transaction(principal.context(request_id_of(request))):
+        found = await service.versions_in_force(tenant, day, family=family)
+    return ProgramList(items=[_program_out(p, v) for p, v in found], on=day)
+
+
+@get("/api/v1/programs/{code:str}", name="api.programs.detail", guards=[requires_login], tags=TAGS)
+async def get_program(request: Req, code: FromPath[str], on: FromQuery[date | None] = None) -> ProgramOut:
+    """One program: the version in force on ``on`` and the list of every stored version."""
+    principal = principal_of(request)
+    day = on or _today()
+    tenant = principal.org_unit.id if principal.is_district else None
+    async with tenant_transaction(principal.context(request_id_of(request))):
+        program = await service.get_program(code)
+        chosen = service.in_force(program, day)
+        policy = await service.version_in_force(code, tenant, day) if chosen else None
+    return _program_out(program, policy, detail=True)
+
+
+ROUTES = [list_programs, get_program]
