@@ -114,19 +114,18 @@ def settings():
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def db(settings) -> AsyncIterator[None]:
-    """The test database, migrated, with the application pool open and tenants synced."""
+    """The test database, migrated, with the application pool open, tenants and programs synced."""
     from renshe.db import engine, migrate
     from renshe.redis import close_redis, get_redis
 
     await migrate.migrate(settings)
     await engine.start(settings)
     await get_redis().flushdb()
-    try:
-        from renshe.tenancy import service as tenancy
+    from renshe.subsidies.programs.sync import sync_catalogue
+    from renshe.tenancy import service as tenancy
 
-        await tenancy.sync_directory(ROOT / "tenants")
-    except ModuleNotFoundError:
-        pass
+    await tenancy.sync_directory(ROOT / "tenants")
+    await sync_catalogue()
     yield
     await close_redis()
     await engine.close()

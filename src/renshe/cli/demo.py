@@ -28,6 +28,9 @@ async def _prepare(s: Settings) -> bool:
         from renshe.tenancy.service import sync_directory
 
         await sync_directory(s.tenants_dir)
+        from renshe.subsidies.programs.sync import sync_catalogue
+
+        await sync_catalogue()
         marker = s.data_dir / DEMO_MARKER
         if marker.exists():
             return False
