@@ -1,6 +1,6 @@
 """What ``dramatiq workers.main`` loads: the broker, then every domain's actors."""
 
-from workers.actors import audit, registry, registry_imports, testing
+from workers.actors import audit, disbursement, registry, registry_imports, subsidies, testing
 from workers.broker import broker
 
-__all__ = ["audit", "broker", "registry", "registry_imports", "testing"]
+__all__ = ["audit", "broker", "disbursement", "registry", "registry_imports", "subsidies", "testing"]

@@ -26,9 +26,7 @@ CITY_ROLES = frozenset({Role.CITY_ANALYST, Role.CITY_ADMIN})
 # 三员分立: the three MLPS admin roles are mutually exclusive and hold no business role.
 MLPS_ADMIN_ROLES = frozenset({Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR})
 BUSINESS_ROLES = DISTRICT_ROLES | CITY_ROLES
-TOTP_ROLES = frozenset(
-    {Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR, Role.CITY_ADMIN, Role.DISTRICT_ADMIN}
-)
+TOTP_ROLES = frozenset({Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR, Role.CITY_ADMIN, Role.DISTRICT_ADMIN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +62,7 @@ class Principal:
         """The tenant context for this principal's transactions."""
         if self.is_district:
             return TenantContext.district(self.org_unit.id, self.user_id, request_id)
-        return TenantContext.subtree(
-            self.readable_units, self.org_unit.id, self.user_id, request_id
-        )
+        return TenantContext.subtree(self.readable_units, self.org_unit.id, self.user_id, request_id)
 
     @property
     def primary_role(self) -> Role | None:

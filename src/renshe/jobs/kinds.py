@@ -25,6 +25,8 @@ KIND_MODULES: tuple[str, ...] = (
     "renshe.audit.tasks",
     "renshe.registry.keys",
     "renshe.registry.imports.tasks",
+    "renshe.subsidies.applications.tasks",
+    "renshe.disbursement.tasks",
 )
 # A slow, killable kind for the fault tests; never registered unless explicitly enabled.
 TEST_KIND_MODULES: tuple[str, ...] = ("renshe.jobs.testing",)

@@ -37,6 +37,9 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     SealedColumn(PERSONS, "bank_account_enc"),
     SealedColumn(DOCUMENTS, "number_enc"),
     SealedColumn(ENTERPRISES, "bank_account_enc"),
+    # payee snapshots frozen on awards and copied onto payment lines (03-subsidies)
+    SealedColumn("applications", "payee_account_enc"),
+    SealedColumn("payment_lines", "payee_account_enc"),
 )
 
 

@@ -19,6 +19,9 @@ CONTROLLER_MODULES: tuple[str, ...] = (
     "renshe.registry.pages_enterprises",
     "renshe.registry.pages_imports",
     "renshe.subsidies.programs.api",
+    "renshe.subsidies.applications.api",
+    "renshe.subsidies.applications.public",
+    "renshe.disbursement.api",
 )
 
 

@@ -1,0 +1,29 @@
+"""Nightly job kind ``subsidies.close_notices`` (公示期满): per district and business date."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from renshe.jobs.kinds import JobKind, register
+from renshe.jobs.runner import JobRun
+from renshe.subsidies.applications import notice
+
+
+async def close_notices(run: JobRun) -> dict[str, Any]:
+    """Move every award whose notice window ended before the business date to ``ready``."""
+    business_date = run.business_date or date.fromisoformat(run.args["business_date"])
+    moved = await notice.close_notices(run.tenant_id, business_date)
+    return {"moved": moved, "business_date": business_date.isoformat()}
+
+
+CLOSE_NOTICES = register(
+    JobKind(
+        name="subsidies.close_notices",
+        handler=close_notices,
+        time_limit_seconds=15 * 60,
+        max_attempts=5,
+        nightly=True,
+        title="Close public notices",
+    )
+)

@@ -1,0 +1,98 @@
+"""The batches API over HTTP: build now → 202 job, list and read with lines, maker-checker
+approve, bank file with its SHA-256, bank return upload twice, roles, other district → 404."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from uuid import UUID
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from renshe.accounts.principal import Role
+from renshe.db.tenant import TenantContext, tenant_transaction
+from renshe.disbursement.build import BuildRequest, build
+from renshe.jobs import service as jobs
+from tests.disbursement.awards import district, make_ready
+from tests.registry.support import api_headers
+from tests.registry.support import client as new_client
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+HESHAN = "440784"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(db: None) -> AsyncIterator[httpx.AsyncClient]:
+    from renshe.web.app import create_app
+
+    async with new_client(create_app()) as c:
+        yield c
+
+
+async def test_build_now_approve_download_and_reconcile_over_http(
+    client: httpx.AsyncClient, admin_url: str
+) -> None:
+    tenant = await district(HESHAN)
+    maker = await api_headers(HESHAN, Role.FINANCE)
+    checker = await api_headers(HESHAN, Role.FINANCE)
+    admin = await api_headers(HESHAN, Role.DISTRICT_ADMIN)
+    clerk = await api_headers(HESHAN, Role.CLERK)
+    stranger = await api_headers("440703", Role.FINANCE)
+
+    accepted = await client.post("/api/v1/disbursement-batches", json={}, headers=maker)
+    assert accepted.status_code == 202, accepted.text
+    job_id = UUID(accepted.json()["job_id"])
+    async with tenant_transaction(TenantContext.district(tenant)):
+        job = await jobs.get(tenant, job_id)
+    assert job.kind == "disbursement.build_batches" and job.args["origin"] == "manual"
+    async with tenant_transaction(TenantContext.district(tenant)):  # no worker here: leave no job behind
+        await jobs.cancel(tenant, job_id)
+    assert (await client.post("/api/v1/disbursement-batches", json={}, headers=clerk)).status_code == 403
+
+    # a nightly batch (created by the system: any finance officer may approve it)
+    await make_ready(admin_url, tenant, 2, amount_fen=88_800)
+    built = await build(BuildRequest(tenant, date(2026, 5, 6), "nightly", "nightly:2026-05-06"))
+    batch_id = built.batches[0]
+
+    listed = await client.get("/api/v1/disbursement-batches", headers=admin)
+    assert listed.status_code == 200 and batch_id in {b["id"] for b in listed.json()["items"]}
+    one = (await client.get(f"/api/v1/disbursement-batches/{batch_id}", headers=admin)).json()
+    assert one["state"] == "built" and one["line_count"] == len(one["lines"]) >= 2
+    assert one["total_fen"] == sum(line["amount_fen"] for line in one["lines"])
+    assert {"id", "application_id", "amount_fen", "state"} <= one["lines"][0].keys()
+    assert "payee_account_enc" not in one["lines"][0]
+
+    assert (await client.get(f"/api/v1/disbursement-batches/{batch_id}", headers=stranger)).status_code == 404
+    approve_url = f"/api/v1/disbursement-batches/{batch_id}/approve"
+    assert (await client.post(approve_url, json={}, headers=stranger)).status_code == 404
+    assert (await client.post(approve_url, json={}, headers=admin)).status_code == 403
+    stale = await client.post(approve_url, json={"version": one["version"] + 5}, headers=checker)
+    assert stale.status_code == 409
+    approved = await client.post(approve_url, json={"version": one["version"]}, headers=checker)
+    assert approved.status_code == 200 and approved.json()["state"] == "approved"
+
+    file_url = f"/api/v1/disbursement-batches/{batch_id}/bank-file"
+    first = await client.get(file_url, headers=checker)
+    again = await client.get(file_url, headers=checker)
+    assert first.status_code == 200 and first.content == again.content
+    sha = first.headers["x-file-sha256"]
+    assert (await client.get(f"/api/v1/disbursement-batches/{batch_id}", headers=admin)).json()[
+        "file_sha256"
+    ] == sha
+    assert (await client.get(file_url, params={"layout": "nope"}, headers=checker)).status_code == 422
+
+    refs = [line["reference"] for line in one["lines"]]
+    content = (
+        "reference,status,reason\n" + "".join(f"{r},成功,\n" for r in refs) + "GHOST-1,成功,\n"
+    ).encode()
+    return_url = f"/api/v1/disbursement-batches/{batch_id}/bank-return"
+    files = {"file": ("return.csv", content, "text/csv")}
+    applied = await client.post(return_url, files=files, headers=checker)
+    assert applied.status_code == 200, applied.text
+    body = applied.json()
+    assert (body["paid"], body["batch_state"], body["already_uploaded"]) == (len(refs), "reconciled", False)
+    assert [e["kind"] for e in body["errors"]] == ["unmatched"]
+    twice = (await client.post(return_url, files=files, headers=checker)).json()
+    assert (twice["paid"], twice["already_uploaded"]) == (0, True)
