@@ -7,16 +7,22 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import TypeVar
+from uuid import UUID
 
 import asyncpg
 import pytest
 
 from renshe.audit import service as audit
+from renshe.db import urls
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.disbursement import export, lifecycle, reconcile
 from renshe.disbursement.build import BuildRequest, build
 from renshe.disbursement.service import get_batch
 from renshe.errors import Conflict
+from renshe.registry import citywide
+from renshe.registry.identifiers import DocumentType, validate_document
+from renshe.registry.masking import mask_document
+from renshe.registry.sealing import document_index
 from tests.disbursement.awards import (
     PROGRAM,
     YEAR,
@@ -26,6 +32,7 @@ from tests.disbursement.awards import (
     make_user,
     states,
 )
+from tests.registry.support import prc_id
 
 T = TypeVar("T")
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.usefixtures("db")]
@@ -74,6 +81,12 @@ async def test_a_return_file_pays_fails_and_reports_and_the_same_file_twice_chan
     ref = [str(line["reference"]) for line in mine]
     reserved_before, paid_before = await _budget(tenant)
 
+    # the first two awards' persons hold a resident ID (the fixture's persons have none)
+    numbers = [prc_id("440781"), prc_id("440781")]
+    for app_id, number in zip(apps[:2], numbers, strict=True):
+        await _give_document(admin_url, tenant, app_id, number)
+    assert not await _received_anywhere(numbers[0])
+
     content = _csv([
         (ref[0], "3000.00", "成功", ""),
         (ref[1], "3000.00", "失败", "账户已销户"),
@@ -94,6 +107,9 @@ async def test_a_return_file_pays_fails_and_reports_and_the_same_file_twice_chan
     assert by_ref[ref[2]]["state"] == by_ref[ref[3]]["state"] == "pending"
     assert await states(tenant, apps) == {"paid": 1, "payment_failed": 1, "in_batch": 2}
     assert await _budget(tenant) == (reserved_before - AMOUNT, paid_before + AMOUNT)
+    # the paid award is now known city-wide (yes/no, asked from another district); the failed one not
+    assert await _received_anywhere(numbers[0])
+    assert not await _received_anywhere(numbers[1])
 
     again = await _in(
         tenant, checker, lambda: reconcile.upload_return(tenant, checker, batch_id, "回盘.csv", content)
@@ -156,3 +172,32 @@ async def test_a_return_for_a_batch_not_yet_exported_is_refused(admin_url: str) 
         )
     async with tenant_transaction(TenantContext.district(tenant)):
         assert (await get_batch(tenant, batch_id)).state == "built"
+
+
+async def _give_document(admin_url: str, tenant: UUID, application_id: UUID, number: str) -> None:
+    doc = validate_document(DocumentType.PRC_ID, number)
+    conn = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))
+    try:
+        person_id = await conn.fetchval(
+            "SELECT person_id FROM applications WHERE tenant_id = $1 AND id = $2", tenant, application_id
+        )
+        await conn.execute(
+            """INSERT INTO person_documents (tenant_id, person_id, doc_type, number_enc, number_index,
+                                             number_masked)
+               VALUES ($1, $2, 'prc_id', 'fixture:x:y', $3, $4)""",
+            tenant,
+            person_id,
+            document_index(DocumentType.PRC_ID, doc.identity_key),
+            mask_document(DocumentType.PRC_ID, doc.number),
+        )
+    finally:
+        await conn.close()
+
+
+async def _received_anywhere(number: str) -> bool:
+    """Asked from Pengjiang, about a document registered in Taishan."""
+    other = await district("440703")
+    async with tenant_transaction(TenantContext.district(other)):
+        return await citywide.document_received_program(
+            validate_document(DocumentType.PRC_ID, number), PROGRAM
+        )

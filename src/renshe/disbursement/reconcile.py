@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from renshe.audit import service as audit
 from renshe.db.tenant import current_transaction
@@ -30,6 +32,9 @@ from renshe.disbursement.returns import (
 from renshe.disbursement.service import add_events, get_batch
 from renshe.errors import Conflict
 from renshe.i18n import lazy
+from renshe.registry import citywide
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 BATCH = "disbursement_batch"
 RECONCILABLE = frozenset({"exported", "reconciled"})
@@ -199,6 +204,23 @@ async def _apply_paid(tenant_id: UUID, actor: audit.Actor, lines: list[_Line]) -
             tenant_id, program, year, fen,
         )  # fmt: skip
     await add_events(tenant_id, apps, "in_batch", "paid", actor.user_id)
+    await _record_receipts(tenant_id, apps)
+
+
+async def _record_receipts(tenant_id: UUID, apps: list[UUID]) -> None:
+    """全市一次性: note, city-wide, which person received which program, so a once-per-lifetime
+    program finds the receipt from any district (through the registry's yes/no gate only)."""
+    rows = await current_transaction().connection.fetch(
+        """SELECT id, person_id, program_code FROM applications
+           WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND person_id IS NOT NULL AND state = 'paid'""",
+        tenant_id,
+        apps,
+    )
+    received_on = datetime.now(SHANGHAI).date()
+    for row in rows:
+        await citywide.record_program_receipt(
+            tenant_id, row["person_id"], row["program_code"], str(row["id"]), received_on
+        )
 
 
 async def _apply_failed(tenant_id: UUID, actor: audit.Actor, lines: list[tuple[_Line, str]]) -> None:
