@@ -22,7 +22,7 @@ from renshe.errors import Conflict
 from renshe.registry import citywide
 from renshe.registry.identifiers import DocumentType, validate_document
 from renshe.registry.masking import mask_document
-from renshe.registry.sealing import document_index
+from renshe.registry.sealing import DOCUMENTS, document_index, seal
 from tests.disbursement.awards import (
     PROGRAM,
     YEAR,
@@ -83,7 +83,7 @@ async def test_a_return_file_pays_fails_and_reports_and_the_same_file_twice_chan
 
     # the first two awards' persons hold a resident ID (the fixture's persons have none)
     numbers = [prc_id("440781"), prc_id("440781")]
-    for app_id, number in zip(apps[:2], numbers, strict=True):
+    for app_id, number in zip([mine[0]["application_id"], mine[1]["application_id"]], numbers, strict=True):
         await _give_document(admin_url, tenant, app_id, number)
     assert not await _received_anywhere(numbers[0])
 
@@ -181,12 +181,15 @@ async def _give_document(admin_url: str, tenant: UUID, application_id: UUID, num
         person_id = await conn.fetchval(
             "SELECT person_id FROM applications WHERE tenant_id = $1 AND id = $2", tenant, application_id
         )
+        row_id = uuid.uuid4()  # sealed for real: key rotation in later tests must be able to read it
         await conn.execute(
-            """INSERT INTO person_documents (tenant_id, person_id, doc_type, number_enc, number_index,
+            """INSERT INTO person_documents (tenant_id, id, person_id, doc_type, number_enc, number_index,
                                              number_masked)
-               VALUES ($1, $2, 'prc_id', 'fixture:x:y', $3, $4)""",
+               VALUES ($1, $2, $3, 'prc_id', $4, $5, $6)""",
             tenant,
+            row_id,
             person_id,
+            seal(DOCUMENTS, "number", tenant, row_id, doc.number),
             document_index(DocumentType.PRC_ID, doc.identity_key),
             mask_document(DocumentType.PRC_ID, doc.number),
         )
