@@ -38,6 +38,14 @@ def encode_cursor(key: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+BAD_CURSOR = lazy("This is not a cursor this API issued.")
+
+
+def bad_cursor() -> ValidationFailed:
+    """The one answer to a cursor this API did not issue (undecodable or of the wrong shape)."""
+    return ValidationFailed({"cursor": BAD_CURSOR})
+
+
 def decode_cursor(cursor: str | None) -> list[Any] | None:
     if not cursor:
         return None
@@ -45,7 +53,7 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value = json.loads(raw)
     except (ValueError, json.JSONDecodeError):
-        raise ValidationFailed({"cursor": lazy("This is not a cursor this API issued.")}) from None
+        raise bad_cursor() from None
     if not isinstance(value, list):
-        raise ValidationFailed({"cursor": lazy("This is not a cursor this API issued.")})
+        raise bad_cursor()
     return value

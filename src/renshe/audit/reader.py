@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from renshe.api.pagination import decode_cursor, encode_cursor
+from renshe.api.pagination import bad_cursor, decode_cursor, encode_cursor
 from renshe.db.tenant import current_transaction
 from renshe.errors import ValidationFailed
 
@@ -135,7 +135,7 @@ def _after(cursor: str | None) -> tuple[datetime, UUID, int] | None:
     try:
         return datetime.fromisoformat(str(key[0])), UUID(str(key[1])), int(key[2])
     except (ValueError, IndexError, TypeError):
-        raise ValidationFailed({"cursor": "is not a cursor this API issued"}) from None
+        raise bad_cursor() from None
 
 
 QUERY = """

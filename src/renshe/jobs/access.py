@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from renshe.accounts.principal import Principal, Role
-from renshe.api.pagination import decode_cursor, encode_cursor
+from renshe.api.pagination import bad_cursor, decode_cursor, encode_cursor
 from renshe.audit import service as audit
 from renshe.db.tenant import current_transaction, tenant_transaction
 from renshe.errors import Forbidden, NotFound, ValidationFailed
@@ -47,7 +47,7 @@ def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
     try:
         return datetime.fromisoformat(str(key[0])), UUID(str(key[1]))
     except (ValueError, IndexError):
-        raise ValidationFailed({"cursor": "is not a cursor this API issued"}) from None
+        raise bad_cursor() from None
 
 
 async def _units(ids: set[UUID]) -> dict[UUID, dict[str, Any]]:

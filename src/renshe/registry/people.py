@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-from renshe.api.pagination import decode_cursor, encode_cursor
+from renshe.api.pagination import bad_cursor, decode_cursor, encode_cursor
 from renshe.audit import service as audit
 from renshe.errors import NotFound, ValidationFailed
 from renshe.i18n import lazy
@@ -41,7 +41,6 @@ from renshe.registry.validation import CheckedBank
 
 NOT_CHANGEABLE = lazy("This field cannot be changed here.")
 LAST_DOCUMENT = lazy("A person keeps at least one identity document; add the new one first.")
-BAD_CURSOR = "is not a cursor this API issued"
 OBJECT_TYPE = "person"
 
 
@@ -288,7 +287,7 @@ def cursor_key(cursor: str | None) -> tuple[datetime, UUID] | None:
     try:
         return datetime.fromisoformat(str(key[0])), UUID(str(key[1]))
     except (ValueError, IndexError):
-        raise ValidationFailed({"cursor": BAD_CURSOR}) from None
+        raise bad_cursor() from None
 
 
 def check_filter(filters: PeopleFilter) -> None:

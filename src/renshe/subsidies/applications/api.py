@@ -18,9 +18,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from renshe.accounts.guards import principal_of, requires_roles
 from renshe.accounts.principal import Role
-from renshe.api.pagination import clamp_limit, decode_cursor, encode_cursor
-from renshe.errors import NotFound, ValidationFailed
-from renshe.i18n import lazy
+from renshe.api.pagination import bad_cursor, clamp_limit, decode_cursor, encode_cursor
+from renshe.errors import NotFound
 from renshe.registry.masking import mask_name
 from renshe.registry.service import READERS, Caller
 from renshe.subsidies.applications import notice, service, store
@@ -31,7 +30,6 @@ READ = requires_roles(*READERS)
 ACT = requires_roles(Role.CLERK, Role.REVIEWER)
 CLERK = requires_roles(Role.CLERK)
 TAGS = ["subsidies: applications"]
-BAD_CURSOR = lazy("This is not a cursor this API issued.")
 
 
 def caller(request: Req) -> Caller:
@@ -176,7 +174,7 @@ async def list_applications(
         try:
             after = (datetime.fromisoformat(key[0]), UUID(key[1]))
         except (ValueError, IndexError, TypeError):
-            raise ValidationFailed({"cursor": BAD_CURSOR}) from None
+            raise bad_cursor() from None
     rows = await service.list_applications(
         caller(request), state=state_filter, program_code=program, after=after, limit=size + 1
     )
