@@ -93,10 +93,11 @@ def is_expired(changed_at: datetime, max_age_days: int, now: datetime | None = N
     return now - changed_at > timedelta(days=max_age_days)
 
 
-def temporary_password(length: int = 14) -> str:
-    """A random password that satisfies the policy (shown once to the admin who reset it)."""
+def temporary_password(username: str, length: int = 14) -> str:
+    """A random password that satisfies the policy for ``username`` (shown once to the admin
+    who reset it). A random draw can contain a short username, so that is checked too."""
     alphabet = string.ascii_letters + string.digits + "@#%+=-"
     while True:
         candidate = "".join(secrets.choice(alphabet) for _ in range(length))
-        if character_classes(candidate) == 4:
+        if character_classes(candidate) == 4 and username.casefold() not in candidate.casefold():
             return candidate

@@ -145,9 +145,7 @@ async def create_user(
             raise ValidationFailed(errors)
         temporary = None
         if password is None:
-            temporary = passwords.temporary_password()
-            while username.casefold() in temporary.casefold():
-                temporary = passwords.temporary_password()
+            temporary = passwords.temporary_password(username)
         must_change = (password is None) if must_change_password is None else must_change_password
         conn = current_transaction().connection
         try:
@@ -264,7 +262,7 @@ async def reset_password(by: Principal | None, origin: Origin, user_id: UUID) ->
     async with tenant_transaction(TenantContext.none(origin.request_id)):
         user, roles = await _load(by, user_id, lock=True)
         _require_manage(by, user, roles)
-        temporary = passwords.temporary_password()
+        temporary = passwords.temporary_password(user["username"])
         await current_transaction().connection.execute(
             "UPDATE users SET password_hash = $2, password_history = $3, password_changed_at = now(),"
             " must_change_password = true, version = version + 1, updated_at = now() WHERE id = $1",
