@@ -47,6 +47,26 @@ class Link:
 
 LINKS: tuple[Link, ...] = (
     Link(
+        "/dashboard",
+        lazy("District dashboard"),
+        lazy("Work waiting for you, and award totals by program and state."),
+    ),
+    Link(
+        "/subsidies/applications",
+        lazy("Subsidy applications"),
+        lazy("Enter applications, follow them through review, notice and payment, fix payee accounts."),
+    ),
+    Link(
+        "/subsidies/review",
+        lazy("Review queue"),
+        lazy("Approve or reject submitted applications and resolve objections from the public notice."),
+    ),
+    Link(
+        "/disbursement/batches",
+        lazy("Disbursement batches"),
+        lazy("Approve payment batches, download bank files and upload the bank's return files."),
+    ),
+    Link(
         "/registry/people",
         lazy("People registry"),
         lazy("Register people, find them by document, edit them and export the list."),
@@ -88,8 +108,6 @@ _CITY_WORK = frozenset({Role.CITY_ANALYST, Role.CITY_ADMIN})
 
 # Business capabilities of later releases, listed so nobody hunts for them now.
 COMING: tuple[tuple[str, frozenset[Role]], ...] = (
-    (lazy("Employment subsidies: applications, review and public notice"), _DISTRICT_WORK),
-    (lazy("Disbursement: payment batches, bank files and bank returns"), _DISTRICT_WORK),
     (lazy("Talent cards: applications, issuing and QR verification"), _DISTRICT_WORK | _CITY_WORK),
     (lazy("Hong Kong and Macao youth: entrepreneurship grants by milestone"), _DISTRICT_WORK),
     (lazy("City dashboards: figures and charts across all districts"), _CITY_WORK),

@@ -21,7 +21,11 @@ CONTROLLER_MODULES: tuple[str, ...] = (
     "renshe.subsidies.programs.api",
     "renshe.subsidies.applications.api",
     "renshe.subsidies.applications.public",
+    "renshe.subsidies.applications.pages",
+    "renshe.subsidies.applications.pages_review",
     "renshe.disbursement.api",
+    "renshe.disbursement.pages",
+    "renshe.dashboard.pages",
 )
 
 
