@@ -1,0 +1,144 @@
+"""The district dashboard's figures (工作台数据), read in the caller's open tenant transaction.
+
+Work queues count what waits for each role (clerk: drafts and failed payments to fix; reviewer:
+submitted applications and awards on hold; finance: batches awaiting approval, awaiting the bank's
+return, reconciled with failures). Totals count applications and sum their amounts (integer fen)
+by program and state for one year (the year of the application date), per district for city users.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from renshe.accounts.principal import Role
+from renshe.db.tenant import current_transaction
+from renshe.i18n import lazy
+
+APPLICATION_STATES = (
+    "draft", "submitted", "approved", "rejected", "in_notice", "on_hold", "ready", "in_batch", "paid",
+    "payment_failed", "withdrawn",
+)  # fmt: skip
+STATE_LABELS: dict[str, str] = {
+    "draft": lazy("Draft"),
+    "submitted": lazy("Submitted"),
+    "approved": lazy("Approved"),
+    "rejected": lazy("Rejected"),
+    "in_notice": lazy("In public notice"),
+    "on_hold": lazy("On hold (objection)"),
+    "ready": lazy("Ready for payment"),
+    "in_batch": lazy("In a batch"),
+    "paid": lazy("Paid"),
+    "payment_failed": lazy("Payment failed"),
+    "withdrawn": lazy("Withdrawn"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """One work queue (待办): who works it, what it is, where it is worked, how many wait."""
+
+    key: str
+    role: Role
+    label: str  # msgid
+    link: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Total:
+    tenant_id: UUID
+    program_code: str
+    state: str
+    count: int
+    amount_fen: int
+
+
+# (key, role, label, link) — the count comes from the application or batch states below
+QUEUE_SPECS: tuple[tuple[str, Role, str, str], ...] = (
+    ("draft", Role.CLERK, lazy("Drafts to finish and submit"), "/subsidies/applications?state=draft"),
+    ("payment_failed", Role.CLERK, lazy("Failed payments: correct the bank details"),
+     "/subsidies/applications?state=payment_failed"),
+    ("submitted", Role.REVIEWER, lazy("Applications awaiting review"), "/subsidies/review"),
+    ("on_hold", Role.REVIEWER, lazy("Awards on hold after an objection"),
+     "/subsidies/applications?state=on_hold"),
+    ("built", Role.FINANCE, lazy("Batches awaiting approval"), "/disbursement/batches?state=built"),
+    ("exported", Role.FINANCE, lazy("Batches awaiting the bank's return"),
+     "/disbursement/batches?state=exported"),
+    ("reconciled_failed", Role.FINANCE, lazy("Reconciled batches with failed payments"),
+     "/disbursement/batches?state=reconciled&failures=1"),
+)  # fmt: skip
+
+
+async def queues(tenant_id: UUID) -> list[Queue]:
+    """Every queue of the district with its count, in the order of ``QUEUE_SPECS``."""
+    conn = current_transaction().connection
+    app_rows = await conn.fetch(
+        """SELECT state, count(*) AS n FROM applications
+           WHERE tenant_id = $1 AND state IN ('draft', 'payment_failed', 'submitted', 'on_hold')
+           GROUP BY state""",
+        tenant_id,
+    )
+    batch_rows = await conn.fetch(
+        """SELECT state, count(*) AS n FROM disbursement_batches
+           WHERE tenant_id = $1 AND state IN ('built', 'exported') GROUP BY state""",
+        tenant_id,
+    )
+    reconciled_failed = await conn.fetchval(
+        """SELECT count(*) FROM disbursement_batches b WHERE b.tenant_id = $1 AND b.state = 'reconciled'
+           AND EXISTS (SELECT 1 FROM payment_lines l WHERE l.tenant_id = b.tenant_id AND l.batch_id = b.id
+                       AND l.state = 'failed')""",
+        tenant_id,
+    )
+    counts = {r["state"]: r["n"] for r in (*app_rows, *batch_rows)}
+    counts["reconciled_failed"] = reconciled_failed
+    return [Queue(key, role, label, link, counts.get(key, 0)) for key, role, label, link in QUEUE_SPECS]
+
+
+def own_first(all_queues: list[Queue], roles: frozenset[Role]) -> list[Queue]:
+    """The caller's own queues first (a district administrator sees every queue as their own)."""
+    if Role.DISTRICT_ADMIN in roles:
+        return list(all_queues)
+    return sorted(all_queues, key=lambda q: q.role not in roles)
+
+
+async def totals(tenant_ids: frozenset[UUID], year: int) -> list[Total]:
+    """Count and amount (fen) of applications by district, program and state, for one year."""
+    rows = await current_transaction().connection.fetch(
+        """SELECT a.tenant_id, a.program_code, a.state, count(*) AS n,
+                  coalesce(sum(a.amount_fen), 0)::bigint AS fen
+           FROM applications a
+           WHERE a.tenant_id = ANY($1::uuid[]) AND extract(year FROM a.application_date) = $2
+           GROUP BY a.tenant_id, a.program_code, a.state""",
+        list(tenant_ids),
+        year,
+    )
+    return [Total(r["tenant_id"], r["program_code"], r["state"], r["n"], r["fen"]) for r in rows]
+
+
+async def years(tenant_ids: frozenset[UUID]) -> list[int]:
+    """The years that have applications, newest first."""
+    rows = await current_transaction().connection.fetch(
+        """SELECT DISTINCT extract(year FROM application_date)::int AS y FROM applications
+           WHERE tenant_id = ANY($1::uuid[]) ORDER BY y DESC""",
+        list(tenant_ids),
+    )
+    return [r["y"] for r in rows]
+
+
+async def program_names(codes: set[str]) -> dict[str, tuple[str, str]]:
+    """Program code → (Chinese name, English name), for the programs in the table."""
+    rows = await current_transaction().connection.fetch(
+        "SELECT code, name_zh, name_en FROM programs WHERE code = ANY($1::text[])", sorted(codes)
+    )
+    return {r["code"]: (r["name_zh"], r["name_en"]) for r in rows}
+
+
+async def district_names(tenant_ids: frozenset[UUID]) -> dict[UUID, tuple[str, str, str]]:
+    """District id → (code, Chinese name, English name); districts only, in code order."""
+    rows = await current_transaction().connection.fetch(
+        """SELECT id, code, name_zh, name_en FROM org_units
+           WHERE id = ANY($1::uuid[]) AND kind = 'district' ORDER BY code""",
+        list(tenant_ids),
+    )
+    return {r["id"]: (r["code"], r["name_zh"], r["name_en"]) for r in rows}

@@ -1,0 +1,118 @@
+"""Reconciliation in the browser: upload the bank's return with one failure and one unknown line,
+see paid / failed with the bank's reason / the error row, the same file again applies nothing; the
+return files page lists the errors; lines and list exports are masked."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from renshe.disbursement.service import line_reference
+from tests.accounts.support import csrf_from
+from tests.disbursement.awards import district, states
+from tests.disbursement.test_pages import KAIPING, app, built_batch, lines_of, people, post  # noqa: F401
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+REASON = "户名与账号不符"
+
+
+async def test_return_file_applies_paid_and_failed_lists_errors_and_is_applied_once(
+    people: Any,  # noqa: F811
+    admin_url: str,
+) -> None:
+    checker, _ = people["checker"]
+    batch_id, apps = await built_batch(admin_url)
+    detail = f"/disbursement/batches/{batch_id}"
+    assert (await post(checker, f"{detail}/approve", detail)).status_code == 303
+    assert (await post(checker, f"{detail}/bank-file", detail, choice=":")).status_code == 200
+    lines = await lines_of(batch_id)
+    mine = {line["application_id"]: line for line in lines}
+    failing = mine[apps[1]]
+    ghost = line_reference(batch_id, 999_999)
+    rows = ["业务参考号,状态,失败原因"]
+    rows += [
+        f"{x['reference']},{'失败' if x is failing else '成功'},{REASON if x is failing else ''}"
+        for x in lines
+    ]
+    rows.append(f"{ghost},成功,")
+    content = ("\n".join(rows) + "\n").encode("utf-8")
+    ghost_row = len(rows)  # the header is row 1
+
+    page = await checker.get(detail)
+    token = csrf_from(page.text)
+    files = {"file": ("回盘.csv", content, "text/csv")}
+    result = await checker.post(f"{detail}/returns", data={"_csrf": token}, files=files)
+    assert result.status_code == 200, result.text
+    assert f'data-paid="{len(lines) - 1}" data-failed="1"' in result.text
+    assert f"{len(lines) - 1} 笔已支付，1 笔失败" in result.text
+    assert REASON in result.text and failing["reference"] in result.text
+    assert f'data-row="{ghost_row}"' in result.text and ghost in result.text
+    tenant = await district(KAIPING)
+    assert await states(tenant, apps) == {"paid": 1, "payment_failed": 1}
+
+    again = await checker.post(f"{detail}/returns", data={"_csrf": token}, files=files)
+    assert again.status_code == 200 and "已上传过" in again.text and "data-paid" not in again.text
+    assert await states(tenant, apps) == {"paid": 1, "payment_failed": 1}
+
+    returns = await checker.get(f"{detail}/returns")
+    assert returns.status_code == 200 and returns.text.count("回盘.csv") == 1
+    assert f'data-row="{ghost_row}"' in returns.text and "不在本批次" in returns.text
+    shown = (await checker.get(detail, params={"line_state": "failed"})).text
+    assert REASON in shown and 'data-state="reconciled"' in shown
+    assert (
+        await checker.get("/disbursement/batches", params={"state": "reconciled", "failures": "1"})
+    ).text.count(f"/disbursement/batches/{batch_id}") == 1
+
+
+async def test_upload_without_a_file_or_before_export_says_why(people: Any, admin_url: str) -> None:  # noqa: F811
+    checker, _ = people["checker"]
+    batch_id, apps = await built_batch(admin_url)
+    detail = f"/disbursement/batches/{batch_id}"
+    token = csrf_from((await checker.get(detail)).text)
+    empty = await checker.post(
+        f"{detail}/returns", data={"_csrf": token}, files={"file": ("", b"", "text/csv")}
+    )
+    assert empty.status_code == 422 and "请选择银行回盘文件" in empty.text
+    early = await checker.post(
+        f"{detail}/returns",
+        data={"_csrf": token},
+        files={"file": ("r.csv", b"reference,status\nX,ok\n", "text/csv")},
+    )
+    assert early.status_code == 409
+    assert await states(await district(KAIPING), apps) == {"in_batch": 2}
+
+
+async def test_line_and_list_exports_are_masked(people: Any, admin_url: str) -> None:  # noqa: F811
+    maker, _ = people["maker"]
+    batch_id, _apps = await built_batch(admin_url)
+    lines = await lines_of(batch_id)
+    answer = await maker.get(f"/disbursement/batches/{batch_id}/lines/export", params={"format": "csv"})
+    assert answer.status_code == 200 and "attachment" in answer.headers["content-disposition"]
+    table = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert table[0][:3] == ["序号", "明细参考号", "收款人"]
+    by_ref = {row[1]: row for row in table[1:]}
+    for line in lines:
+        row = by_ref[line["reference"]]
+        assert row[3] == line["payee_account_masked"] and row[2] != line["payee_name"] and "*" in row[2]
+        assert row[5] == f"{line['amount_fen'] // 100}.{line['amount_fen'] % 100:02d}"
+    assert "62220202" not in answer.content.decode("utf-8-sig")
+
+    book = await maker.get(f"/disbursement/batches/{batch_id}/lines/export", params={"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(book.content)).active
+    assert sheet is not None
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert len(values) == len(lines) + 1 and lines[0]["payee_account_masked"] in {v[3] for v in values}
+
+    listed = await maker.get("/disbursement/batches/export", params={"format": "csv", "state": "built"})
+    rows = list(csv.reader(io.StringIO(listed.content.decode("utf-8-sig"))))
+    assert rows[0][0] == "批次号"
+    mine = [r for r in rows[1:] if r[0] == batch_id.hex[:12].upper()]
+    assert len(mine) == 1 and mine[0][2] == "已组批，待审批"
+    total = sum(line["amount_fen"] for line in lines)
+    assert mine[0][8] == f"{total // 100}.{total % 100:02d}"
+    xlsx = await maker.get("/disbursement/batches/export", params={"format": "xlsx"})
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
