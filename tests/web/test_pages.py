@@ -68,7 +68,8 @@ async def test_district_user_sees_the_district_and_later_capabilities(client: ht
     html = (await client.get("/", headers={"X-Test-Role": "clerk"})).text
     assert "蓬江区人力资源和社会保障局" in html
     assert "后续版本将上线" in html
-    assert "人员登记" in html and "就业补贴" in html
+    assert "人员登记" in html and "补贴申请" in html and "发放批次" not in html  # finance's, not a clerk's
+    assert "人才卡" in html  # a later release, listed as coming
 
 
 async def test_admin_roles_are_not_promised_business_features(client: httpx.AsyncClient) -> None:

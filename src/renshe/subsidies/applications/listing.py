@@ -1,0 +1,150 @@
+"""Lists of applications for the pages (申请列表, 审核队列): filtered, sorted, numbered pages,
+with the beneficiary's name masked and the program's name. Read-only queries that run inside
+the caller's open tenant transaction (row-level security decides what is visible).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from renshe.registry.masking import mask_name
+from renshe.subsidies.applications.store import conn
+
+STATES = (
+    "draft", "submitted", "approved", "rejected", "in_notice", "on_hold",
+    "ready", "in_batch", "paid", "payment_failed", "withdrawn",
+)  # fmt: skip
+SORTS = {
+    "newest": "a.created_at DESC, a.id DESC",
+    "oldest": "a.created_at, a.id",
+    "amount": "a.amount_fen DESC NULLS LAST, a.created_at DESC, a.id DESC",
+}
+PAGE_SIZE = 50
+EXPORT_LIMIT = 20_000  # a district's year of applications fits; beyond, narrow the filter
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    state: str | None = None
+    program_code: str | None = None
+    reference: str | None = None  # leading hex digits of the application's id (申请编号)
+    date_from: date | None = None  # application date
+    date_to: date | None = None
+
+
+@dataclass(slots=True)
+class Page:
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    size: int = PAGE_SIZE
+    pages: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pages = max(1, -(-self.total // self.size))
+
+
+def reference(application_id: UUID) -> str:
+    """The short reference shown on pages and exports: the id's first 8 hex digits."""
+    return application_id.hex[:8].upper()
+
+
+def clean_reference(raw: str | None) -> str | None:
+    text = "".join((raw or "").split()).replace("-", "").lower()[:32]
+    return text if text and all(c in "0123456789abcdef" for c in text) else None
+
+
+_SELECT = """
+SELECT a.*, p.name AS person_name, e.name AS enterprise_name, g.name_zh AS program_name_zh,
+       g.name_en AS program_name_en, u.code AS district_code
+FROM applications a
+JOIN programs g ON g.code = a.program_code
+JOIN org_units u ON u.id = a.tenant_id
+LEFT JOIN persons p ON p.tenant_id = a.tenant_id AND p.id = a.person_id
+LEFT JOIN enterprises e ON e.tenant_id = a.tenant_id AND e.id = a.enterprise_id
+"""
+_WHERE = """
+WHERE a.tenant_id = ANY($1::uuid[])
+  AND ($2::text IS NULL OR a.state = $2) AND ($3::text IS NULL OR a.program_code = $3)
+  AND ($4::text IS NULL OR replace(a.id::text, '-', '') LIKE $4 || '%')
+  AND ($5::date IS NULL OR a.application_date >= $5) AND ($6::date IS NULL OR a.application_date <= $6)
+"""
+
+
+def _args(units: Collection[UUID], f: Filter) -> list[Any]:
+    return [list(units), f.state, f.program_code, f.reference, f.date_from, f.date_to]
+
+
+def shown(row: Any) -> dict[str, Any]:
+    """A row as pages show it: the person's name masked, the clear name dropped."""
+    out = dict(row)
+    person = out.pop("person_name", None)
+    out["beneficiary"] = mask_name(person) if person else (out.get("enterprise_name") or "")
+    out["reference"] = reference(out["id"])
+    out.pop("payee_account_enc", None)
+    out["payee_name_masked"] = mask_name(out["payee_name"]) if out.get("payee_name") else None
+    out.pop("payee_name", None)
+    return out
+
+
+async def page(units: Collection[UUID], f: Filter, sort: str, number: int) -> Page:
+    total = await conn().fetchval(f"SELECT count(*) FROM applications a {_WHERE}", *_args(units, f))
+    rows = await conn().fetch(
+        f"{_SELECT} {_WHERE} ORDER BY {SORTS.get(sort, SORTS['newest'])} LIMIT $7 OFFSET $8",
+        *_args(units, f), PAGE_SIZE, (number - 1) * PAGE_SIZE,
+    )  # fmt: skip
+    return Page([shown(r) for r in rows], total, number)
+
+
+async def everything(units: Collection[UUID], f: Filter, sort: str) -> list[dict[str, Any]]:
+    rows = await conn().fetch(
+        f"{_SELECT} {_WHERE} ORDER BY {SORTS.get(sort, SORTS['newest'])} LIMIT $7",
+        *_args(units, f), EXPORT_LIMIT,
+    )  # fmt: skip
+    return [shown(r) for r in rows]
+
+
+async def one(units: Collection[UUID], application_id: UUID) -> dict[str, Any] | None:
+    row = await conn().fetchrow(
+        f"{_SELECT} WHERE a.tenant_id = ANY($1::uuid[]) AND a.id = $2", list(units), application_id
+    )
+    return shown(row) if row else None
+
+
+async def queue(units: Collection[UUID]) -> dict[str, list[dict[str, Any]]]:
+    """The reviewer's work (审核队列): submitted applications, oldest submission first, and
+    awards on hold with open objections, oldest objection first."""
+    submitted = await conn().fetch(
+        f"""{_SELECT} WHERE a.tenant_id = ANY($1::uuid[]) AND a.state = 'submitted'
+            ORDER BY a.submitted_at, a.id LIMIT $2""",
+        list(units), EXPORT_LIMIT,
+    )  # fmt: skip
+    on_hold = await conn().fetch(
+        f"""SELECT * FROM ({_SELECT}) a
+            JOIN LATERAL (SELECT count(*) AS open_objections, min(o.recorded_at) AS oldest_objection
+                          FROM objections o WHERE o.tenant_id = a.tenant_id AND o.application_id = a.id
+                            AND o.resolution IS NULL) o ON o.open_objections > 0
+            WHERE a.tenant_id = ANY($1::uuid[]) AND a.state = 'on_hold'
+            ORDER BY o.oldest_objection, a.id LIMIT $2""",
+        list(units), EXPORT_LIMIT,
+    )  # fmt: skip
+    return {"submitted": [shown(r) for r in submitted], "on_hold": [shown(r) for r in on_hold]}
+
+
+async def programs() -> list[dict[str, Any]]:
+    """Every program of the catalogue (for the list's filter)."""
+    rows = await conn().fetch("SELECT code, name_zh, name_en FROM programs ORDER BY sort_order, code")
+    return [dict(r) for r in rows]
+
+
+async def policy_version(version_id: UUID | None) -> dict[str, Any] | None:
+    if version_id is None:
+        return None
+    row = await conn().fetchrow(
+        "SELECT version, effective_from, effective_to FROM program_versions WHERE id = $1", version_id
+    )
+    return dict(row) if row else None
