@@ -106,6 +106,19 @@ async def _program_receipts(conn: asyncpg.Connection, tenant: UUID) -> str:
     )
 
 
+async def _program_claims(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO program_claims (tenant_id, program_code, document_index, application_id,
+                                           exclusive, claimed_on)
+               VALUES ($1, 'fixture', $2, $3, false, '2024-01-01') RETURNING id""",
+            tenant,
+            uuid.uuid4().bytes,
+            await _application(conn, tenant),
+        )
+    )
+
+
 async def _import_batches(conn: asyncpg.Connection, tenant: UUID) -> str:
     return str(
         await conn.fetchval(
@@ -241,6 +254,7 @@ FACTORIES: dict[str, Factory] = {
     "enterprises": _enterprises,
     "person_enterprise_links": _person_enterprise_links,
     "program_receipts": _program_receipts,
+    "program_claims": _program_claims,
     "import_batches": _import_batches,
 }
 
@@ -262,4 +276,5 @@ FRESH_COLUMNS: dict[str, dict[str, str]] = {
         " || upper(substr(md5(random()::text), 1, 10))"
     },
     "program_receipts": {"award_ref": "gen_random_uuid()::text"},
+    "program_claims": {"document_index": "sha256(gen_random_uuid()::text::bytea)"},
 }

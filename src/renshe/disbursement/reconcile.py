@@ -32,7 +32,6 @@ from renshe.disbursement.returns import (
 from renshe.disbursement.service import add_events, get_batch
 from renshe.errors import Conflict
 from renshe.i18n import lazy
-from renshe.registry import citywide
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -207,20 +206,27 @@ async def _apply_paid(tenant_id: UUID, actor: audit.Actor, lines: list[_Line]) -
     await _record_receipts(tenant_id, apps)
 
 
-async def _record_receipts(tenant_id: UUID, apps: list[UUID]) -> None:
+async def _record_receipts(tenant_id: UUID, apps: list[UUID]) -> int:
     """全市一次性: note, city-wide, which person received which program, so a once-per-lifetime
-    program finds the receipt from any district (through the registry's yes/no gate only)."""
-    rows = await current_transaction().connection.fetch(
-        """SELECT id, person_id, program_code FROM applications
-           WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND person_id IS NOT NULL AND state = 'paid'""",
-        tenant_id,
-        apps,
-    )
-    received_on = datetime.now(SHANGHAI).date()
-    for row in rows:
-        await citywide.record_program_receipt(
-            tenant_id, row["person_id"], row["program_code"], str(row["id"]), received_on
-        )
+    program finds the receipt from any district (through the registry's yes/no gate only).
+
+    One set-based statement for the whole return file: one receipt per document of each paid
+    person award, keyed by the document's blind index; ``ON CONFLICT DO NOTHING`` makes a second
+    application (the same file again, or a later file repeating a line) add nothing. The award's
+    city-wide claim was released by the database when its state became ``paid`` (migration 0009),
+    in this same transaction, so the person is never seen as free in between. Returns rows added."""
+    status = await current_transaction().connection.execute(
+        """INSERT INTO program_receipts (tenant_id, program_code, document_index, person_id,
+                                         award_ref, received_on)
+           SELECT a.tenant_id, a.program_code, d.number_index, a.person_id, a.id::text, $3
+           FROM applications a
+           JOIN person_documents d ON d.tenant_id = a.tenant_id AND d.person_id = a.person_id
+           WHERE a.tenant_id = $1 AND a.id = ANY($2::uuid[]) AND a.person_id IS NOT NULL
+             AND a.state = 'paid'
+           ON CONFLICT ON CONSTRAINT program_receipts_once DO NOTHING""",
+        tenant_id, apps, datetime.now(SHANGHAI).date(),
+    )  # fmt: skip
+    return int(status.rsplit(" ", 1)[-1])
 
 
 async def _apply_failed(tenant_id: UUID, actor: audit.Actor, lines: list[tuple[_Line, str]]) -> None:

@@ -7,6 +7,14 @@ other's people, so the question goes to one narrow database gate,
 who. Receipts are keyed by the blind index of each of the person's documents, which is the same
 in every district, so a person registered with an HKID here and with a home-return permit there
 is still found through whichever document both districts hold.
+
+A receipt (``program_receipts``) is written when an award is paid. From approval until then the
+award holds a claim (``program_claims``, 在途占用), and the gate answers yes for either: two
+districts approving the same person in the same week cannot both pay. Approval first
+:func:`serialise`\\ s on the person's documents (a transaction advisory lock per blind index), so
+two approvals anywhere in the city judge one after the other; a city-wide unique index on live
+claims of once-per-lifetime programs backs this up. A claim is released by the database itself
+when its award leaves the approved-and-unpaid states (migration 0009).
 """
 
 from __future__ import annotations
@@ -14,35 +22,89 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
+import asyncpg
+
+from renshe.errors import Conflict
+from renshe.i18n import lazy
 from renshe.registry import repository as repo
 from renshe.registry.identifiers import DocumentType, ValidatedDocument
 from renshe.registry.sealing import document_index
 
+CLAIMED = lazy(
+    "This person has already received or been awarded this subsidy, which is paid once per "
+    "lifetime in the whole city."
+)
 
-async def _indexes_of(tenant_id: UUID, person_id: UUID) -> list[bytes]:
-    rows = await repo.conn().fetch(
-        "SELECT number_index FROM person_documents WHERE tenant_id = $1 AND person_id = $2",
-        tenant_id,
-        person_id,
-    )
-    return [bytes(r["number_index"]) for r in rows]
+
+class AlreadyClaimed(Conflict):
+    """Another live award of a once-per-lifetime program holds one of the person's documents."""
+
+    def __init__(self) -> None:
+        super().__init__(CLAIMED)
 
 
 async def document_received_program(document: ValidatedDocument, program_code: str) -> bool:
-    """Yes/no for one document (any district)."""
+    """Yes/no for one document (any district; received, or awarded and not yet paid)."""
     index = document_index(DocumentType(document.type), document.identity_key)
     answer: bool = await repo.conn().fetchval("SELECT document_received_program($1, $2)", index, program_code)
     return bool(answer)
 
 
 async def has_received_program(tenant_id: UUID, person_id: UUID, program_code: str) -> bool:
-    """Whether any document of this district's person has received ``program_code`` anywhere in
-    the city (``NotFound`` if the person is not this district's)."""
+    """Whether any document of this district's person has received (or holds a live award of)
+    ``program_code`` anywhere in the city (``NotFound`` if the person is not this district's)."""
     await repo.load_person(person_id, [tenant_id])
-    for index in await _indexes_of(tenant_id, person_id):
-        if await repo.conn().fetchval("SELECT document_received_program($1, $2)", index, program_code):
-            return True
-    return False
+    answer = await repo.conn().fetchval(
+        """SELECT coalesce(bool_or(document_received_program(number_index, $3)), false)
+           FROM person_documents WHERE tenant_id = $1 AND person_id = $2""",
+        tenant_id, person_id, program_code,
+    )  # fmt: skip
+    return bool(answer)
+
+
+async def has_received_program_elsewhere(tenant_id: UUID, person_id: UUID, program_code: str) -> bool:
+    """The same question about districts other than ``tenant_id`` only: still yes or no, never
+    which district (for the reviewer's risk signal)."""
+    answer = await repo.conn().fetchval(
+        """SELECT coalesce(bool_or(document_received_program_elsewhere(number_index, $3, $1)), false)
+           FROM person_documents WHERE tenant_id = $1 AND person_id = $2""",
+        tenant_id, person_id, program_code,
+    )  # fmt: skip
+    return bool(answer)
+
+
+async def serialise(tenant_id: UUID, person_id: UUID) -> None:
+    """Wait for any other transaction in the city judging or claiming one of this person's
+    documents (a transaction-scoped advisory lock per blind index, taken in a fixed order so two
+    approvals cannot deadlock). Call before judging an approval, in the same transaction."""
+    await repo.conn().execute(
+        """SELECT pg_advisory_xact_lock(hashtextextended('citywide:' || encode(number_index, 'hex'), 0))
+           FROM (SELECT DISTINCT number_index FROM person_documents
+                 WHERE tenant_id = $1 AND person_id = $2 ORDER BY number_index) d""",
+        tenant_id,
+        person_id,
+    )
+
+
+async def claim_program(
+    tenant_id: UUID, person_id: UUID, program_code: str, application_id: UUID, *, exclusive: bool, on: date
+) -> int:
+    """Hold ``program_code`` for this person from the approval of ``application_id`` (one row per
+    document). ``exclusive``: the program is once per lifetime, so a second live claim on any of
+    the documents anywhere in the city is refused by the database (``AlreadyClaimed``).
+    Idempotent for the same award. Returns rows added."""
+    try:
+        status = await repo.conn().execute(
+            """INSERT INTO program_claims (tenant_id, program_code, document_index, application_id,
+                                           exclusive, claimed_on)
+               SELECT tenant_id, $3, number_index, $4, $5, $6 FROM person_documents
+               WHERE tenant_id = $1 AND person_id = $2
+               ON CONFLICT ON CONSTRAINT program_claims_once DO NOTHING""",
+            tenant_id, person_id, program_code, application_id, exclusive, on,
+        )  # fmt: skip
+    except asyncpg.UniqueViolationError as exc:
+        raise AlreadyClaimed() from exc
+    return int(status.rsplit(" ", 1)[-1])
 
 
 async def record_program_receipt(
@@ -51,17 +113,15 @@ async def record_program_receipt(
     """Note that this person received ``program_code`` (award ``award_ref``): one row per
     document. Idempotent: recording the same award again adds nothing. Returns rows added."""
     await repo.load_person(person_id, [tenant_id])
-    added = 0
-    for index in await _indexes_of(tenant_id, person_id):
-        status = await repo.conn().execute(
-            """INSERT INTO program_receipts (tenant_id, program_code, document_index, person_id,
-                                             award_ref, received_on)
-               VALUES ($1, $2, $3, $4, $5, $6)
-               ON CONFLICT ON CONSTRAINT program_receipts_once DO NOTHING""",
-            tenant_id, program_code, index, person_id, award_ref, received_on,
-        )  # fmt: skip
-        added += int(status.rsplit(" ", 1)[-1])
-    return added
+    status = await repo.conn().execute(
+        """INSERT INTO program_receipts (tenant_id, program_code, document_index, person_id,
+                                         award_ref, received_on)
+           SELECT tenant_id, $3, number_index, person_id, $4, $5 FROM person_documents
+           WHERE tenant_id = $1 AND person_id = $2
+           ON CONFLICT ON CONSTRAINT program_receipts_once DO NOTHING""",
+        tenant_id, person_id, program_code, award_ref, received_on,
+    )  # fmt: skip
+    return int(status.rsplit(" ", 1)[-1])
 
 
 async def withdraw_program_receipt(tenant_id: UUID, program_code: str, award_ref: str) -> int:
@@ -76,8 +136,12 @@ async def withdraw_program_receipt(tenant_id: UUID, program_code: str, award_ref
 
 
 __all__ = [
+    "AlreadyClaimed",
+    "claim_program",
     "document_received_program",
     "has_received_program",
+    "has_received_program_elsewhere",
     "record_program_receipt",
+    "serialise",
     "withdraw_program_receipt",
 ]

@@ -19,10 +19,11 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from renshe.accounts.guards import principal_of, requires_roles
 from renshe.accounts.principal import Role
 from renshe.api.pagination import bad_cursor, clamp_limit, decode_cursor, encode_cursor
+from renshe.db.tenant import tenant_transaction
 from renshe.errors import NotFound
 from renshe.registry.masking import mask_name
 from renshe.registry.service import READERS, Caller
-from renshe.subsidies.applications import notice, service, store
+from renshe.subsidies.applications import notice, service, signals, store
 from renshe.web.request_context import request_id_of
 
 Req = Request[Any, Any, Any]
@@ -61,6 +62,12 @@ class EventOut(msgspec.Struct):
     actor: str | None
 
 
+class SignalOut(msgspec.Struct):
+    kind: str
+    message: str
+    details: dict[str, Any]
+
+
 class ApplicationOut(msgspec.Struct):
     id: UUID
     state: str
@@ -83,6 +90,7 @@ class ApplicationOut(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     history: list[EventOut] | None = None
+    signals: list[SignalOut] | None = None  # 风险提示, in the detail only
 
 
 class ApplicationList(msgspec.Struct):
@@ -186,8 +194,13 @@ async def list_applications(
 
 @get("/api/v1/applications/{application_id:uuid}", name="api.applications.detail", guards=[READ], tags=TAGS)
 async def get_application(request: Req, application_id: FromPath[UUID]) -> ApplicationOut:
-    """One application with its timeline (``history``)."""
-    return await _detail(request, application_id)
+    """One application with its timeline (``history``) and the reviewer's risk ``signals``."""
+    who = caller(request)
+    row, history = await service.get(who, application_id)
+    out = application_out(row, history)
+    async with tenant_transaction(who.context()):
+        out.signals = [SignalOut(s.kind, s.message, s.details) for s in await signals.signals_for(who, row)]
+    return out
 
 
 @post("/api/v1/applications/{application_id:uuid}/{action:str}", name="api.applications.transition",

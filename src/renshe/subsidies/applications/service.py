@@ -20,6 +20,7 @@ from renshe.accounts.principal import Role
 from renshe.db.tenant import tenant_transaction
 from renshe.errors import Conflict, Forbidden, ValidationFailed
 from renshe.i18n import lazy
+from renshe.registry import citywide
 from renshe.registry import repository as registry
 from renshe.registry.service import Caller
 from renshe.subsidies.applications import notice, store
@@ -129,6 +130,27 @@ async def create(caller: Caller, draft: Draft) -> dict[str, Any]:
         return row
 
 
+async def assess(caller: Caller, draft: Draft) -> Evaluation:
+    """What :func:`create` would judge, storing nothing (the clerk's form shows the reasons of
+    an ineligible application before any draft exists)."""
+    tenant_id = _require(caller, Role.CLERK)
+    if (draft.person_id is None) == (draft.enterprise_id is None):
+        raise ValidationFailed({"person_id": ONE_BENEFICIARY})
+    async with tenant_transaction(caller.context()):
+        if draft.person_id is not None:
+            await registry.load_person(draft.person_id, [tenant_id])
+        else:
+            assert draft.enterprise_id is not None
+            await registry.load_enterprise(draft.enterprise_id, [tenant_id])
+        row = {
+            "tenant_id": tenant_id, "id": uuid.uuid4(), "program_code": draft.program_code,
+            "person_id": draft.person_id, "enterprise_id": draft.enterprise_id,
+            "application_date": draft.application_date or today(), "facts": dict(draft.facts or {}),
+        }  # fmt: skip
+        evaluation, _ = await _evaluate(row)
+        return evaluation
+
+
 async def submit(
     caller: Caller, application_id: UUID, version: int | None, comment: str | None = None
 ) -> dict[str, Any]:
@@ -169,6 +191,8 @@ async def approve(
             raise _refuse("approved")
         if row["submitted_by"] == caller.actor.user_id:
             raise Forbidden(OWN_SUBMISSION)
+        if row["person_id"] is not None:  # 全市一次性: judge after any approval of this person elsewhere
+            await citywide.serialise(tenant_id, row["person_id"])
         evaluation, policy = await _evaluate(row)
         if not evaluation.eligible or evaluation.amount_fen <= 0:
             raise Conflict(NOT_ELIGIBLE)
@@ -181,6 +205,11 @@ async def approve(
             **await store.payee_snapshot(row),
         }  # fmt: skip
         approved = await store.change(row, frozen)
+        if row["person_id"] is not None:  # held city-wide until paid or ended unpaid
+            await citywide.claim_program(
+                tenant_id, row["person_id"], row["program_code"], row["id"], on=day,
+                exclusive=row["program_code"] in policy.terms.eligibility.once_codes(),
+            )  # fmt: skip
         await store.event(tenant_id, caller.actor, row, approved, comment)
         return await notice.open_notice(tenant_id, caller.actor, approved, day)
 
