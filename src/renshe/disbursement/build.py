@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
@@ -54,7 +54,7 @@ class BuildRequest:
     origin: str  # "nightly" or "manual"
     key_stem: str  # "nightly:<date>" or "manual:<id>"
     created_by: UUID | None = None
-    max_lines: int = DEFAULT_MAX_LINES
+    max_lines: int | None = None  # None: the district's [payer] max_lines_per_file
     chunk_lines: int = CHUNK_LINES
 
 
@@ -138,7 +138,7 @@ async def _add_chunk(request: BuildRequest, batch_id: UUID) -> int:
         tenant,
         batch_id,
     )
-    room = min(request.chunk_lines, request.max_lines - in_batch)
+    room = min(request.chunk_lines, (request.max_lines or DEFAULT_MAX_LINES) - in_batch)
     if room <= 0:
         return 0
     awards = await conn.fetch(
@@ -234,6 +234,8 @@ async def build(
         return await _short(request, work)
 
     payer = await run(lambda: payer_of(request.tenant_id))
+    if request.max_lines is None:  # the district's own limit per bank file (tenants-as-code)
+        request = replace(request, max_lines=payer.max_lines_per_file)
     total = await run(lambda: _ready_count(request))
     result = BuildResult(batches=[])
     done = 0

@@ -5,23 +5,35 @@ the declared envelope: ``bankfiles.render`` refuses a file whose lines do not ad
 first export in the batch's own layout records the file's SHA-256 and moves the batch to
 ``exported``; any later export must give the very same bytes (regeneration is byte-identical), and
 a difference is refused rather than sent to the bank.
+
+After approval the ``disbursement.export_batch`` job does the first export (:func:`export_own_file`)
+in its one transaction; the in-request download works before and after it. The generic CSV layout
+is written in the district's ``[payer] file_encoding`` when no encoding is asked for.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from uuid import UUID
 
 from renshe.audit import service as audit
 from renshe.db.tenant import current_transaction
-from renshe.disbursement.bankfiles import BankFile, PaymentFile, PaymentLine, export
-from renshe.disbursement.service import Batch, get_batch, line_account
+from renshe.disbursement.bankfiles import BankFile, PaymentFile, PaymentLine, export, get_layout
+from renshe.disbursement.service import Batch, get_batch, line_account, payer_of
 from renshe.errors import Conflict
 from renshe.i18n import lazy
 
 EXPORTABLE = frozenset({"approved", "exported", "reconciled", "closed"})
+BATCH = "disbursement_batch"
+PROGRESS_EVERY = 250  # lines unsealed between two progress reports
+Progress = Callable[[int, int | None], Awaitable[None]]
+DIFFERS = lazy("The regenerated bank file differs from the one exported before; nothing was produced.")
 
 
-async def payment_file_of(batch: Batch) -> tuple[PaymentFile, list[PaymentLine]]:
+async def payment_file_of(
+    batch: Batch, progress: Progress | None = None
+) -> tuple[PaymentFile, list[PaymentLine]]:
     rows = await current_transaction().connection.fetch(
         """SELECT l.id, l.reference, l.amount_fen, l.payee_name, l.payee_account_enc,
                   coalesce(l.payee_bank_name, '') AS payee_bank_name, a.program_code,
@@ -34,17 +46,20 @@ async def payment_file_of(batch: Batch) -> tuple[PaymentFile, list[PaymentLine]]
         batch.tenant_id,
         batch.id,
     )
-    lines = [
-        PaymentLine(
-            reference=r["reference"],
-            account_number=line_account(batch.tenant_id, r["id"], r["payee_account_enc"]),
-            account_name=r["payee_name"],
-            bank_name=r["payee_bank_name"],
-            amount_fen=r["amount_fen"],
-            purpose=r["purpose"],
+    lines = []
+    for n, r in enumerate(rows, start=1):
+        lines.append(
+            PaymentLine(
+                reference=r["reference"],
+                account_number=line_account(batch.tenant_id, r["id"], r["payee_account_enc"]),
+                account_name=r["payee_name"],
+                bank_name=r["payee_bank_name"],
+                amount_fen=r["amount_fen"],
+                purpose=r["purpose"],
+            )
         )
-        for r in rows
-    ]
+        if progress is not None and n % PROGRESS_EVERY == 0:
+            await progress(n, len(rows))
     header = PaymentFile(
         payer_account_number=batch.payer_account,
         payer_account_name=batch.payer_name,
@@ -57,6 +72,44 @@ async def payment_file_of(batch: Batch) -> tuple[PaymentFile, list[PaymentLine]]
     return header, lines
 
 
+async def _district_encoding(batch: Batch, layout: str) -> str | None:
+    """The district's ``[payer] file_encoding`` for the generic CSV layout, else the layout's own."""
+    if layout != "generic_csv":
+        return None
+    return (await payer_of(batch.tenant_id)).file_encoding
+
+
+def _own_file(batch: Batch, header: PaymentFile, lines: list[PaymentLine], preferred: str | None) -> BankFile:
+    """The batch's own file: in the district's encoding, or, once a file is recorded, in whichever
+    of the layout's encodings reproduces its SHA-256 (the district may have changed its setting
+    since). Refused when none does."""
+    made = export(batch.layout, header, lines, preferred)  # envelope checked before any byte
+    if batch.file_sha256 is None or made.sha256 == batch.file_sha256:
+        return made
+    for other in get_layout(batch.layout).encodings:
+        if other != made.encoding:
+            again = export(batch.layout, header, lines, other)
+            if again.sha256 == batch.file_sha256:
+                return again
+    raise Conflict(DIFFERS)
+
+
+def _audit_after(made: BankFile, lines: list[PaymentLine]) -> dict[str, object]:
+    return {"layout": made.layout, "encoding": made.encoding, "sha256": made.sha256, "lines": len(lines)}
+
+
+async def _record(batch: Batch, made: BankFile) -> None:
+    await current_transaction().connection.execute(
+        """UPDATE disbursement_batches SET file_sha256 = $3, exported_at = now(),
+                  state = CASE WHEN state = 'approved' THEN 'exported' ELSE state END,
+                  version = version + 1, updated_at = now()
+           WHERE tenant_id = $1 AND id = $2""",
+        batch.tenant_id,
+        batch.id,
+        made.sha256,
+    )
+
+
 async def export_batch(
     tenant_id: UUID,
     actor: audit.Actor,
@@ -64,32 +117,57 @@ async def export_batch(
     layout: str | None = None,
     encoding: str | None = None,
 ) -> BankFile:
+    """The bank file in the request: the batch's own file (recorded the first time) or another
+    layout/encoding on demand (a download, never recorded)."""
     batch = await get_batch(tenant_id, batch_id, lock=True)
     if batch.state not in EXPORTABLE:
         raise Conflict(lazy("Only an approved batch can be exported to a bank file."))
     header, lines = await payment_file_of(batch)
     chosen = layout or batch.layout
-    bank_file = export(chosen, header, lines, encoding)  # envelope checked before any byte
     own = chosen == batch.layout and encoding is None
-    if own and batch.file_sha256 is not None and batch.file_sha256 != bank_file.sha256:
-        raise Conflict(
-            lazy("The regenerated bank file differs from the one exported before; nothing was produced.")
-        )
-    if own and batch.file_sha256 is None:
-        await current_transaction().connection.execute(
-            """UPDATE disbursement_batches SET file_sha256 = $3, exported_at = now(),
-                      state = CASE WHEN state = 'approved' THEN 'exported' ELSE state END,
-                      version = version + 1, updated_at = now()
-               WHERE tenant_id = $1 AND id = $2""",
-            batch.tenant_id,
-            batch.id,
-            bank_file.sha256,
-        )
-    action = (
-        "disbursement.batch_exported" if own and batch.file_sha256 is None else "disbursement.file_downloaded"
-    )
-    await audit.record(batch.tenant_id, actor, action, object_type="disbursement_batch", object_id=batch.id,
-                       before={"state": batch.state},
-                       after={"layout": bank_file.layout, "encoding": bank_file.encoding,
-                              "sha256": bank_file.sha256, "lines": len(lines)})  # fmt: skip
+    if own:
+        bank_file = _own_file(batch, header, lines, await _district_encoding(batch, chosen))
+    else:
+        preferred = encoding or await _district_encoding(batch, chosen)
+        bank_file = export(chosen, header, lines, preferred)  # envelope checked before any byte
+    first = own and batch.file_sha256 is None
+    if first:
+        await _record(batch, bank_file)
+    action = "disbursement.batch_exported" if first else "disbursement.file_downloaded"
+    await audit.record(batch.tenant_id, actor, action, object_type=BATCH, object_id=batch.id,
+                       before={"state": batch.state}, after=_audit_after(bank_file, lines))  # fmt: skip
     return bank_file
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    """What the export job did: ``exported`` (this run recorded the file), ``verified`` (a file
+    was recorded already and regenerates identically) or ``skipped`` (the batch was cancelled)."""
+
+    outcome: str
+    sha256: str | None
+    lines: int
+
+
+async def export_own_file(
+    tenant_id: UUID, actor: audit.Actor, batch_id: UUID, progress: Progress | None = None
+) -> Exported:
+    """The export job's whole effect, in the caller's one transaction: render the batch's own file
+    (envelope checked), record its SHA-256, approved → exported, audited. Killed at any line, it
+    leaves nothing; run again after success, it only re-verifies the recorded SHA-256."""
+    batch = await get_batch(tenant_id, batch_id, lock=True)
+    if batch.state == "cancelled":
+        return Exported("skipped", None, 0)
+    if batch.state not in EXPORTABLE:
+        raise Conflict(lazy("Only an approved batch can be exported to a bank file."))
+    header, lines = await payment_file_of(batch, progress)
+    made = _own_file(batch, header, lines, await _district_encoding(batch, batch.layout))
+    if progress is not None:
+        await progress(len(lines), len(lines))
+    if batch.file_sha256 is not None:
+        return Exported("verified", made.sha256, len(lines))
+    await _record(batch, made)
+    after = _audit_after(made, lines) | {"job": True}
+    await audit.record(batch.tenant_id, actor, "disbursement.batch_exported", object_type=BATCH,
+                       object_id=batch.id, before={"state": batch.state}, after=after)  # fmt: skip
+    return Exported("exported", made.sha256, len(lines))

@@ -3,6 +3,7 @@
 Approval is maker-checker: the finance officer who asked for a batch ("build now") cannot approve
 it; nightly batches are created by the system (``created_by`` NULL), so any finance officer of the
 district may. The database CHECK ``batches_maker_checker`` enforces the same rule.
+Approval also enqueues the batch's export job (``disbursement.export_batch``, sent after commit).
 Cancelling releases the batch's awards back to ``ready`` and its lines become ``cancelled`` (no
 longer live, so the next batch may pay those awards).
 """
@@ -15,6 +16,7 @@ import asyncpg
 
 from renshe.audit import service as audit
 from renshe.db.tenant import current_transaction
+from renshe.disbursement.export_job import request_export
 from renshe.disbursement.service import Batch, add_events, get_batch
 from renshe.errors import Conflict, Forbidden
 from renshe.i18n import lazy
@@ -52,7 +54,9 @@ async def approve(tenant_id: UUID, actor: audit.Actor, batch_id: UUID, version: 
     await audit.record(batch.tenant_id, actor, "disbursement.batch_approved", object_type=BATCH,
                        object_id=batch.id, before={"state": batch.state},
                        after={"state": "approved"})  # fmt: skip
-    return await get_batch(batch.tenant_id, batch.id)
+    approved = await get_batch(batch.tenant_id, batch.id)
+    await request_export(approved, actor.user_id)
+    return approved
 
 
 async def cancel(

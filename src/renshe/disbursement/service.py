@@ -23,7 +23,8 @@ from renshe.i18n import lazy
 from renshe.protection.fields import Place, decrypt, encrypt
 
 KIND = "disbursement.build_batches"
-DEFAULT_MAX_LINES = 5_000
+EXPORT_KIND = "disbursement.export_batch"
+DEFAULT_MAX_LINES = 5_000  # per batch file, unless the district's [payer] max_lines_per_file says
 CHUNK_LINES = 500
 
 APPLICATIONS = "applications"
@@ -41,6 +42,8 @@ class Payer:
     account_name: str
     account_number: str
     file_layout: str
+    max_lines_per_file: int = DEFAULT_MAX_LINES
+    file_encoding: str | None = None  # generic CSV's encoding when none is asked for ("utf-8"/"gbk")
 
 
 class NoPayer(Conflict):
@@ -61,6 +64,8 @@ async def payer_of(tenant_id: UUID) -> Payer:
             account_name=str(payer["account_name"]),
             account_number=str(payer["account_number"]),
             file_layout=str(payer["file_layout"]),
+            max_lines_per_file=int(payer.get("max_lines_per_file") or DEFAULT_MAX_LINES),
+            file_encoding=str(payer["file_encoding"]) if payer.get("file_encoding") else None,
         )
     except KeyError:
         raise NoPayer() from None

@@ -5,6 +5,10 @@ one per district per business date); "build now" uses the key ``manual:<uuid>``.
 :func:`renshe.disbursement.build.build`, whose chunks run in short transactions detached from the
 job's own, so a worker killed at any line leaves only whole chunks behind and the next attempt
 continues from there.
+
+Before building, the job closes the public notices of its district and business date (the same
+idempotent step as ``subsidies.close_notices``): an award whose notice is over by that date is in
+that night's batch whichever of the two nightly jobs runs first.
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.disbursement.build import BuildRequest, build
-from renshe.disbursement.service import DEFAULT_MAX_LINES, KIND
+from renshe.disbursement.service import KIND
 from renshe.jobs import service as jobs
 from renshe.jobs.kinds import JobKind, register
 from renshe.jobs.runner import JobRun, detached
+from renshe.subsidies.applications import notice
 
 
 def request_of(run: JobRun) -> BuildRequest:
@@ -38,14 +44,30 @@ def request_of(run: JobRun) -> BuildRequest:
         origin=origin,
         key_stem=stem,
         created_by=created_by,
-        max_lines=int(args.get("max_lines") or DEFAULT_MAX_LINES),
+        max_lines=int(args["max_lines"]) if args.get("max_lines") else None,
         chunk_lines=int(args.get("chunk_lines") or 500),
     )
 
 
+async def close_notices_first(tenant_id: UUID, business_date: date) -> int:
+    """公示期满 before 组批, in its own short transaction. The plain ``FOR UPDATE`` waits for a
+    ``subsidies.close_notices`` job closing the same awards at this moment (whose own query skips
+    locked rows) instead of passing them by, so their order does not depend on timing."""
+    async with tenant_transaction(TenantContext.district(tenant_id)):
+        await current_transaction().connection.execute(
+            """SELECT id FROM applications WHERE tenant_id = $1 AND state = 'in_notice' AND ready_on <= $2
+               ORDER BY ready_on, id FOR UPDATE""",
+            tenant_id,
+            business_date,
+        )
+        return await notice.close_notices(tenant_id, business_date)
+
+
 async def build_batches(run: JobRun) -> dict[str, Any]:
-    result = await build(request_of(run), progress=run.progress, detach=detached)
-    return {"batches": result.batches, "lines_added": result.lines_added}
+    request = request_of(run)
+    closed = await detached(lambda: close_notices_first(request.tenant_id, request.business_date))
+    result = await build(request, progress=run.progress, detach=detached)
+    return {"batches": result.batches, "lines_added": result.lines_added, "notices_closed": closed}
 
 
 async def request_build(

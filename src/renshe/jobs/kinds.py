@@ -27,6 +27,7 @@ KIND_MODULES: tuple[str, ...] = (
     "renshe.registry.imports.tasks",
     "renshe.subsidies.applications.tasks",
     "renshe.disbursement.tasks",
+    "renshe.disbursement.export_job",
 )
 # A slow, killable kind for the fault tests; never registered unless explicitly enabled.
 TEST_KIND_MODULES: tuple[str, ...] = ("renshe.jobs.testing",)

@@ -18,7 +18,11 @@ KINDS = ("province", "city", "district")
 FILE_LAYOUTS = ("generic_csv", "xlsx", "icbc")
 TOP_KEYS = {"key", "code", "kind", "parent", "name_zh", "name_en", "bureau_name_zh", "active",
             "payer", "public_notice", "budgets", "programs"}  # fmt: skip
-PAYER_KEYS = {"bank", "account_name", "account_number", "file_layout"}
+PAYER_KEYS = {"bank", "account_name", "account_number", "file_layout"}  # required strings
+# optional: lines per bank file (the batch splits above it) and generic CSV's default encoding
+PAYER_OPTIONAL = {"max_lines_per_file", "file_encoding"}
+MAX_LINES_RANGE = (1, 100_000)
+FILE_ENCODINGS = ("utf-8", "gbk")
 NOTICE_KEYS = {"days", "working_days"}
 KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{1,62}$")
 CODE_RE = re.compile(r"^[0-9]{6}$")
@@ -106,9 +110,9 @@ def _payer(payer: object, bad: Bad) -> dict[str, Any]:
         bad("payer", "must be a table [payer]")
         return {}
     for k, v in payer.items():
-        if k not in PAYER_KEYS:
+        if k not in PAYER_KEYS | PAYER_OPTIONAL:
             bad(f"payer.{k}", "unknown key")
-        elif not isinstance(v, str) or not v.strip():
+        elif k in PAYER_KEYS and (not isinstance(v, str) or not v.strip()):
             bad(f"payer.{k}", "must be a non-empty string")
     for k in sorted(PAYER_KEYS - payer.keys()):
         bad("payer", f"payer.{k} is required")
@@ -117,6 +121,12 @@ def _payer(payer: object, bad: Bad) -> dict[str, Any]:
         bad("payer.account_number", "must be 8 to 32 digits")
     if payer.get("file_layout") not in (None, *FILE_LAYOUTS):
         bad("payer.file_layout", f"must be one of {', '.join(FILE_LAYOUTS)}")
+    low, high = MAX_LINES_RANGE
+    lines = payer.get("max_lines_per_file", low)  # absent: the default, nothing to check
+    if isinstance(lines, bool) or not isinstance(lines, int) or not low <= lines <= high:
+        bad("payer.max_lines_per_file", f"must be a whole number of lines from {low} to {high}")
+    if payer.get("file_encoding") not in (None, *FILE_ENCODINGS):
+        bad("payer.file_encoding", f"must be one of {', '.join(FILE_ENCODINGS)}")
     return payer
 
 
