@@ -23,7 +23,7 @@ DISTRICT_CODES = ("440703", "440704", "440705", "440781", "440783", "440784", "4
 async def _prepare(s: Settings) -> bool:
     """Migrate, sync tenants, seed once. Returns True when demo data was seeded now."""
     await migrate.migrate(s)
-    await engine.start(s, min_size=1, max_size=2)
+    await engine.start(s, min_size=1, max_size=4)  # the demo seeding runs a few districts at once
     try:
         from renshe.tenancy.service import sync_directory
 

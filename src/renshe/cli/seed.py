@@ -14,9 +14,11 @@ async def seed_demo(settings: Settings, scale: str = "small") -> list[tuple[str,
     """Seed every domain's demo data; return the demo accounts (username, roles)."""
     from renshe.accounts.seed import seed_demo_users
     from renshe.registry.seed import seed_demo_registry
+    from renshe.subsidies.demo import seed_demo_subsidies
 
     accounts = await seed_demo_users(settings)
     await seed_demo_registry(settings, scale)
+    await seed_demo_subsidies()
     return accounts
 
 

@@ -1,0 +1,279 @@
+"""演示数据 — subsidy applications and disbursement batches for every district (``renshe seed --demo``).
+
+Runs after the registry's demo people and enterprises, through the real services and as the
+district's demo users: ``clerk_C`` enters and submits, ``reviewer_C`` approves or rejects (maker-
+checker holds), the nightly job's steps close notices and build batches for past business dates,
+``finance_C`` approves, exports and uploads a generated bank return. Dates are placed around
+today (Asia/Shanghai) on the working-day calendar, so that each district shows every state:
+
+* a reconciled batch (paid awards, refused ones ``payment_failed`` with the bank's reason; one of
+  them corrected by the clerk and paid again as a follow-up line of the next batch);
+* an exported batch awaiting the bank's return, and a built batch awaiting finance approval;
+* ``ready`` awards whose notice ended, ``in_notice`` awards whose window includes today (the
+  public notice page lists them) and ``on_hold`` awards with an open objection;
+* drafts, submitted, rejected and withdrawn applications.
+
+Amounts come from the programs' rules (the facts entered per program). Idempotent: a district in
+which any of the chosen demo beneficiaries already has an application is left alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+import structlog
+
+from renshe.accounts.authentication import USER_COLUMNS, build_principal, user_roles
+from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
+from renshe.disbursement import demo as batches
+from renshe.registry.seed import NAMESPACE, PEOPLE_PER_DISTRICT, SEEDER
+from renshe.registry.service import Caller
+from renshe.subsidies import calendar
+from renshe.subsidies.applications import notice, service, store
+
+log = structlog.get_logger(__name__)
+
+DEMO_PEOPLE = PEOPLE_PER_DISTRICT["small"]
+DEMO_ENTERPRISES = 30
+PARALLEL_DISTRICTS = 3  # one connection each at a time: safe with a pool of any size
+SCHEMES = ("yuecai_chef", "guangdong_technician", "nanyue_housekeeping")
+OCCUPATIONS = ("cantonese_chef", "elderly_carer", "cnc_machinist", "electrician", "housekeeper")
+APPROVED = "材料齐全，符合条件，同意。"
+REJECTIONS = ("申请材料与登记信息不一致，不予受理。", "经核查不符合申领条件。")
+OBJECTIONS = (
+    ("匿名来电", "反映该申请人实际未在本区从业，申请材料存疑。"),
+    ("群众来信", "反映该单位招用人数与实际不符。"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """The district's demo users, as callers of the services."""
+
+    clerk: Caller
+    reviewer: Caller
+    finance: Caller
+
+
+@dataclass(slots=True)
+class Seeder:
+    """Hands out beneficiaries (each one once) and moves applications through the services."""
+
+    staff: Staff
+    persons: list[UUID]
+    enterprises: list[UUID]
+    rng: random.Random
+    turn: int = 0
+    awarded: set[UUID] = field(default_factory=set)
+
+    def draft(self, applied_on: date) -> service.Draft:
+        """The next beneficiary and a program for it, with program-specific facts."""
+        self.turn += 1
+        rng = self.rng
+        if self.turn % 3 and self.persons:  # two persons for each enterprise
+            person = self.persons.pop(0)
+            if self.turn % 2:
+                certified = applied_on - timedelta(days=rng.randrange(20, 300))
+                facts: dict[str, Any] = {
+                    "scheme": rng.choice(SCHEMES), "certificate_level": rng.randrange(1, 6),
+                    "certificate_date": certified.isoformat(), "occupation": rng.choice(OCCUPATIONS),
+                }  # fmt: skip
+                return service.Draft(
+                    "skills_cert", person_id=person, facts=facts, application_date=applied_on
+                )
+            facts = {"flexible_employment": True, "contributions_paid_fen": rng.randrange(30, 90) * 10_000}
+            return service.Draft(
+                "social_insurance", person_id=person, facts=facts, application_date=applied_on
+            )
+        enterprise = self.enterprises.pop(0)
+        if self.turn % 2:
+            facts = {
+                "months": rng.choice((6, 12)),
+                "monthly_rent_fen": rng.choice((150_000, 300_000, 800_000)),
+            }
+            return service.Draft(
+                "startup_rent", enterprise_id=enterprise, facts=facts, application_date=applied_on
+            )
+        return service.Draft(
+            "hiring_once",
+            enterprise_id=enterprise,
+            facts={"hires": rng.randrange(1, 6)},
+            application_date=applied_on,
+        )
+
+    async def submitted(self, applied_on: date) -> dict[str, Any]:
+        row = await service.create(self.staff.clerk, self.draft(applied_on))
+        return await service.submit(self.staff.clerk, row["id"], row["version"])
+
+    async def award(self, approved_on: date) -> dict[str, Any]:
+        """Entered a few working days before ``approved_on``, approved that day: in notice."""
+        row = await self.submitted(calendar.add_working_days(approved_on, -3))
+        self.awarded.add(row["id"])
+        try:
+            return await service.approve(
+                self.staff.reviewer, row["id"], row["version"], APPROVED, on=approved_on
+            )
+        except store.OverBudget:  # the budget is spent: the application waits for the next year's
+            log.warning("demo.over_budget", program=row["program_code"])
+            return row
+
+
+async def _staff(code: str) -> Staff | None:
+    callers = []
+    async with tenant_transaction(TenantContext.none()):
+        conn = current_transaction().connection
+        for prefix in ("clerk", "reviewer", "finance"):
+            user = await conn.fetchrow(
+                f"""SELECT {USER_COLUMNS} FROM users u JOIN org_units o ON o.id = u.org_unit_id
+                    WHERE u.username = $1 AND u.active""",
+                f"{prefix}_{code}",
+            )
+            if user is None:
+                return None
+            principal = await build_principal(user, await user_roles(user["id"]))
+            callers.append(Caller(principal, request_id="demo-seed"))
+    return Staff(*callers)
+
+
+async def _beneficiaries(tenant_id: UUID, code: str, today: date) -> tuple[list[UUID], list[UUID]]:
+    """The district's demo people aged 20–50 and demo enterprises, with a bank account on record."""
+    people = [uuid.uuid5(NAMESPACE, f"{code}:person:{i}") for i in range(DEMO_PEOPLE)]
+    firms = [uuid.uuid5(NAMESPACE, f"{code}:enterprise:{i}") for i in range(DEMO_ENTERPRISES)]
+    async with tenant_transaction(TenantContext.district(tenant_id)):
+        conn = current_transaction().connection
+        found = await conn.fetch(
+            """SELECT id, birth_date FROM persons WHERE tenant_id = $1 AND id = ANY($2::uuid[])
+                 AND bank_account_enc IS NOT NULL AND birth_date BETWEEN $3 AND $4""",
+            tenant_id, people, _years_before(today, 50), _years_before(today, 20),
+        )  # fmt: skip
+        firms_found = await conn.fetch(
+            """SELECT id FROM enterprises WHERE tenant_id = $1 AND id = ANY($2::uuid[])
+                 AND bank_account_enc IS NOT NULL""",
+            tenant_id, firms,
+        )  # fmt: skip
+    order = {pid: n for n, pid in enumerate(people)}
+    order.update({eid: n for n, eid in enumerate(firms)})
+    return (
+        sorted((r["id"] for r in found), key=order.__getitem__),
+        sorted((r["id"] for r in firms_found), key=order.__getitem__),
+    )
+
+
+def _years_before(day: date, years: int) -> date:
+    return date(day.year - years, day.month, min(day.day, 28))  # 29 February has no twin
+
+
+async def _seeded(tenant_id: UUID, persons: list[UUID], enterprises: list[UUID]) -> bool:
+    async with tenant_transaction(TenantContext.district(tenant_id)):
+        found = await current_transaction().connection.fetchval(
+            """SELECT 1 FROM applications WHERE tenant_id = $1
+                 AND (person_id = ANY($2::uuid[]) OR enterprise_id = ANY($3::uuid[])) LIMIT 1""",
+            tenant_id, persons, enterprises,
+        )  # fmt: skip
+    return found is not None
+
+
+async def _notice_days(tenant_id: UUID) -> tuple[int, bool]:
+    async with tenant_transaction(TenantContext.district(tenant_id)):
+        settings = (await store.unit_settings(tenant_id)).get("public_notice") or {}
+    return int(settings.get("days", 5)), bool(settings.get("working_days", True))
+
+
+async def _close_notices(tenant_id: UUID, business_date: date) -> None:
+    """The nightly ``subsidies.close_notices`` step for a past business date."""
+    async with tenant_transaction(TenantContext.district(tenant_id)):
+        await notice.close_notices(tenant_id, business_date, SEEDER)
+
+
+async def seed_district(tenant_id: UUID, code: str, today: date | None = None) -> int:
+    """Seed one district's applications and batches; returns how many applications were added."""
+    today = today or store.today()
+    staff = await _staff(code)
+    persons, enterprises = await _beneficiaries(tenant_id, code, today)
+    if staff is None or len(persons) < 24 or len(enterprises) < 12:
+        log.warning("demo.subsidies_skipped", district=code)
+        return 0
+    if await _seeded(tenant_id, persons, enterprises):
+        return 0
+    days, working = await _notice_days(tenant_id)
+    seeder = Seeder(staff, persons, enterprises, random.Random(f"renshe-demo-awards:{code}"))
+
+    def ready_on(approved_on: date) -> date:
+        return calendar.notice_window(approved_on, days, working).ready_on
+
+    added = 0
+
+    async def awards(count: int, approved_on: date) -> list[dict[str, Any]]:
+        nonlocal added
+        added += count
+        return [await seeder.award(approved_on) for _ in range(count)]
+
+    # 1. paid a month ago; the bank refused two payments, one of which the clerk has corrected
+    first = calendar.add_working_days(today, -25)
+    await awards(6, first)
+    await _close_notices(tenant_id, ready_on(first))
+    for batch_id in await batches.build_nightly(tenant_id, ready_on(first)):
+        await batches.approve_and_export(staff.finance, tenant_id, batch_id)
+        failed = await batches.reconcile_with_failures(staff.finance, tenant_id, batch_id, 2, seeder.awarded)
+        if failed:
+            await notice.correct_payee(staff.clerk, failed[0], None, "银行确认账户已解冻，重新发放。")
+    # 2. exported, awaiting the bank's return (with the corrected award as a follow-up line)
+    second = calendar.add_working_days(today, -18)
+    await awards(4, second)
+    await _close_notices(tenant_id, ready_on(second))
+    for batch_id in await batches.build_nightly(tenant_id, ready_on(second)):
+        await batches.approve_and_export(staff.finance, tenant_id, batch_id)
+    # 3. built by last week's nightly run, awaiting finance approval
+    third = calendar.add_working_days(today, -12)
+    await awards(4, third)
+    await _close_notices(tenant_id, ready_on(third))
+    await batches.build_nightly(tenant_id, ready_on(third))
+    # 4. notice ended with no objection: ready for the next nightly batch
+    await awards(3, calendar.add_working_days(today, -(days + 2)))
+    await _close_notices(tenant_id, today)
+    # 5. in public notice now (the window includes today); two of them on hold after an objection
+    current = today - timedelta(days=1) if not working else calendar.add_working_days(today, -2)
+    held = (await awards(6, current))[:2]
+    for row, (who, what) in zip(held, OBJECTIONS, strict=True):
+        if row["state"] == "in_notice":
+            await notice.record_objection(
+                staff.clerk, row["id"], raised_by=who, raised_on=today, content=what
+            )
+    # 6. the clerk's desk: drafts, submitted, rejected and withdrawn applications
+    clerk, reviewer = staff.clerk, staff.reviewer
+    for _ in range(2):
+        await service.create(clerk, seeder.draft(today))
+        await seeder.submitted(calendar.add_working_days(today, -1))
+    for reason in REJECTIONS:
+        row = await seeder.submitted(calendar.add_working_days(today, -4))
+        await service.reject(reviewer, row["id"], row["version"], reason)
+    row = await service.create(clerk, seeder.draft(today))
+    await service.withdraw(clerk, row["id"], row["version"], "申请人撤回。")
+    row = await seeder.submitted(calendar.add_working_days(today, -2))
+    await service.withdraw(clerk, row["id"], row["version"], "申请人另行申报其他项目。")
+    return added + 8
+
+
+async def seed_demo_subsidies(
+    codes: tuple[str, ...] | None = None, today: date | None = None
+) -> dict[str, int]:
+    """Seed every active district (or those in ``codes``); returns applications added per district."""
+    async with tenant_transaction(TenantContext.none()):
+        rows = await current_transaction().connection.fetch(
+            "SELECT id, code FROM org_units WHERE active AND kind = 'district' ORDER BY code"
+        )
+    chosen = [(r["id"], r["code"]) for r in rows if codes is None or r["code"] in codes]
+    gate = asyncio.Semaphore(PARALLEL_DISTRICTS)
+
+    async def one(tenant_id: UUID, code: str) -> int:
+        async with gate:  # each district's steps are sequential; districts are independent
+            return await seed_district(tenant_id, code, today)
+
+    counts = await asyncio.gather(*(one(tenant_id, code) for tenant_id, code in chosen))
+    return {code: n for (_, code), n in zip(chosen, counts, strict=True)}
