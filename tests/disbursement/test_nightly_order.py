@@ -40,8 +40,8 @@ async def _in_notice(admin_url: str, tenant: UUID, ready_on: date) -> UUID:
 
 async def test_the_build_job_alone_closes_the_notices_of_its_date_first(admin_url: str) -> None:
     tenant = await district(TAISHAN)
-    over = await _in_notice(admin_url, tenant, D)  # the window ended on D - 1: over by D
-    not_yet = await _in_notice(admin_url, tenant, D + timedelta(days=1))  # ends on D: over by D + 1
+    over = await _in_notice(admin_url, tenant, D + timedelta(days=1))  # the window's last day is D
+    not_yet = await _in_notice(admin_url, tenant, D + timedelta(days=2))  # its last day is D + 1
     async with tenant_transaction(TenantContext.district(tenant)):
         job = await jobs.enqueue(
             KIND,

@@ -135,7 +135,7 @@ async def test_the_sync_refuses_bad_payer_settings_naming_file_line_and_key(
     assert str(problem).startswith(f"440784-heshan.toml:{problem.line}: {key}:")
 
 
-def test_the_documented_defaults_in_the_repository_tenants_are_valid() -> None:
+async def test_the_documented_defaults_in_the_repository_tenants_are_valid() -> None:
     units, problems = read_directory(ROOT / "tenants")
     assert problems == []
     payer = {u.code: u for u in units}["440705"].settings["payer"]  # 新会区 documents both keys

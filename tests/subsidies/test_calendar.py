@@ -123,10 +123,11 @@ def test_calendar_day_notice_counts_every_day() -> None:
     assert window == NoticeWindow(D(2025, 9, 30), D(2025, 10, 4))
 
 
-def test_notice_over_only_after_the_last_day() -> None:
+def test_notice_over_once_its_last_day_is_over() -> None:
     window = notice_window(D(2025, 9, 29), 5)
-    assert not notice_over(window, D(2025, 10, 13))
-    assert notice_over(window, D(2025, 10, 14))
+    assert window.ends_on == D(2025, 10, 13)
+    assert not notice_over(window, D(2025, 10, 12))
+    assert notice_over(window, D(2025, 10, 13))  # the night after the last day of notice
 
 
 def test_a_notice_period_cannot_be_empty() -> None:

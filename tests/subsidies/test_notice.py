@@ -77,15 +77,15 @@ async def test_window_skips_the_national_day_holiday(ready: None) -> None:
 async def test_nightly_close_moves_ended_windows_only_and_is_idempotent(ready: None) -> None:
     done = await _in_notice(date(2026, 7, 6))  # Monday; 5 working days → ends 07-13, ready 07-14
     assert done["ready_on"] == date(2026, 7, 14)
-    await _run_close_notices(date(2026, 7, 13))  # window still open on its last day
+    await _run_close_notices(date(2026, 7, 12))  # the night before its last day: still open
     assert await _state(done["id"]) == "in_notice"
 
-    result = await _run_close_notices(date(2026, 7, 14))
+    result = await _run_close_notices(date(2026, 7, 13))  # the night after its last day
     assert result["moved"] >= 1
     assert await _state(done["id"]) == "ready"
     tenant = await unit_id(PENGJIANG)
     async with tenant_transaction(TenantContext.district(tenant)):
-        again = await notice.close_notices(tenant, date(2026, 7, 14))  # a second run
+        again = await notice.close_notices(tenant, date(2026, 7, 13))  # a second run
         events = await store.history(tenant, done["id"])
     assert again == 0
     assert [e["to_state"] for e in events].count("ready") == 1

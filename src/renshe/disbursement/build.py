@@ -41,7 +41,8 @@ Detach = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 
 # Which awards a build of business date D collects: ready by D, and not already in a live line
 # (belt and braces: such an award would be refused by the unique index anyway).
-_READY = """a.tenant_id = $1 AND a.state = 'ready' AND (a.ready_on IS NULL OR a.ready_on <= $2)
+_READY = """a.tenant_id = $1 AND a.state = 'ready'
+    AND (a.notice_ends_on IS NULL OR a.notice_ends_on <= $2)
     AND a.amount_fen > 0
     AND NOT EXISTS (SELECT 1 FROM payment_lines l WHERE l.tenant_id = a.tenant_id
                     AND l.application_id = a.id AND l.state IN ('pending', 'paid'))"""

@@ -55,8 +55,9 @@ async def close_notices_first(tenant_id: UUID, business_date: date) -> int:
     locked rows) instead of passing them by, so their order does not depend on timing."""
     async with tenant_transaction(TenantContext.district(tenant_id)):
         await current_transaction().connection.execute(
-            """SELECT id FROM applications WHERE tenant_id = $1 AND state = 'in_notice' AND ready_on <= $2
-               ORDER BY ready_on, id FOR UPDATE""",
+            """SELECT id FROM applications WHERE tenant_id = $1 AND state = 'in_notice'
+                 AND notice_ends_on <= $2
+               ORDER BY notice_ends_on, id FOR UPDATE""",
             tenant_id,
             business_date,
         )

@@ -20,8 +20,9 @@ Conventions (all dates are calendar dates in Asia/Shanghai, no times):
   working day after the approval day** and runs ``days`` working days **inclusive**; it ends on the
   ``days``-th working day after approval. With ``working_days=False`` the same rule counts calendar
   days (it starts the day after approval). The award becomes ready (公示期满) on ``ready_on`` — the
-  first day after ``ends_on``, whatever kind of day that is — so the nightly job for business date
-  ``D`` closes every window with ``ends_on < D`` (``notice_over(window, D)``).
+  first day after ``ends_on``, whatever kind of day that is. The nightly run for business date
+  ``D`` happens in the small hours of ``D + 1`` (the day ``D`` is over), so it closes every window
+  with ``ends_on <= D`` (``notice_over(window, D)``): the award is paid in that night's batch.
 """
 
 from __future__ import annotations
@@ -143,5 +144,5 @@ def notice_window(approved_on: dt.date, days: int, working_days: bool = True) ->
 
 
 def notice_over(window: NoticeWindow, business_date: dt.date) -> bool:
-    """True when the window has fully elapsed by ``business_date`` (i.e. ``ends_on < business_date``)."""
-    return window.ends_on < business_date
+    """True when the window has fully elapsed once ``business_date`` is over (``ends_on <= D``)."""
+    return window.ends_on <= business_date

@@ -54,11 +54,13 @@ async def open_notice(
 
 
 async def close_notices(tenant_id: UUID, business_date: date, actor: audit.Actor = SYSTEM) -> int:
-    """in_notice whose ``ready_on <= business_date`` → ready, inside the open transaction.
+    """in_notice whose window ended by ``business_date`` (``notice_ends_on <= D``, see
+    ``calendar.notice_over``) → ready, inside the open transaction.
     Idempotent: a second run finds nothing left in notice. Returns how many moved."""
     rows = await store.conn().fetch(
-        """SELECT * FROM applications WHERE tenant_id = $1 AND state = 'in_notice' AND ready_on <= $2
-           ORDER BY ready_on, id FOR UPDATE SKIP LOCKED""",
+        """SELECT * FROM applications WHERE tenant_id = $1 AND state = 'in_notice'
+             AND notice_ends_on <= $2
+           ORDER BY notice_ends_on, id FOR UPDATE SKIP LOCKED""",
         tenant_id, business_date,
     )  # fmt: skip
     for row in rows:
