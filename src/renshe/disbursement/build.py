@@ -29,7 +29,6 @@ from renshe.disbursement.service import (
     CHUNK_LINES,
     DEFAULT_MAX_LINES,
     Payer,
-    add_events,
     line_reference,
     payer_of,
     reseal_for_line,
@@ -40,12 +39,14 @@ T = TypeVar("T")
 Detach = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 
 # Which awards a build of business date D collects: ready by D, and not already in a live line
-# (belt and braces: such an award would be refused by the unique index anyway).
+# (belt and braces: such an award would be refused by the unique index anyway). The live-line
+# test is a scalar subquery on purpose: a plain NOT EXISTS becomes an anti join that walks every
+# live line of the district for each chunk; this probes the unique index once per candidate.
 _READY = """a.tenant_id = $1 AND a.state = 'ready'
     AND (a.notice_ends_on IS NULL OR a.notice_ends_on <= $2)
     AND a.amount_fen > 0
-    AND NOT EXISTS (SELECT 1 FROM payment_lines l WHERE l.tenant_id = a.tenant_id
-                    AND l.application_id = a.id AND l.state IN ('pending', 'paid'))"""
+    AND NOT (SELECT EXISTS (SELECT 1 FROM payment_lines l WHERE l.tenant_id = a.tenant_id
+                            AND l.application_id = a.id AND l.state IN ('pending', 'paid')))"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,22 @@ async def _ready_count(request: BuildRequest) -> int:
     return count
 
 
+async def _any_ready(request: BuildRequest) -> bool:
+    found: bool = await current_transaction().connection.fetchval(
+        f"SELECT EXISTS (SELECT 1 FROM applications a WHERE {_READY})",
+        request.tenant_id,
+        request.business_date,
+    )
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    added: int
+    last_id: UUID | None = None  # the highest award id taken: the next chunk starts after it
+    full: bool = False
+
+
 async def _open_part(request: BuildRequest, payer: Payer, part: int) -> tuple[UUID, str] | None:
     """The batch of this part (created now if missing and there is something to put in it)."""
     conn = current_transaction().connection
@@ -92,7 +109,7 @@ async def _open_part(request: BuildRequest, payer: Payer, part: int) -> tuple[UU
     )
     if row is not None:
         return row["id"], row["state"]
-    if await _ready_count(request) == 0:
+    if not await _any_ready(request):
         return None
     batch_id = await conn.fetchval(
         """INSERT INTO disbursement_batches (tenant_id, build_key, business_date, origin,
@@ -121,9 +138,10 @@ def _actor(request: BuildRequest) -> audit.Actor:
     return audit.Actor(request.created_by, None, "finance")
 
 
-async def _add_chunk(request: BuildRequest, batch_id: UUID) -> int:
-    """Up to one chunk of ready awards into the batch, and those awards to ``in_batch``: one
-    short transaction. Returns how many lines it added (0: the batch is full or nothing is left)."""
+async def _add_chunk(request: BuildRequest, batch_id: UUID, after: UUID | None = None) -> _Chunk:
+    """Up to one chunk of ready awards (by id, after ``after``) into the batch, and those awards
+    to ``in_batch``: one short transaction. The cursor only spares each chunk re-walking the
+    index entries of awards already taken; correctness never depends on it."""
     conn = current_transaction().connection
     tenant = request.tenant_id
     state = await conn.fetchval(
@@ -132,30 +150,34 @@ async def _add_chunk(request: BuildRequest, batch_id: UUID) -> int:
         batch_id,
     )
     if state != "building":
-        return 0
-    in_batch, last_seq = await conn.fetchrow(
-        """SELECT count(*) FILTER (WHERE state <> 'cancelled'), coalesce(max(seq), 0)
-           FROM payment_lines WHERE tenant_id = $1 AND batch_id = $2""",
+        return _Chunk(0, full=True)
+    # The highest sequence number so far, from the index's end (not a count of the lines: that
+    # walks the whole batch every chunk). Lines of a building batch are never cancelled and are
+    # numbered from 1 without reuse, so it bounds the line count from above: never over the max.
+    last_seq = await conn.fetchval(
+        """SELECT coalesce((SELECT seq FROM payment_lines WHERE tenant_id = $1 AND batch_id = $2
+                            ORDER BY seq DESC LIMIT 1), 0)""",
         tenant,
         batch_id,
     )
-    room = min(request.chunk_lines, (request.max_lines or DEFAULT_MAX_LINES) - in_batch)
+    room = min(request.chunk_lines, (request.max_lines or DEFAULT_MAX_LINES) - last_seq)
     if room <= 0:
-        return 0
+        return _Chunk(0, after, full=True)
     awards = await conn.fetch(
         f"""SELECT a.id, a.amount_fen, a.payee_name, a.payee_account_enc, a.payee_account_masked,
                    a.payee_bank_name,
                    (SELECT f.id FROM payment_lines f WHERE f.tenant_id = a.tenant_id
                       AND f.application_id = a.id AND f.state = 'failed'
                     ORDER BY f.created_at DESC, f.id LIMIT 1) AS follows_line_id
-            FROM applications a WHERE {_READY}
+            FROM applications a WHERE {_READY} AND ($4::uuid IS NULL OR a.id > $4)
             ORDER BY a.id LIMIT $3 FOR UPDATE OF a SKIP LOCKED""",
         tenant,
         request.business_date,
         room,
+        after,
     )
     if not awards:
-        return 0
+        return _Chunk(0)
     rows = []
     for offset, award in enumerate(awards, start=1):
         line_id = uuid.uuid4()
@@ -166,26 +188,34 @@ async def _add_chunk(request: BuildRequest, batch_id: UUID) -> int:
             reseal_for_line(tenant, award["id"], line_id, award["payee_account_enc"]),
             award["payee_account_masked"] or "", award["payee_bank_name"], award["follows_line_id"],
         ))  # fmt: skip
-    inserted = await conn.fetch(
-        """INSERT INTO payment_lines (tenant_id, id, batch_id, application_id, seq, reference,
-                  amount_fen, payee_name, payee_account_enc, payee_account_masked, payee_bank_name,
-                  follows_line_id)
-           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::int[],
-                  $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[],
-                  $12::uuid[])
-           ON CONFLICT (tenant_id, application_id) WHERE state IN ('pending', 'paid') DO NOTHING
-           RETURNING application_id""",
+    # One statement: the lines, their awards to in_batch and the awards' timeline events. The
+    # unique index refuses a second live line for an award; only awards that got a line move.
+    moved = await conn.fetch(
+        """WITH line AS (
+             INSERT INTO payment_lines (tenant_id, id, batch_id, application_id, seq, reference,
+                    amount_fen, payee_name, payee_account_enc, payee_account_masked,
+                    payee_bank_name, follows_line_id)
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::int[],
+                    $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[],
+                    $12::uuid[])
+             ON CONFLICT (tenant_id, application_id) WHERE state IN ('pending', 'paid') DO NOTHING
+             RETURNING tenant_id, application_id),
+           award AS (
+             UPDATE applications a SET state = 'in_batch', version = a.version + 1, updated_at = now()
+             WHERE a.tenant_id = $15 AND a.id = ANY (ARRAY(SELECT application_id FROM line))
+               AND a.state = 'ready'
+             RETURNING a.tenant_id, a.id),
+           event AS (
+             INSERT INTO application_events (tenant_id, application_id, actor_user_id, from_state,
+                    to_state, comment)
+             SELECT tenant_id, id, $13::uuid, 'ready', 'in_batch', $14::text FROM award)
+           SELECT application_id FROM line""",
         *[list(column) for column in zip(*rows, strict=True)],
-    )
-    moved = [r["application_id"] for r in inserted]
-    await conn.execute(
-        """UPDATE applications SET state = 'in_batch', version = version + 1, updated_at = now()
-           WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND state = 'ready'""",
+        request.created_by,
+        str(batch_id),
         tenant,
-        moved,
     )
-    await add_events(tenant, moved, "ready", "in_batch", request.created_by, str(batch_id))
-    return len(moved)
+    return _Chunk(len(moved), awards[-1]["id"])
 
 
 async def _seal(request: BuildRequest, batch_id: UUID) -> str:
@@ -243,15 +273,23 @@ async def build(
     if progress is not None:
         await progress(done, total)
     part = 1
+    after: UUID | None = None
     while True:
         opened = await run(lambda part=part: _open_part(request, payer, part))  # type: ignore[misc]
         if opened is None:
             break
         batch_id, state = opened
         if state == "building":
-            while added := await run(lambda b=batch_id: _add_chunk(request, b)):  # type: ignore[misc]
-                done += added
-                result.lines_added += added
+            while True:
+                chunk = await run(lambda b=batch_id, a=after: _add_chunk(request, b, a))  # type: ignore[misc]
+                if not chunk.added:
+                    if chunk.full or after is None:
+                        break
+                    after = None  # a last pass from the start: awards that were locked a moment ago
+                    continue
+                after = chunk.last_id
+                done += chunk.added
+                result.lines_added += chunk.added
                 if progress is not None:
                     await progress(done, max(total, done))
             state = await run(lambda b=batch_id: _seal(request, b))  # type: ignore[misc]

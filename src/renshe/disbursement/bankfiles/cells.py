@@ -52,6 +52,15 @@ def check_encodable(payment_file: PaymentFile, lines: list[PaymentLine], encodin
     A name with a rare character (生僻字) outside GBK must never be replaced by ``?`` silently:
     the bank would pay (or reject) a different name.
     """
+    everything = "\n".join(
+        [text(getattr(payment_file, field)) for field in HEADER_TEXT_FIELDS]
+        + [text(getattr(line, field)) for line in lines for field in LINE_TEXT_FIELDS]
+    )
+    try:  # the common case in one call; only a file that fails is searched line by line
+        everything.encode(encoding)
+        return
+    except UnicodeEncodeError:
+        pass
     encoder = codecs.getincrementalencoder(encoding)()
     for field, column in HEADER_TEXT_FIELDS.items():
         _try(
