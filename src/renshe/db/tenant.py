@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -122,6 +122,19 @@ async def _give_back(engine: PostgresEngine, tx: PostgresTransaction) -> None:
     context = getattr(tx, "context", None)
     if context is not None and engine.current_transaction.get() is tx:
         engine.current_transaction.reset(context)
+
+
+def within(column: str, units: Collection[UUID]) -> tuple[str, UUID | list[UUID]]:
+    """The predicate "``column`` is one of ``units``" as parameter ``$1``, and that parameter.
+
+    One unit (every district user) gives ``column = $1``, so an index that starts with
+    ``tenant_id`` hands over a page of rows already in order; ``= ANY($1::uuid[])`` (city users,
+    several districts) cannot, and would sort the whole district for a page of 50.
+    """
+    ids = sorted(set(units))
+    if len(ids) == 1:
+        return f"{column} = $1::uuid", ids[0]
+    return f"{column} = ANY($1::uuid[])", ids
 
 
 def current_transaction() -> PostgresTransaction:

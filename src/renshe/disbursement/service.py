@@ -17,7 +17,7 @@ from uuid import UUID
 
 import asyncpg
 
-from renshe.db.tenant import current_transaction
+from renshe.db.tenant import current_transaction, within
 from renshe.errors import Conflict, NotFound
 from renshe.i18n import lazy
 from renshe.protection.fields import Place, decrypt, encrypt
@@ -156,10 +156,11 @@ async def get_batch(tenant_id: UUID, batch_id: UUID, *, lock: bool = False) -> B
 
 
 async def list_batches(tenant_ids: frozenset[UUID], *, limit: int = 50) -> list[Batch]:
+    unit_sql, unit_arg = within("tenant_id", tenant_ids)
     rows = await current_transaction().connection.fetch(
-        f"""SELECT {BATCH_COLUMNS} FROM disbursement_batches WHERE tenant_id = ANY($1::uuid[])
+        f"""SELECT {BATCH_COLUMNS} FROM disbursement_batches WHERE {unit_sql}
             ORDER BY business_date DESC, created_at DESC, id LIMIT $2""",
-        list(tenant_ids),
+        unit_arg,
         limit,
     )
     return [Batch.from_row(r) for r in rows]

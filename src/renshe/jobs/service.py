@@ -16,7 +16,7 @@ from uuid import UUID
 
 import asyncpg
 
-from renshe.db.tenant import current_transaction, on_commit
+from renshe.db.tenant import current_transaction, on_commit, within
 from renshe.errors import Conflict, NotFound
 from renshe.jobs import kinds, queue
 
@@ -163,15 +163,16 @@ async def list_jobs(
 ) -> list[Job]:
     """Newest first, keyset-paged on (created_at, id), within ``tenant_ids`` and what RLS allows."""
     conn = current_transaction().connection
+    unit_sql, unit_arg = within("tenant_id", tenant_ids)
     rows = await conn.fetch(
         f"""SELECT {_COLUMNS} FROM jobs
-            WHERE tenant_id = ANY($1::uuid[])
+            WHERE {unit_sql}
               AND ($2::text IS NULL OR status = $2)
               AND ($3::text IS NULL OR kind = $3)
               AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
             ORDER BY created_at DESC, id DESC
             LIMIT $6""",
-        list(tenant_ids), status, kind,
+        unit_arg, status, kind,
         after[0] if after else None, after[1] if after else None, limit,
     )  # fmt: skip
     return [Job.from_row(r) for r in rows]

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+from renshe.db.tenant import within
 from renshe.registry import people
 from renshe.registry import repository as repo
 from renshe.registry.model import Enterprise, EnterpriseFilter, PeopleFilter, Person
@@ -48,15 +49,19 @@ class Page(Generic[T]):
 def _person_where(tenant_ids: Collection[UUID], f: PeopleFilter) -> tuple[str, list[Any]]:
     people.check_filter(f)
     prefix = (f.name_prefix or "").strip()
-    where = """p.tenant_id = ANY($1::uuid[])
+    unit_sql, unit_arg = within("p.tenant_id", tenant_ids)
+    where = (
+        unit_sql
+        + """
        AND ($2::text IS NULL OR p.residency = $2)
        AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM person_documents d WHERE d.tenant_id = p.tenant_id
                                         AND d.person_id = p.id AND d.doc_type = $3))
        AND ($4::text IS NULL OR p.name LIKE $4)
        AND ($5::timestamptz IS NULL OR p.created_at >= $5)
        AND ($6::timestamptz IS NULL OR p.created_at < $6)"""
+    )
     args: list[Any] = [
-        list(tenant_ids),
+        unit_arg,
         f.residency or None,
         f.document_type or None,
         like_prefix(prefix) if prefix else None,
@@ -94,12 +99,16 @@ async def _people(where: str, args: list[Any], sort: str, limit: int, offset: in
 
 def _enterprise_where(tenant_ids: Collection[UUID], f: EnterpriseFilter) -> tuple[str, list[Any]]:
     prefix = (f.name_prefix or "").strip()
-    where = """e.tenant_id = ANY($1::uuid[])
+    unit_sql, unit_arg = within("e.tenant_id", tenant_ids)
+    where = (
+        unit_sql
+        + """
        AND ($2::text IS NULL OR e.name LIKE $2)
        AND ($3::timestamptz IS NULL OR e.created_at >= $3)
        AND ($4::timestamptz IS NULL OR e.created_at < $4)"""
+    )
     args: list[Any] = [
-        list(tenant_ids),
+        unit_arg,
         like_prefix(prefix) if prefix else None,
         day_start(f.created_from) if f.created_from else None,
         day_start(f.created_to + timedelta(days=1)) if f.created_to else None,

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from renshe.db.tenant import within
 from renshe.registry.masking import mask_name
 from renshe.subsidies.applications.store import conn
 
@@ -67,16 +68,18 @@ JOIN org_units u ON u.id = a.tenant_id
 LEFT JOIN persons p ON p.tenant_id = a.tenant_id AND p.id = a.person_id
 LEFT JOIN enterprises e ON e.tenant_id = a.tenant_id AND e.id = a.enterprise_id
 """
-_WHERE = """
-WHERE a.tenant_id = ANY($1::uuid[])
+_FILTERS = """
   AND ($2::text IS NULL OR a.state = $2) AND ($3::text IS NULL OR a.program_code = $3)
   AND ($4::text IS NULL OR replace(a.id::text, '-', '') LIKE $4 || '%')
   AND ($5::date IS NULL OR a.application_date >= $5) AND ($6::date IS NULL OR a.application_date <= $6)
 """
 
 
-def _args(units: Collection[UUID], f: Filter) -> list[Any]:
-    return [list(units), f.state, f.program_code, f.reference, f.date_from, f.date_to]
+def where(units: Collection[UUID], f: Filter) -> tuple[str, list[Any]]:
+    """The WHERE clause of the lists and its parameters ``$1``–``$6``."""
+    unit_sql, unit_arg = within("a.tenant_id", units)
+    args = [unit_arg, f.state, f.program_code, f.reference, f.date_from, f.date_to]
+    return f"WHERE {unit_sql} {_FILTERS}", args
 
 
 def shown(row: Any) -> dict[str, Any]:
@@ -92,45 +95,47 @@ def shown(row: Any) -> dict[str, Any]:
 
 
 async def page(units: Collection[UUID], f: Filter, sort: str, number: int) -> Page:
-    total = await conn().fetchval(f"SELECT count(*) FROM applications a {_WHERE}", *_args(units, f))
+    clause, args = where(units, f)
+    total = await conn().fetchval(f"SELECT count(*) FROM applications a {clause}", *args)
     rows = await conn().fetch(
-        f"{_SELECT} {_WHERE} ORDER BY {SORTS.get(sort, SORTS['newest'])} LIMIT $7 OFFSET $8",
-        *_args(units, f), PAGE_SIZE, (number - 1) * PAGE_SIZE,
+        f"{_SELECT} {clause} ORDER BY {SORTS.get(sort, SORTS['newest'])} LIMIT $7 OFFSET $8",
+        *args, PAGE_SIZE, (number - 1) * PAGE_SIZE,
     )  # fmt: skip
     return Page([shown(r) for r in rows], total, number)
 
 
 async def everything(units: Collection[UUID], f: Filter, sort: str) -> list[dict[str, Any]]:
+    clause, args = where(units, f)
     rows = await conn().fetch(
-        f"{_SELECT} {_WHERE} ORDER BY {SORTS.get(sort, SORTS['newest'])} LIMIT $7",
-        *_args(units, f), EXPORT_LIMIT,
+        f"{_SELECT} {clause} ORDER BY {SORTS.get(sort, SORTS['newest'])} LIMIT $7",
+        *args, EXPORT_LIMIT,
     )  # fmt: skip
     return [shown(r) for r in rows]
 
 
 async def one(units: Collection[UUID], application_id: UUID) -> dict[str, Any] | None:
-    row = await conn().fetchrow(
-        f"{_SELECT} WHERE a.tenant_id = ANY($1::uuid[]) AND a.id = $2", list(units), application_id
-    )
+    unit_sql, unit_arg = within("a.tenant_id", units)
+    row = await conn().fetchrow(f"{_SELECT} WHERE {unit_sql} AND a.id = $2", unit_arg, application_id)
     return shown(row) if row else None
 
 
 async def queue(units: Collection[UUID]) -> dict[str, list[dict[str, Any]]]:
     """The reviewer's work (审核队列): submitted applications, oldest submission first, and
     awards on hold with open objections, oldest objection first."""
+    unit_sql, unit_arg = within("a.tenant_id", units)
     submitted = await conn().fetch(
-        f"""{_SELECT} WHERE a.tenant_id = ANY($1::uuid[]) AND a.state = 'submitted'
+        f"""{_SELECT} WHERE {unit_sql} AND a.state = 'submitted'
             ORDER BY a.submitted_at, a.id LIMIT $2""",
-        list(units), EXPORT_LIMIT,
+        unit_arg, EXPORT_LIMIT,
     )  # fmt: skip
     on_hold = await conn().fetch(
         f"""SELECT * FROM ({_SELECT}) a
             JOIN LATERAL (SELECT count(*) AS open_objections, min(o.recorded_at) AS oldest_objection
                           FROM objections o WHERE o.tenant_id = a.tenant_id AND o.application_id = a.id
                             AND o.resolution IS NULL) o ON o.open_objections > 0
-            WHERE a.tenant_id = ANY($1::uuid[]) AND a.state = 'on_hold'
+            WHERE {unit_sql} AND a.state = 'on_hold'
             ORDER BY o.oldest_objection, a.id LIMIT $2""",
-        list(units), EXPORT_LIMIT,
+        unit_arg, EXPORT_LIMIT,
     )  # fmt: skip
     return {"submitted": [shown(r) for r in submitted], "on_hold": [shown(r) for r in on_hold]}
 

@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from renshe.accounts.principal import Role
-from renshe.db.tenant import tenant_transaction
+from renshe.db.tenant import tenant_transaction, within
 from renshe.errors import Conflict, Forbidden, ValidationFailed
 from renshe.i18n import lazy
 from renshe.registry import citywide
@@ -267,13 +267,13 @@ async def list_applications(
     after: tuple[datetime, UUID] | None = None, limit: int = 50,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Newest first, keyset-paginated on (created_at, id)."""
-    units = caller.reading()
+    unit_sql, unit_arg = within("tenant_id", caller.reading())
     async with tenant_transaction(caller.context()):
         rows = await store.conn().fetch(
-            """SELECT * FROM applications WHERE tenant_id = ANY($1::uuid[])
+            f"""SELECT * FROM applications WHERE {unit_sql}
                  AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR program_code = $3)
                  AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
                ORDER BY created_at DESC, id DESC LIMIT $6""",
-            list(units), state, program_code, after[0] if after else None, after[1] if after else None, limit,
+            unit_arg, state, program_code, after[0] if after else None, after[1] if after else None, limit,
         )  # fmt: skip
     return [dict(r) for r in rows]
