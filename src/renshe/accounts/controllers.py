@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from litestar import Request, get, post
 from litestar.datastructures import Cookie
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from renshe.accounts import admin_pages, service, sessions
@@ -77,7 +78,7 @@ def _login_page(
 
 
 @get("/login", name="accounts.login", sync_to_thread=False)
-def login_form(request: Request[Any, Any, Any], next: str | None = None) -> Template | Redirect:
+def login_form(request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template | Redirect:
     if current_principal(request) is not None:
         return Redirect(safe_next(next), status_code=303)
     return _login_page(request, next_path=safe_next(next))
