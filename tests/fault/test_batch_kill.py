@@ -19,7 +19,7 @@ from renshe.db.tenant import TenantContext, current_transaction, tenant_transact
 from renshe.disbursement.service import KIND
 from renshe.jobs import dispatcher, service
 from tests.disbursement.awards import district, live_lines_per_award, make_ready, states
-from tests.fault.workers import STALE_SECONDS, Worker, wait_for
+from tests.fault.workers import STALE_SECONDS, Worker, frozen_job, wait_for
 from tests.jobs.support import load_job
 
 pytestmark = [pytest.mark.fault, pytest.mark.usefixtures("db")]
@@ -79,9 +79,10 @@ async def test_a_batch_build_killed_again_and_again_finishes_exactly_once(
             if (await load_job(tenant, job.id)).status == "succeeded":
                 break
             await asyncio.sleep(rng.uniform(0.005, 0.05))
-        if (await load_job(tenant, job.id)).status == "succeeded":
-            break
-        worker.kill()
+        async with frozen_job(admin_url, tenant, job.id) as status:
+            if status != "running":  # it finished before this kill
+                break
+            worker.kill()  # lands mid-build: the job cannot finish while its row is held
         kills += 1
         assert (await load_job(tenant, job.id)).status == "running"
         worker = await _start(workers, tmp_path)

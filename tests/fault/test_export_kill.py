@@ -35,7 +35,7 @@ from tests.jobs.support import load_job
 
 pytestmark = [pytest.mark.fault, pytest.mark.usefixtures("db")]
 JIANGHAI = "440704"  # XLSX: the slowest layout to render
-AWARDS = 4_000
+AWARDS = 12_000  # an export long enough that a kill at a random moment lands inside it
 AMOUNT = 98_765
 KILLS = 3
 BUSINESS_DATE = date(2026, 4, 2)
@@ -115,7 +115,9 @@ async def test_an_export_killed_again_and_again_exports_exactly_once(
     tenant = await district(JIANGHAI)
     await make_ready(admin_url, tenant, AWARDS, amount_fen=AMOUNT, ready_on=BUSINESS_DATE)
     built = await build(
-        BuildRequest(tenant, BUSINESS_DATE, "nightly", f"nightly:{BUSINESS_DATE}:export-kill")
+        BuildRequest(
+            tenant, BUSINESS_DATE, "nightly", f"nightly:{BUSINESS_DATE}:export-kill", max_lines=AWARDS
+        )
     )
     assert len(built.batches) == 1
     batch_id = UUID(built.batches[0])

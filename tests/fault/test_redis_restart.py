@@ -18,13 +18,11 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from uuid import UUID
 
-import asyncpg
 import pytest
 import redis
 from dramatiq.brokers.redis import RedisBroker
@@ -33,12 +31,12 @@ from renshe.db.tenant import TenantContext, current_transaction, tenant_transact
 from renshe.disbursement.service import KIND
 from renshe.jobs import dispatcher, queue, service
 from tests.disbursement.awards import district, live_lines_per_award, make_ready, states
-from tests.fault.workers import STALE_SECONDS, Worker, wait_for
+from tests.fault.workers import STALE_SECONDS, Worker, frozen_job, wait_for
 from tests.jobs.support import load_job
 
 pytestmark = [pytest.mark.fault, pytest.mark.usefixtures("db")]
 PENGJIANG = "440703"
-AWARDS = 2_000
+AWARDS = 10_000  # a build that lasts several polls even on a fast machine
 AMOUNT = 45_600
 BUSINESS_DATE = date(2026, 4, 4)
 
@@ -156,22 +154,6 @@ async def _until_lines(tenant: UUID, job_id: UUID, target: int, what: str) -> No
     await wait_for(reached, 60, what)
 
 
-@asynccontextmanager
-async def _frozen(admin_url: str, tenant: UUID, job_id: UUID) -> AsyncIterator[None]:
-    """Hold the job's row lock: the build blocks at its next progress report (one chunk at most)
-    and cannot mark itself finished until the lock is let go."""
-    conn = await asyncpg.connect(admin_url)
-    try:
-        async with conn.transaction():
-            status = await conn.fetchval(
-                "SELECT status FROM jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE", tenant, job_id
-            )
-            assert status == "running", f"the build is {status}, not in the middle: make it bigger"
-            yield
-    finally:
-        await conn.close()
-
-
 async def test_a_redis_restart_mid_build_loses_nothing_and_doubles_nothing(
     server: Server, workers: list[Worker], tmp_path: Path, admin_url: str
 ) -> None:
@@ -187,11 +169,13 @@ async def test_a_redis_restart_mid_build_loses_nothing_and_doubles_nothing(
     worker = await _start(workers, tmp_path)
 
     await _until_lines(tenant, job.id, rng.randint(40, 400), "the build to get going")
-    async with _frozen(admin_url, tenant, job.id):
+    async with frozen_job(admin_url, tenant, job.id) as status:
+        assert status == "running", "the build ended before Redis died: make it bigger"
         server.kill()  # Redis dies: every queued and in-flight message with it
     at_outage = await _lines(tenant)
     await _until_lines(tenant, job.id, at_outage + rng.randint(20, 200), "the build to go on without Redis")
-    async with _frozen(admin_url, tenant, job.id):
+    async with frozen_job(admin_url, tenant, job.id) as status:
+        assert status == "running", "the build ended before Redis came back: make it bigger"
         server.start()  # back, empty
         assert server.messages() == 0
         worker.kill()  # the one worker that knew of the job: no message for it is left anywhere

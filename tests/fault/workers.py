@@ -10,9 +10,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO
+from uuid import UUID
+
+import asyncpg
 
 RENSHE = str(Path(sys.executable).parent / "renshe")
 STALE_SECONDS = 5  # the smallest the settings allow: a dead worker is noticed quickly
@@ -89,3 +93,19 @@ async def wait_for(check: Callable[[], Awaitable[bool]], timeout: float, what: s
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.2)
+
+
+@asynccontextmanager
+async def frozen_job(admin_url: str, tenant: UUID, job_id: UUID) -> AsyncIterator[str]:
+    """Hold the job's row lock and yield its status. While held, a running job blocks at its next
+    progress report or heartbeat and cannot mark itself finished, so a kill inside the block
+    surely lands in the middle of the job, however fast the machine is."""
+    conn = await asyncpg.connect(admin_url)
+    try:
+        async with conn.transaction():
+            status = await conn.fetchval(
+                "SELECT status FROM jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE", tenant, job_id
+            )
+            yield str(status)
+    finally:
+        await conn.close()

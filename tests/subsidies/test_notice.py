@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from renshe.accounts.principal import Role
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
-from renshe.errors import Conflict, Forbidden
+from renshe.errors import Conflict, Forbidden, ValidationFailed
 from renshe.jobs import nightly, runner
 from renshe.subsidies.applications import notice, service, store
 from renshe.subsidies.programs.sync import sync_catalogue
@@ -109,19 +109,25 @@ async def test_objection_holds_then_dismissal_returns_to_notice_or_ready(ready: 
     async with tenant_transaction(TenantContext.district(tenant)):
         assert await notice.close_notices(tenant, date(2026, 8, 20)) == 0
     with pytest.raises(Forbidden):  # resolving is the reviewer's
-        await notice.resolve_objection(clerk, objection["id"], "dismissed")
+        await notice.resolve_objection(clerk, objection["id"], "dismissed", "查无此事")
+    with pytest.raises(ValidationFailed) as no_reason:  # and always explained
+        await notice.resolve_objection(reviewer, objection["id"], "dismissed", "  ")
+    assert set(no_reason.value.errors) == {"comment"}
+    assert await _state(done["id"]) == "on_hold"  # nothing applied
 
     back = await notice.resolve_objection(
         reviewer, objection["id"], "dismissed", "经核实属实", on=date(2026, 8, 6)
     )
     assert back["state"] == "in_notice"  # the window is still running
     with pytest.raises(Conflict):
-        await notice.resolve_objection(reviewer, objection["id"], "upheld")
+        await notice.resolve_objection(reviewer, objection["id"], "upheld", "再次处理")
 
     second = await notice.record_objection(
         clerk, done["id"], raised_by="同事", raised_on=date(2026, 8, 7), content="重复申请"
     )
-    back = await notice.resolve_objection(reviewer, second["id"], "dismissed", on=date(2026, 8, 12))
+    back = await notice.resolve_objection(
+        reviewer, second["id"], "dismissed", "重复举报", on=date(2026, 8, 12)
+    )
     assert back["state"] == "ready"  # the window ended meanwhile
     listed = await notice.objections_of(reviewer, done["id"])
     assert [o["resolution"] for o in listed] == ["dismissed", "dismissed"]

@@ -27,6 +27,7 @@ NOT_FAILED = lazy("Only an award whose payment failed can get corrected bank det
 CONTENT_REQUIRED = lazy("Describe the objection.")
 RAISED_BY_REQUIRED = lazy("Say who raised the objection.")
 BAD_RESOLUTION = lazy("Choose upheld or dismissed.")
+RESOLUTION_REASON = lazy("Give a reason.")  # the decision on an objection is explained, always
 
 
 def _district(caller: Caller, *roles: Role) -> UUID:
@@ -121,6 +122,9 @@ async def resolve_objection(
     tenant_id = _district(caller, Role.REVIEWER)
     if resolution not in ("upheld", "dismissed"):
         raise ValidationFailed({"resolution": BAD_RESOLUTION})
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationFailed({"comment": RESOLUTION_REASON})
     day = on or store.today()
     async with tenant_transaction(caller.context()):
         found = await store.conn().fetchrow(
