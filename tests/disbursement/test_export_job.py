@@ -91,12 +91,11 @@ async def test_a_download_before_the_job_makes_the_job_a_verification(admin_url:
     job = await _job(tenant, batch_id)
     assert job is not None
     assert await runner.run(tenant, job.id) == "succeeded"
+    done = await _job(tenant, batch_id)
     async with tenant_transaction(TenantContext.district(tenant)):
-        done = await current_transaction().connection.fetchval(
-            "SELECT result FROM jobs WHERE tenant_id = $1 AND id = $2", tenant, job.id
-        )
         batch = await get_batch(tenant, batch_id)
-    assert '"verified"' in str(done) and batch.file_sha256 == first.sha256
+    assert done is not None and done.result is not None and done.result["outcome"] == "verified"
+    assert batch.file_sha256 == first.sha256
     assert (await _exports(tenant, batch_id)).count("disbursement.batch_exported") == 1
 
 

@@ -5,7 +5,6 @@ and a second run adds nothing."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from typing import Any
@@ -16,7 +15,7 @@ from renshe.accounts.seed import seed_demo_users
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.registry.seed import NAMESPACE, seed_demo_registry
 from renshe.subsidies.applications.public import notices_of
-from renshe.subsidies.applications.store import today
+from renshe.subsidies.applications.store import as_json, today
 from renshe.subsidies.demo import seed_demo_subsidies
 from tests.registry.support import unit_id
 
@@ -166,12 +165,11 @@ async def test_amounts_follow_the_program_rules(seeded: dict[str, int]) -> None:
         f"""SELECT program_code, amount_fen, evaluation, facts FROM applications a
            WHERE {DEMO} AND state NOT IN ('draft', 'withdrawn')""",
     )
+    assert {r["program_code"] for r in rows} >= {"hiring_once", "social_insurance"}
     for row in rows:
-        evaluation = (
-            json.loads(row["evaluation"]) if isinstance(row["evaluation"], str) else row["evaluation"]
-        )
+        evaluation = as_json(row["evaluation"])
         assert evaluation["eligible"] and row["amount_fen"] == evaluation["amount_fen"] > 0
-        facts = json.loads(row["facts"]) if isinstance(row["facts"], str) else row["facts"]
+        facts = as_json(row["facts"])
         if row["program_code"] == "hiring_once":
             assert row["amount_fen"] == facts["hires"] * 150_000
         if row["program_code"] == "social_insurance":
