@@ -261,10 +261,14 @@ async def test_receipts_of_a_big_return_file_are_written_at_once_and_only_once(
     await admin_execute(
         admin_url, "UPDATE applications SET state = 'on_hold' WHERE id = ANY($1::uuid[])", unpaid
     )
-    async with tenant_transaction(TenantContext.district(tenant)):
-        assert await reconcile._record_receipts(tenant, apps) == 200  # only the paid awards
-    async with tenant_transaction(TenantContext.district(tenant)):
-        assert await reconcile._record_receipts(tenant, apps) == 0  # the same lines again: nothing
+    people = await admin_execute(
+        admin_url, "SELECT id, person_id FROM applications WHERE id = ANY($1::uuid[])", paid
+    )
+    receipts = [citywide.Receipt(r["person_id"], STARTUP, str(r["id"])) for r in people]
+    async with tenant_transaction(TenantContext.district(tenant)):  # one statement for them all
+        assert await citywide.record_program_receipts(tenant, receipts, date(2026, 3, 9)) == 200
+    async with tenant_transaction(TenantContext.district(tenant)):  # the same lines again: nothing
+        assert await citywide.record_program_receipts(tenant, receipts, date(2026, 3, 9)) == 0
     rows = await admin_execute(
         admin_url,
         "SELECT award_ref, document_index, program_code, person_id FROM program_receipts WHERE tenant_id = $1"

@@ -32,6 +32,7 @@ from renshe.disbursement.returns import (
 from renshe.disbursement.service import add_events, get_batch
 from renshe.errors import Conflict
 from renshe.i18n import lazy
+from renshe.registry import citywide
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -49,6 +50,7 @@ class _Line:
     state: str
     program_code: str
     budget_year: int | None
+    person_id: UUID | None  # None: an enterprise's award
 
 
 @dataclass(slots=True)
@@ -77,7 +79,8 @@ def _error(problem: ReturnProblem) -> dict[str, Any]:
 
 async def _lines(tenant_id: UUID, batch_id: UUID) -> list[_Line]:
     rows = await current_transaction().connection.fetch(
-        """SELECT l.id, l.application_id, l.reference, l.amount_fen, l.state, a.program_code, a.budget_year
+        """SELECT l.id, l.application_id, l.reference, l.amount_fen, l.state, a.program_code, a.budget_year,
+                  a.person_id
            FROM payment_lines l JOIN applications a ON a.tenant_id = l.tenant_id AND a.id = l.application_id
            WHERE l.tenant_id = $1 AND l.batch_id = $2 AND l.state <> 'cancelled'
            ORDER BY l.seq FOR UPDATE OF l""",
@@ -203,30 +206,14 @@ async def _apply_paid(tenant_id: UUID, actor: audit.Actor, lines: list[_Line]) -
             tenant_id, program, year, fen,
         )  # fmt: skip
     await add_events(tenant_id, apps, "in_batch", "paid", actor.user_id)
-    await _record_receipts(tenant_id, apps)
-
-
-async def _record_receipts(tenant_id: UUID, apps: list[UUID]) -> int:
-    """全市一次性: note, city-wide, which person received which program, so a once-per-lifetime
-    program finds the receipt from any district (through the registry's yes/no gate only).
-
-    One set-based statement for the whole return file: one receipt per document of each paid
-    person award, keyed by the document's blind index; ``ON CONFLICT DO NOTHING`` makes a second
-    application (the same file again, or a later file repeating a line) add nothing. The award's
-    city-wide claim was released by the database when its state became ``paid`` (migration 0009),
-    in this same transaction, so the person is never seen as free in between. Returns rows added."""
-    status = await current_transaction().connection.execute(
-        """INSERT INTO program_receipts (tenant_id, program_code, document_index, person_id,
-                                         award_ref, received_on)
-           SELECT a.tenant_id, a.program_code, d.number_index, a.person_id, a.id::text, $3
-           FROM applications a
-           JOIN person_documents d ON d.tenant_id = a.tenant_id AND d.person_id = a.person_id
-           WHERE a.tenant_id = $1 AND a.id = ANY($2::uuid[]) AND a.person_id IS NOT NULL
-             AND a.state = 'paid'
-           ON CONFLICT ON CONSTRAINT program_receipts_once DO NOTHING""",
-        tenant_id, apps, datetime.now(SHANGHAI).date(),
-    )  # fmt: skip
-    return int(status.rsplit(" ", 1)[-1])
+    # 全市一次性: the receipts city-wide, in this transaction (the award's claim was released by
+    # the database when it became paid, so the person is never seen as free in between).
+    receipts = [
+        citywide.Receipt(line.person_id, line.program_code, str(line.application_id))
+        for line in lines
+        if line.person_id is not None
+    ]
+    await citywide.record_program_receipts(tenant_id, receipts, datetime.now(SHANGHAI).date())
 
 
 async def _apply_failed(tenant_id: UUID, actor: audit.Actor, lines: list[tuple[_Line, str]]) -> None:

@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
+from renshe.db.tenant import TenantContext, tenant_transaction
 from renshe.disbursement.build import BuildRequest, build
 from renshe.disbursement.service import KIND
 from renshe.jobs import service as jobs
@@ -50,18 +50,11 @@ def request_of(run: JobRun) -> BuildRequest:
 
 
 async def close_notices_first(tenant_id: UUID, business_date: date) -> int:
-    """公示期满 before 组批, in its own short transaction. The plain ``FOR UPDATE`` waits for a
-    ``subsidies.close_notices`` job closing the same awards at this moment (whose own query skips
-    locked rows) instead of passing them by, so their order does not depend on timing."""
+    """公示期满 before 组批, in its own short transaction. It waits for a ``subsidies.close_notices``
+    job closing the same awards at this moment instead of passing them by, so the order of the
+    two jobs does not depend on timing."""
     async with tenant_transaction(TenantContext.district(tenant_id)):
-        await current_transaction().connection.execute(
-            """SELECT id FROM applications WHERE tenant_id = $1 AND state = 'in_notice'
-                 AND notice_ends_on <= $2
-               ORDER BY notice_ends_on, id FOR UPDATE""",
-            tenant_id,
-            business_date,
-        )
-        return await notice.close_notices(tenant_id, business_date)
+        return await notice.close_notices(tenant_id, business_date, wait=True)
 
 
 async def build_batches(run: JobRun) -> dict[str, Any]:

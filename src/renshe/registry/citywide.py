@@ -19,6 +19,8 @@ when its award leaves the approved-and-unpaid states (migration 0009).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
@@ -107,21 +109,41 @@ async def claim_program(
     return int(status.rsplit(" ", 1)[-1])
 
 
-async def record_program_receipt(
-    tenant_id: UUID, person_id: UUID, program_code: str, award_ref: str, received_on: date
-) -> int:
-    """Note that this person received ``program_code`` (award ``award_ref``): one row per
-    document. Idempotent: recording the same award again adds nothing. Returns rows added."""
-    await repo.load_person(person_id, [tenant_id])
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """One paid award of a person: ``program_code`` received under award ``award_ref``."""
+
+    person_id: UUID
+    program_code: str
+    award_ref: str
+
+
+async def record_program_receipts(tenant_id: UUID, receipts: Sequence[Receipt], received_on: date) -> int:
+    """Note, city-wide, that these people received these programs: one row per document of each
+    person, in one set-based statement however many awards (a whole bank return file).
+    Idempotent: recording the same award again adds nothing. Returns rows added."""
+    if not receipts:
+        return 0
     status = await repo.conn().execute(
         """INSERT INTO program_receipts (tenant_id, program_code, document_index, person_id,
                                          award_ref, received_on)
-           SELECT tenant_id, $3, number_index, person_id, $4, $5 FROM person_documents
-           WHERE tenant_id = $1 AND person_id = $2
+           SELECT d.tenant_id, r.program_code, d.number_index, d.person_id, r.award_ref, $5
+           FROM unnest($2::uuid[], $3::text[], $4::text[]) AS r(person_id, program_code, award_ref)
+           JOIN person_documents d ON d.tenant_id = $1 AND d.person_id = r.person_id
            ON CONFLICT ON CONSTRAINT program_receipts_once DO NOTHING""",
-        tenant_id, person_id, program_code, award_ref, received_on,
+        tenant_id, [r.person_id for r in receipts], [r.program_code for r in receipts],
+        [r.award_ref for r in receipts], received_on,
     )  # fmt: skip
     return int(status.rsplit(" ", 1)[-1])
+
+
+async def record_program_receipt(
+    tenant_id: UUID, person_id: UUID, program_code: str, award_ref: str, received_on: date
+) -> int:
+    """:func:`record_program_receipts` for one award of a person registered in ``tenant_id``."""
+    await repo.load_person(person_id, [tenant_id])
+    receipt = Receipt(person_id, program_code, award_ref)
+    return await record_program_receipts(tenant_id, [receipt], received_on)
 
 
 async def withdraw_program_receipt(tenant_id: UUID, program_code: str, award_ref: str) -> int:
@@ -137,11 +159,13 @@ async def withdraw_program_receipt(tenant_id: UUID, program_code: str, award_ref
 
 __all__ = [
     "AlreadyClaimed",
+    "Receipt",
     "claim_program",
     "document_received_program",
     "has_received_program",
     "has_received_program_elsewhere",
     "record_program_receipt",
+    "record_program_receipts",
     "serialise",
     "withdraw_program_receipt",
 ]

@@ -54,14 +54,20 @@ async def open_notice(
     return new
 
 
-async def close_notices(tenant_id: UUID, business_date: date, actor: audit.Actor = SYSTEM) -> int:
+async def close_notices(
+    tenant_id: UUID, business_date: date, actor: audit.Actor = SYSTEM, *, wait: bool = False
+) -> int:
     """in_notice whose window ended by ``business_date`` (``notice_ends_on <= D``, see
     ``calendar.notice_over``) → ready, inside the open transaction.
-    Idempotent: a second run finds nothing left in notice. Returns how many moved."""
+    Idempotent: a second run finds nothing left in notice. Returns how many moved.
+
+    Awards another transaction holds are passed by, unless ``wait``: then they are waited for
+    (and skipped if that transaction closed them), so a caller that must see every ended notice
+    closed before it goes on — the batch build — can rely on it."""
     rows = await store.conn().fetch(
-        """SELECT * FROM applications WHERE tenant_id = $1 AND state = 'in_notice'
-             AND notice_ends_on <= $2
-           ORDER BY notice_ends_on, id FOR UPDATE SKIP LOCKED""",
+        f"""SELECT * FROM applications WHERE tenant_id = $1 AND state = 'in_notice'
+              AND notice_ends_on <= $2
+            ORDER BY notice_ends_on, id FOR UPDATE{"" if wait else " SKIP LOCKED"}""",
         tenant_id, business_date,
     )  # fmt: skip
     for row in rows:
