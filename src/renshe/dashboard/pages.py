@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from litestar import Response, get
 from litestar.response import Template
@@ -27,8 +26,8 @@ from renshe.registry.exports import FORMATS
 from renshe.registry.exports import render as render_table
 from renshe.registry.pages_common import Req, download
 from renshe.web.request_context import request_id_of
+from renshe.web.templating import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 VIEWERS = requires_roles(*DISTRICT_ROLES, *CITY_ROLES)
 HEADERS = (lazy("Program"), lazy("State"), lazy("Count"), lazy("Amount (yuan)"))
 DISTRICT_HEADER = lazy("District")

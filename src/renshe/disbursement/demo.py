@@ -13,6 +13,7 @@ from uuid import UUID
 
 from renshe.db.tenant import tenant_transaction
 from renshe.disbursement import export, lifecycle, reconcile
+from renshe.disbursement.bankfiles.record import yuan
 from renshe.disbursement.build import BuildRequest, build
 from renshe.disbursement.service import batch_lines
 from renshe.registry.service import Caller
@@ -35,15 +36,11 @@ async def approve_and_export(finance: Caller, tenant_id: UUID, batch_id: UUID) -
         await export.export_batch(tenant_id, finance.actor, batch_id)
 
 
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
-
-
 def return_file(lines: list[dict[str, Any]], refused: set[UUID]) -> bytes:
     """A bank return CSV: the lines of the ``refused`` awards failed with a reason, the others paid."""
     rows = ["业务参考号,交易状态,交易金额(元),失败原因"]
     for line in lines:
-        amount = _yuan(int(line["amount_fen"]))
+        amount = yuan(int(line["amount_fen"]))
         if line["application_id"] in refused:
             reason = BANK_REASONS[len(rows) % len(BANK_REASONS)]
             rows.append(f"{line['reference']},失败,{amount},{reason}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from litestar import Response, get, post
 from litestar.params import FromPath
@@ -33,8 +32,6 @@ from renshe.disbursement.pages_common import (
     district_of,
     labels,
     message,
-    parse_day,
-    positive_int,
 )
 from renshe.disbursement.service import get_batch
 from renshe.errors import DomainError, NotFound
@@ -42,10 +39,11 @@ from renshe.i18n import gettext as _
 from renshe.i18n import lazy
 from renshe.registry.exports import FORMATS
 from renshe.registry.exports import render as render_table
-from renshe.registry.pages_common import download
+from renshe.registry.forms import parse_day
+from renshe.registry.pages_common import download, positive_int
 from renshe.web.request_context import request_id_of
+from renshe.web.templating import SHANGHAI, format_datetime
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONFIRM_CANCEL = lazy("Tick the box to confirm that this batch is to be cancelled.")
 LIST_HEADERS = (
     lazy("Batch reference"),
@@ -129,7 +127,7 @@ async def batches_export(request: Req) -> Response[bytes]:
             "" if r.batch.declared_count is None else r.batch.declared_count,
             _yuan(r.batch.declared_total_fen),
             r.created_by_name or _("System (nightly)"),
-            r.batch.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+            format_datetime(r.batch.created_at),
             r.batch.file_sha256 or "",
         )
         for r in rows
@@ -207,9 +205,7 @@ async def batch_cancel(request: Req, batch_id: FromPath[UUID]) -> Template | Red
     """作废: only with the confirmation box ticked; the awards return to ``ready``."""
     principal, tenant = district_of(request)
     form = await request.form()
-    if form.get("confirm") != "1":
-        async with tenant_transaction(principal.context(request_id_of(request))):
-            await get_batch(tenant, batch_id)  # another district's batch: 404, not a form error
+    if form.get("confirm") != "1":  # (another district's batch: the page answers 404 first)
         return await detail_page(request, batch_id, [Notice("error", _(CONFIRM_CANCEL))], 422)
     reason = str(form.get("reason") or "").strip()[:500]
     try:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +24,7 @@ from renshe.disbursement.service import Batch, get_batch
 from renshe.errors import NotFound
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
+from renshe.registry.pages_common import positive_int
 from renshe.web.request_context import request_id_of
 
 Req = Request[Any, Any, Any]
@@ -87,20 +87,6 @@ def message(msgid: str, params: Mapping[str, object] | None = None) -> str:
         with contextlib.suppress(KeyError, TypeError, ValueError):
             text = text % dict(params)
     return text
-
-
-def positive_int(raw: str | None, default: int = 1) -> int:
-    try:
-        return max(1, int(raw or default))
-    except ValueError:
-        return default
-
-
-def parse_day(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
 
 
 def labels() -> dict[str, dict[str, str]]:

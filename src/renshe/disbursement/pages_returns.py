@@ -74,9 +74,7 @@ async def return_upload(request: Req, batch_id: FromPath[UUID]) -> Template:
     principal, tenant = district_of(request)
     form = await request.form()
     upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        async with tenant_transaction(principal.context(request_id_of(request))):
-            await get_batch(tenant, batch_id)  # another district's batch: 404 first
+    if not isinstance(upload, UploadFile) or not upload.filename:  # another district's: 404 first
         return await detail_page(request, batch_id, [Notice("error", _(CHOOSE_FILE))], 422)
     content = await upload.read()
     try:

@@ -250,8 +250,7 @@ async def record_objection(request: Req, application_id: FromPath[UUID]) -> Temp
     form = await request.form()
     values = {k: text(form, k) for k in ("raised_by", "raised_on", "content")}
     day = parse_day(values["raised_on"]) if values["raised_on"] else store.today()
-    if day is None:
-        await detail_context(caller(request), application_id)
+    if day is None:  # (another district's application: the page answers 404 first)
         errors = {"raised_on": _("Enter a date as YYYY-MM-DD.")}
         return await detail_page(request, application_id, 422, errors=errors, values=values)
     answer = await act(

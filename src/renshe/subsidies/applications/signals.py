@@ -28,6 +28,7 @@ from renshe.registry import citywide
 from renshe.registry.sealing import bank_account_index
 from renshe.registry.service import Caller
 from renshe.subsidies.applications import store
+from renshe.subsidies.applications.service import AWARDED
 
 SHARED_BANK_ACCOUNT = "shared_bank_account"
 SAME_PROGRAM_OTHER_DISTRICT = "same_program_other_district"
@@ -41,7 +42,6 @@ AT_CAP_RUN = 5
 # reasons of the person's history, not because the facts reached the program's maximum.
 BENEFICIARY_CAPS = frozenset({"per_year", "lifetime", "per_year_awards", "lifetime_awards"})
 # Awards: approved and not ended unpaid.
-AWARDS = ("approved", "in_notice", "on_hold", "ready", "in_batch", "paid", "payment_failed")
 
 M_SHARED = lazy(
     "The payee's bank account is also on record for %(count)s other payee(s) of this district "
@@ -187,7 +187,7 @@ async def _amounts_at_cap(app: Mapping[str, Any]) -> Signal | None:
            WHERE tenant_id = $1 AND program_code = $2 AND id <> $3 AND state = ANY($4::text[])
              AND decided_at IS NOT NULL AND ($5::timestamptz IS NULL OR decided_at < $5)
            ORDER BY decided_at DESC, id DESC LIMIT $6""",
-        app["tenant_id"], app["program_code"], app["id"], list(AWARDS), app["decided_at"], AT_CAP_RUN,
+        app["tenant_id"], app["program_code"], app["id"], list(AWARDED), app["decided_at"], AT_CAP_RUN,
     )  # fmt: skip
     if len(rows) < AT_CAP_RUN or not all(_at_cap(r["evaluation"]) for r in rows):
         return None
