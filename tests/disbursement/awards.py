@@ -74,6 +74,9 @@ async def make_ready(
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'ready', $6, $9, $10, $11, $12)""",
                 rows,
             )
+        # Planner statistics as a live database has them: thousands of rows written a moment ago
+        # would otherwise look like an empty table and get plans made for one (seconds per chunk).
+        await conn.execute("ANALYZE applications, persons, payment_lines")
         return ids
     finally:
         await conn.close()

@@ -8,7 +8,6 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from uuid import UUID
@@ -19,7 +18,7 @@ from renshe.db.tenant import TenantContext, current_transaction, tenant_transact
 from renshe.disbursement.service import KIND
 from renshe.jobs import dispatcher, service
 from tests.disbursement.awards import district, live_lines_per_award, make_ready, states
-from tests.fault.workers import STALE_SECONDS, Worker, frozen_job, wait_for
+from tests.fault.workers import STALE_SECONDS, Worker, frozen_job, start_worker, wait_for
 from tests.jobs.support import load_job
 
 pytestmark = [pytest.mark.fault, pytest.mark.usefixtures("db")]
@@ -27,21 +26,6 @@ AWARDS = 3_000
 AMOUNT = 123_456
 KILLS = 3
 BUSINESS_DATE = date(2026, 4, 1)
-
-
-@pytest.fixture
-def workers() -> Iterator[list[Worker]]:
-    started: list[Worker] = []
-    yield started
-    for w in started:
-        w.stop()
-
-
-async def _start(workers: list[Worker], tmp_path: Path) -> Worker:
-    w = Worker(tmp_path / f"worker-{len(workers)}.log").start()
-    workers.append(w)
-    await w.ready()
-    return w
 
 
 async def _lines(tenant: UUID) -> tuple[int, int]:
@@ -70,7 +54,7 @@ async def test_a_batch_build_killed_again_and_again_finishes_exactly_once(
         )  # fmt: skip
 
     kills = 0
-    worker = await _start(workers, tmp_path)
+    worker = await start_worker(workers, tmp_path)
     while kills < KILLS:
         lines_now, _ = await _lines(tenant)
         target = lines_now + rng.randint(50, 700)  # a random line of the build
@@ -85,7 +69,7 @@ async def test_a_batch_build_killed_again_and_again_finishes_exactly_once(
             worker.kill()  # lands mid-build: the job cannot finish while its row is held
         kills += 1
         assert (await load_job(tenant, job.id)).status == "running"
-        worker = await _start(workers, tmp_path)
+        worker = await start_worker(workers, tmp_path)
 
         async def taken_over(attempts: int = kills) -> bool:
             await dispatcher.sweep(stale_seconds=STALE_SECONDS)

@@ -13,7 +13,6 @@ import asyncio
 import hashlib
 import random
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from uuid import UUID
@@ -30,7 +29,7 @@ from renshe.disbursement.service import get_batch
 from renshe.jobs import dispatcher
 from renshe.jobs.service import Job
 from tests.disbursement.awards import district, make_ready, make_user
-from tests.fault.workers import STALE_SECONDS, Worker, wait_for
+from tests.fault.workers import STALE_SECONDS, Worker, start_worker, wait_for
 from tests.jobs.support import load_job
 
 pytestmark = [pytest.mark.fault, pytest.mark.usefixtures("db")]
@@ -39,21 +38,6 @@ AWARDS = 12_000  # an export long enough that a kill at a random moment lands in
 AMOUNT = 98_765
 KILLS = 3
 BUSINESS_DATE = date(2026, 4, 2)
-
-
-@pytest.fixture
-def workers() -> Iterator[list[Worker]]:
-    started: list[Worker] = []
-    yield started
-    for w in started:
-        w.stop()
-
-
-async def _start(workers: list[Worker], tmp_path: Path) -> Worker:
-    w = Worker(tmp_path / f"worker-{len(workers)}.log").start()
-    workers.append(w)
-    await w.ready()
-    return w
 
 
 async def _export_job(tenant: UUID, batch_id: UUID) -> Job:
@@ -128,7 +112,7 @@ async def test_an_export_killed_again_and_again_exports_exactly_once(
     assert job.status == "queued"
     render = await _render_seconds(tenant, batch_id)
 
-    worker = await _start(workers, tmp_path)
+    worker = await start_worker(workers, tmp_path)
     kills = 0
     while kills < KILLS:
         await _attempt_started(tenant, job.id, kills + 1)
@@ -139,7 +123,7 @@ async def test_an_export_killed_again_and_again_exports_exactly_once(
         async with tenant_transaction(TenantContext.district(tenant)):  # nothing of it left behind
             half = await get_batch(tenant, batch_id)
         assert (half.state, half.file_sha256) == ("approved", None)
-        worker = await _start(workers, tmp_path)
+        worker = await start_worker(workers, tmp_path)
 
     assert kills >= 2, "the export finished before it could be killed: make the batch bigger"
 

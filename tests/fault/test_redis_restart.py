@@ -31,7 +31,7 @@ from renshe.db.tenant import TenantContext, current_transaction, tenant_transact
 from renshe.disbursement.service import KIND
 from renshe.jobs import dispatcher, queue, service
 from tests.disbursement.awards import district, live_lines_per_award, make_ready, states
-from tests.fault.workers import STALE_SECONDS, Worker, frozen_job, wait_for
+from tests.fault.workers import STALE_SECONDS, Worker, frozen_job, start_worker, wait_for
 from tests.jobs.support import load_job
 
 pytestmark = [pytest.mark.fault, pytest.mark.usefixtures("db")]
@@ -119,21 +119,6 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
         own.kill()
 
 
-@pytest.fixture
-def workers() -> Iterator[list[Worker]]:
-    started: list[Worker] = []
-    yield started
-    for w in started:
-        w.stop()
-
-
-async def _start(workers: list[Worker], tmp_path: Path) -> Worker:
-    w = Worker(tmp_path / f"worker-{len(workers)}.log").start()
-    workers.append(w)
-    await w.ready()
-    return w
-
-
 async def _lines(tenant: UUID) -> int:
     async with tenant_transaction(TenantContext.district(tenant)):
         return int(
@@ -166,7 +151,7 @@ async def test_a_redis_restart_mid_build_loses_nothing_and_doubles_nothing(
             {"business_date": BUSINESS_DATE.isoformat(), "max_lines": 800, "chunk_lines": 20},
             f"nightly:{KIND}:{BUSINESS_DATE.isoformat()}:{uuid.uuid4()}", business_date=BUSINESS_DATE,
         )  # fmt: skip
-    worker = await _start(workers, tmp_path)
+    worker = await start_worker(workers, tmp_path)
 
     await _until_lines(tenant, job.id, rng.randint(40, 400), "the build to get going")
     async with frozen_job(admin_url, tenant, job.id) as status:
@@ -181,7 +166,7 @@ async def test_a_redis_restart_mid_build_loses_nothing_and_doubles_nothing(
         worker.kill()  # the one worker that knew of the job: no message for it is left anywhere
     assert server.messages() == 0
     assert (await load_job(tenant, job.id)).status == "running"  # held by a dead worker now
-    worker = await _start(workers, tmp_path)
+    worker = await start_worker(workers, tmp_path)
 
     async def finished() -> bool:
         await dispatcher.sweep(stale_seconds=STALE_SECONDS)  # re-sends to the restarted Redis

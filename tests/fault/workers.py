@@ -109,3 +109,11 @@ async def frozen_job(admin_url: str, tenant: UUID, job_id: UUID) -> AsyncIterato
             yield str(status)
     finally:
         await conn.close()
+
+
+async def start_worker(workers: list[Worker], tmp_path: Path) -> Worker:
+    """A new ``renshe worker``, ready, kept in ``workers`` (the fixture stops them all)."""
+    w = Worker(tmp_path / f"worker-{len(workers)}.log").start()
+    workers.append(w)
+    await w.ready()
+    return w
