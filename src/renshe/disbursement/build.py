@@ -91,6 +91,9 @@ async def _any_ready(request: BuildRequest) -> bool:
     return found
 
 
+_BEFORE_ANY_ID = UUID(int=0)  # the nil UUID sorts before every award id
+
+
 @dataclass(frozen=True, slots=True)
 class _Chunk:
     added: int
@@ -169,13 +172,13 @@ async def _add_chunk(request: BuildRequest, batch_id: UUID, after: UUID | None =
                    (SELECT f.id FROM payment_lines f WHERE f.tenant_id = a.tenant_id
                       AND f.application_id = a.id AND f.state = 'failed'
                     ORDER BY f.created_at DESC, f.id LIMIT 1) AS follows_line_id
-            FROM applications a WHERE {_READY} AND ($4::uuid IS NULL OR a.id > $4)
+            FROM applications a WHERE {_READY} AND a.id > $4
             ORDER BY a.id LIMIT $3 FOR UPDATE OF a SKIP LOCKED""",
         tenant,
         request.business_date,
         room,
-        after,
-    )
+        after or _BEFORE_ANY_ID,  # a real bound, never "$4 IS NULL OR …": a cached generic plan
+    )  # would turn that into a filter and walk the district's index from its start each chunk
     if not awards:
         return _Chunk(0)
     rows = []
