@@ -8,11 +8,12 @@ value under the index key: equal values find each other, nothing else can be lea
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import hmac
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -37,18 +38,31 @@ class Place:
         return f"{self.table}\x1f{self.column}\x1f{self.tenant_id}\x1f{self.row_id}".encode()
 
 
+# URL-safe base64 without padding, through binascii: a bank file unseals and a batch build
+# reseals every account, and the ``base64`` module's wrappers were a third of that time.
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
 def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=").decode()
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    raw = text.encode("ascii").translate(_FROM_URLSAFE)
+    return binascii.a2b_base64(raw + b"=" * (-len(raw) % 4))
+
+
+@lru_cache(maxsize=16)
+def _cipher(key: bytes) -> AESGCM:
+    """One cipher object per key (they hold no per-message state)."""
+    return AESGCM(key)
 
 
 def encrypt(value: str, place: Place, ring: Keyring | None = None) -> str:
     ring = ring or keyring()
     nonce = os.urandom(12)
-    sealed = AESGCM(ring.keys[ring.active_id]).encrypt(nonce, value.encode(), place.aad())
+    sealed = _cipher(ring.keys[ring.active_id]).encrypt(nonce, value.encode(), place.aad())
     return f"{ring.active_id}:{_b64(nonce)}:{_b64(sealed)}"
 
 
@@ -59,8 +73,8 @@ def decrypt(stored: str, place: Place, ring: Keyring | None = None) -> str:
         key = ring.key(kid)
         if key is None:
             raise UndecryptableValue(f"key {kid} is not configured")
-        return AESGCM(key).decrypt(_unb64(nonce), _unb64(sealed), place.aad()).decode()
-    except (ValueError, InvalidTag) as exc:
+        return _cipher(key).decrypt(_unb64(nonce), _unb64(sealed), place.aad()).decode()
+    except (ValueError, InvalidTag) as exc:  # binascii.Error and UnicodeError are ValueErrors
         raise UndecryptableValue("the stored value does not decrypt here") from exc
 
 

@@ -43,6 +43,8 @@ def text(value: str) -> str:
     """A text cell made safe: formula triggers neutralised, control characters flattened."""
     if value.startswith(FORMULA_TRIGGERS):
         value = "'" + value
+    if value.isprintable():  # no control character in it: the common case, without translating
+        return value
     return value.translate(_CONTROL)
 
 
