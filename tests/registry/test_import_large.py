@@ -1,8 +1,10 @@
-"""10,000 rows: the check and the import both run as jobs with progress, within a minute."""
+"""10,000 rows: the check and the import both run as jobs with progress to the last row.
+
+(How fast is not asserted here: a timed test fails on a busy machine and proves nothing on an
+idle one. Import throughput belongs in ``bench/``.)"""
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -52,16 +54,13 @@ async def test_ten_thousand_rows_validate_and_import_with_progress(clerk: Any) -
         for i, n in enumerate(distinct_ids(ROWS))
     ]
     before = await count_people(tenant)
-    started = time.monotonic()
     batch = await upload(clerk, csv_bytes(rows))
     checked = await validate(tenant, batch)
     assert checked["status"] == "valid", str(checked["report"])[:500]
     job = await load_job(tenant, checked["validate_job_id"])
     assert job.progress_total == ROWS and job.progress_done == ROWS
     done = await confirm_and_import(clerk, tenant, batch)
-    elapsed = time.monotonic() - started
     assert done["imported_count"] == ROWS
     assert await count_people(tenant) == before + ROWS
     job = await load_job(tenant, done["import_job_id"])
     assert job.progress_done == job.progress_total == ROWS
-    assert elapsed < 60, f"10,000 rows took {elapsed:.1f} s"
