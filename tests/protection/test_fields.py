@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import os
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from renshe.protection.fields import (
     Place,
@@ -77,3 +80,21 @@ def test_blind_index_is_stable_across_data_key_rotation_and_separates_kinds(tmp_
     assert blind_index("prc_id", "440703199003070013", a) != blind_index(
         "prc_id", "440703199003070013", other
     )
+
+
+def test_values_sealed_before_still_open_and_garbage_never_escapes_as_another_error(tmp_path: Path) -> None:
+    ring = _ring(tmp_path)
+    # Written the way stored values have always been written: base64 module, padding stripped.
+    nonce = os.urandom(12)
+    sealed = AESGCM(ring.keys[ring.active_id]).encrypt(nonce, b"6222021234567890128", HERE.aad())
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    assert decrypt(f"{ring.active_id}:{b64(nonce)}:{b64(sealed)}", HERE, ring) == "6222021234567890128"
+    good = encrypt("6222021234567890128", HERE, ring)
+    kid, n, s = good.split(":")
+    garbled = (f"{kid}:{n}", f"{kid}:{n}:{s}:x", f"{kid}:{n}:{s[:-5]}", f"{kid}:账号:{s}", f"{kid}:{n}:=")
+    for garbage in garbled:
+        with pytest.raises(UndecryptableValue):
+            decrypt(garbage, HERE, ring)
