@@ -36,8 +36,10 @@ class DatabasePool(dramatiq.Middleware):
             loop = get_event_loop_thread()
             if loop is None:
                 raise RuntimeError("the AsyncIO middleware must run before DatabasePool")
-            # Each job holds one connection for its work plus short ones for progress/heartbeat.
-            size = max(4, 3 * self.settings.worker_threads + 2)
+            # Each job holds one connection for its work plus short ones for progress/heartbeat,
+            # and a batch build one more per builder.
+            per_thread = 3 + self.settings.batch_builders
+            size = max(4, per_thread * self.settings.worker_threads + 2)
             loop.run_coroutine(engine.start(self.settings, min_size=1, max_size=size))
 
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:

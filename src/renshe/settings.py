@@ -59,6 +59,7 @@ class Settings:
     job_stale_seconds: int = 120
     worker_processes: int = 1
     worker_threads: int = 2
+    batch_builders: int = 2
     audit_retention_days: int = 365
     secure_cookies: bool = False
     extra: dict[str, str] = field(default_factory=dict)
@@ -218,6 +219,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         job_stale_seconds=_int(env, "RENSHE_JOB_STALE_SECONDS", 120, 5, 24 * 3600),
         worker_processes=_int(env, "RENSHE_WORKER_PROCESSES", 1, 1, 64),
         worker_threads=_int(env, "RENSHE_WORKER_THREADS", 2, 1, 64),
+        batch_builders=_int(env, "RENSHE_BATCH_BUILDERS", 2, 1, 8),
         audit_retention_days=_int(env, "RENSHE_AUDIT_RETENTION_DAYS", 365, 183, 36500),
         secure_cookies=_bool(env, "RENSHE_SECURE_COOKIES", production),
     )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import asyncpg
 import pytest
 
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
+from renshe.disbursement import build as build_module
 from renshe.disbursement.build import BuildRequest, build
 from tests.disbursement.awards import (
     batches_with_lines,
@@ -101,3 +105,150 @@ async def test_the_database_refuses_a_second_live_line_for_an_award(admin_url: s
     finally:
         await conn.close()
     assert batch["declared_count"] == len(lines)
+
+
+async def _drain(tenant: uuid.UUID, day: date) -> None:
+    """Build whatever other tests left ready in this district, so exact sizes below are ours."""
+    await build(nightly(tenant, day))
+
+
+async def _assert_sound_parts(tenant: uuid.UUID, result_batches: list[str], max_lines: int) -> list[int]:
+    """Every part non-empty, within the maximum, numbered 1..n without gaps, envelope = lines, in
+    part order; returns the part sizes."""
+    batches = await batches_with_lines(tenant, result_batches)
+    assert [b["part"] for b, _ in batches] == sorted(b["part"] for b, _ in batches)
+    for batch, lines in batches:
+        assert batch["state"] == "built"
+        assert 1 <= len(lines) <= max_lines
+        assert [line["seq"] for line in lines] == list(range(1, len(lines) + 1))
+        assert batch["declared_count"] == len(lines)
+        assert batch["declared_total_fen"] == sum(line["amount_fen"] for line in lines)
+    return [len(lines) for _, lines in batches]
+
+
+@pytest.mark.parametrize("builders", [2, 3])
+async def test_parallel_builders_fill_separate_parts_each_award_once(
+    admin_url: str, builders: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = await district("440781")
+    day = date(2026, 4, builders)
+    await _drain(tenant, day)
+    apps = await make_ready(admin_url, tenant, 57, amount_fen=10_001)
+    progress: list[int] = []
+    in_flight = [0, 0]  # now, most
+    add_lines = build_module._add_lines
+
+    async def slow_add_lines(*args: Any) -> Any:  # long enough for the builders to overlap
+        in_flight[0] += 1
+        in_flight[1] = max(in_flight)
+        try:
+            await asyncio.sleep(0.02)
+            return await add_lines(*args)
+        finally:
+            in_flight[0] -= 1
+
+    monkeypatch.setattr(build_module, "_add_lines", slow_add_lines)
+
+    async def record(done: int, total: int | None) -> None:
+        progress.append(done)
+
+    result = await build(
+        BuildRequest(tenant, day, "nightly", f"nightly:{day}:{builders}", max_lines=10, chunk_lines=3,
+                     builders=builders),
+        progress=record,
+    )  # fmt: skip
+
+    assert result.lines_added == 57
+    assert await live_lines_per_award(tenant, apps) == {a: 1 for a in apps}
+    assert await states(tenant, apps) == {"in_batch": 57}
+    sizes = await _assert_sound_parts(tenant, result.batches, 10)
+    assert sum(sizes) == 57
+    # A builder whose part is full opens no other when the rest fits in the others' parts; each
+    # leaves at most one part short of the maximum.
+    assert 6 <= len(sizes) <= 6 + builders - 2
+    assert sum(1 for n in sizes if n < 10) <= builders
+    assert progress == sorted(progress) and progress[-1] == 57  # never counts backwards
+    assert in_flight[1] >= 2  # the parts were really filled at the same time
+
+
+async def test_unfinished_parts_of_a_killed_run_are_filled_first_then_closed(admin_url: str) -> None:
+    tenant = await district("440781")
+    day = date(2026, 4, 10)
+    await _drain(tenant, day)
+    first = await make_ready(admin_url, tenant, 13)
+    request = nightly(tenant, day, max_lines=10, chunk_lines=4)
+    done = await build(request)
+    assert await _assert_sound_parts(tenant, done.batches, 10) == [10, 3]
+    # As a worker killed before sealing leaves them: both parts still building, no envelope.
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(
+            """UPDATE disbursement_batches SET state = 'building', declared_count = NULL,
+                      declared_total_fen = NULL WHERE id = ANY($1::uuid[])""",
+            [uuid.UUID(b) for b in done.batches],
+        )
+    finally:
+        await conn.close()
+    more = await make_ready(admin_url, tenant, 12)
+
+    again = await build(request)  # one builder, two unfinished parts
+
+    assert again.batches[:2] == done.batches  # the same parts, not new ones
+    assert again.lines_added == 12
+    assert await _assert_sound_parts(tenant, again.batches, 10) == [10, 10, 5]
+    assert await live_lines_per_award(tenant, first + more) == {a: 1 for a in first + more}
+
+
+async def test_unfinished_parts_with_nothing_left_to_add_are_sealed_as_they_are(admin_url: str) -> None:
+    tenant = await district("440781")
+    day = date(2026, 4, 11)
+    await _drain(tenant, day)
+    await make_ready(admin_url, tenant, 23)
+    request = BuildRequest(tenant, day, "nightly", f"nightly:{day}", max_lines=10, chunk_lines=5, builders=2)
+    done = await build(request)
+    before = await batches_with_lines(tenant, done.batches)
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(
+            """UPDATE disbursement_batches SET state = 'building', declared_count = NULL,
+                      declared_total_fen = NULL WHERE id = ANY($1::uuid[])""",
+            [uuid.UUID(b) for b in done.batches],
+        )
+    finally:
+        await conn.close()
+
+    # One builder for three unfinished parts, none of them full any more (the district raised its
+    # maximum in between): the builder finds nothing to add to its first; the rest are closed too.
+    again = await build(replace(request, builders=1, max_lines=20))
+
+    assert again.batches == done.batches and again.lines_added == 0
+    after = await batches_with_lines(tenant, again.batches)
+    assert [(b["state"], b["declared_count"], b["declared_total_fen"]) for b, _ in after] == [
+        (b["state"], b["declared_count"], b["declared_total_fen"]) for b, _ in before
+    ]
+
+
+async def test_a_ready_award_already_in_a_live_line_gets_no_second_line_and_no_empty_part(
+    admin_url: str,
+) -> None:
+    tenant = await district("440781")
+    day = date(2026, 4, 12)
+    await _drain(tenant, day)
+    apps = await make_ready(admin_url, tenant, 3)
+    await build(nightly(tenant, day))
+    # What no code path does: the award back to ready while its line is still live.
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute("UPDATE applications SET state = 'ready' WHERE id = $1", apps[0])
+        count = "SELECT count(*) FROM disbursement_batches WHERE tenant_id = $1"
+        parts_before = await conn.fetchval(count, tenant)
+        try:
+            result = await build(nightly(tenant, date(2026, 4, 13)))
+            parts_after = await conn.fetchval(count, tenant)
+        finally:  # leave no ready award behind for other tests of this district
+            await conn.execute("UPDATE applications SET state = 'in_batch' WHERE id = $1", apps[0])
+    finally:
+        await conn.close()
+    assert result.batches == [] and result.lines_added == 0
+    assert parts_after == parts_before  # the part made for it was rolled back, not left empty
+    assert await live_lines_per_award(tenant, apps) == {a: 1 for a in apps}

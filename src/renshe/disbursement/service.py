@@ -25,7 +25,7 @@ from renshe.protection.fields import Place, decrypt, encrypt
 KIND = "disbursement.build_batches"
 EXPORT_KIND = "disbursement.export_batch"
 DEFAULT_MAX_LINES = 5_000  # per batch file, unless the district's [payer] max_lines_per_file says
-CHUNK_LINES = 500
+CHUNK_LINES = 1_000  # lines per short build transaction (1,000 measured a fifth faster than 500)
 
 APPLICATIONS = "applications"
 PAYMENT_LINES = "payment_lines"

@@ -20,10 +20,11 @@ from uuid import UUID
 
 from renshe.db.tenant import TenantContext, tenant_transaction
 from renshe.disbursement.build import BuildRequest, build
-from renshe.disbursement.service import KIND
+from renshe.disbursement.service import CHUNK_LINES, KIND
 from renshe.jobs import service as jobs
 from renshe.jobs.kinds import JobKind, register
 from renshe.jobs.runner import JobRun, detached
+from renshe.settings import get_settings
 from renshe.subsidies.applications import notice
 
 
@@ -45,7 +46,8 @@ def request_of(run: JobRun) -> BuildRequest:
         key_stem=stem,
         created_by=created_by,
         max_lines=int(args["max_lines"]) if args.get("max_lines") else None,
-        chunk_lines=int(args.get("chunk_lines") or 500),
+        chunk_lines=int(args.get("chunk_lines") or CHUNK_LINES),
+        builders=get_settings().batch_builders,
     )
 
 
