@@ -57,7 +57,7 @@ async def _stop(app: Litestar) -> None:
 @get("/list")
 async def application_list(request: Request[Any, Any, Any], state: State) -> Template:
     principal: Principal = state.principal
-    request.scope["principal"] = principal  # what the layout reads
+    request.scope["principal"] = principal  # type: ignore[typeddict-unknown-key]  # the layout reads it
     f, keep, sort = list_filter(request.query_params)
     clause, args = listing.where([principal.org_unit.id], f)
     async with state.pool.acquire() as conn:

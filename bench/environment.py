@@ -71,6 +71,17 @@ async def migrate_and_sync() -> None:
         await engine.close()
 
 
+async def settle(url: str) -> None:
+    """Vacuum and analyse everything written so far, as a district's tables are in steady state:
+    otherwise whether autovacuum has reached the rows just written (or is still busy with what an
+    earlier benchmark left behind) decides how the measured queries run."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("VACUUM (ANALYZE)")
+    finally:
+        await conn.close()
+
+
 @asynccontextmanager
 async def started_engine() -> AsyncIterator[None]:
     from renshe.db import engine

@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 
 from bench import awards
-from bench.environment import ROOT
+from bench.environment import ROOT, settle
 from bench.report import Result
 from renshe.accounts import passwords
 
@@ -122,6 +122,7 @@ def _best(runs: list[dict[str, float]]) -> dict[str, float]:
 async def run(url: str, rows: int, seconds: float, rounds: int = 3) -> list[Result]:
     tenant = await awards.make_ready(url, DISTRICT, rows)
     user_id, username = await _clerk(url, tenant)
+    await settle(url)
     with (
         _server("renshe.web.app:create_app", {}) as product,
         _server("bench.baseline_app:create_app", {"BENCH_USER_ID": str(user_id)}) as baseline,

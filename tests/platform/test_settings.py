@@ -36,6 +36,7 @@ def test_defaults_generate_secrets_once_into_the_data_dir(tmp_path: Path) -> Non
         ("RENSHE_DEMO_TOTP_SECRET", "not base32!", "base32"),
         ("RENSHE_SECURE_COOKIES", "maybe", "true or false"),
         ("RENSHE_LOG_LEVEL", "LOUD", "DEBUG"),
+        ("RENSHE_BATCH_BUILDERS", "9", "between 1 and 8"),
     ],
 )
 def test_a_wrong_value_names_the_variable(tmp_path: Path, variable: str, value: str, fragment: str) -> None:
