@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import time
 import zipfile
 
@@ -22,6 +23,7 @@ from renshe.disbursement.bankfiles import (
     render,
     sha256_of,
 )
+from renshe.disbursement.bankfiles.record import natural_key
 from renshe.i18n import current_locale, gettext
 from tests.disbursement.support import (
     BUSINESS_DATE,
@@ -354,3 +356,14 @@ def test_the_rendered_amounts_add_up_to_the_declared_total(amounts: list[int], l
 
 def test_business_date_is_the_only_date_in_the_files() -> None:
     assert BUSINESS_DATE.isoformat() in render("icbc", FILE, LINES).decode("gbk")
+
+
+def _natural_key_by_definition(reference: str) -> tuple[tuple[int, int | str], ...]:
+    """Split into runs of digits and of everything else; digits compare as numbers."""
+    runs = [m.group() for m in re.finditer(r"\d+|\D+", reference)]
+    return tuple((1, int(r)) if r[0].isdigit() and r.isdecimal() else (0, r) for r in runs)
+
+
+@given(st.lists(st.text(alphabet="AB9-_0１٣x", max_size=12), max_size=30))
+def test_lines_are_written_in_natural_reference_order(references: list[str]) -> None:
+    assert sorted(references, key=natural_key) == sorted(references, key=_natural_key_by_definition)

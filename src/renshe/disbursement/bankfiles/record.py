@@ -15,6 +15,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from renshe.errors import DomainError
 from renshe.i18n import lazy
@@ -25,6 +26,7 @@ _REFERENCE = re.compile(r"[A-Za-z0-9_-]{1,40}")
 # Chinese bank account numbers are digits only (grouping spaces removed at entry, see registry).
 _ACCOUNT = re.compile(r"[0-9]{8,32}")
 _NATURAL = re.compile(r"(\d+)")
+_TRAILING_NUMBER = re.compile(r"(.*?)(\d*)", re.DOTALL)  # the head, and the digits ending it
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,19 @@ def yuan(fen: int) -> str:
 
 
 def natural_key(reference: str) -> tuple[tuple[int, int | str], ...]:
-    """Sort key putting ``B-2`` before ``B-10``: the fixed order lines are written in."""
+    """Sort key putting ``B-2`` before ``B-10``: the fixed order lines are written in.
+
+    The lines of one batch share everything but their trailing number (``<batch>-000123``), so
+    the key of that head is computed once per batch, not once per line.
+    """
+    head, number = _TRAILING_NUMBER.fullmatch(reference).groups()  # type: ignore[union-attr]
+    if not number:
+        return _natural_key(head)
+    return (*_natural_key(head), (1, int(number)))
+
+
+@lru_cache(maxsize=256)
+def _natural_key(reference: str) -> tuple[tuple[int, int | str], ...]:
     parts = _NATURAL.split(reference)
     return tuple((1, int(p)) if p.isdigit() else (0, p) for p in parts if p)
 
