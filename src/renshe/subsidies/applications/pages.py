@@ -206,7 +206,8 @@ async def application_detail(request: Req, application_id: FromPath[UUID]) -> Te
 async def act(request: Req, application_id: UUID, done: str, action: Any, template: str = "detail") -> Any:
     """Run one action; refused → the page again with the service's message, nothing applied."""
     c = caller(request)
-    await detail_context(c, application_id)  # another district's (or no) application: 404 first
+    async with tenant_transaction(c.context()):  # another district's (or no) application: 404 first
+        await store.load(list(c.reading()), application_id)
     try:
         await action(c)
     except NotFound:
