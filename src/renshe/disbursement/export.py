@@ -98,7 +98,16 @@ def _audit_after(made: BankFile, lines: list[PaymentLine]) -> dict[str, object]:
     return {"layout": made.layout, "encoding": made.encoding, "sha256": made.sha256, "lines": len(lines)}
 
 
-async def _record(batch: Batch, made: BankFile) -> None:
+def _exportable(batch: Batch) -> None:
+    if batch.state not in EXPORTABLE:
+        raise Conflict(lazy("Only an approved batch can be exported to a bank file."))
+
+
+async def _record(
+    batch: Batch, made: BankFile, lines: list[PaymentLine], actor: audit.Actor, *, job: bool
+) -> None:
+    """The first export of the batch's own file: its SHA-256 recorded, approved → exported,
+    audited — in the caller's transaction."""
     await current_transaction().connection.execute(
         """UPDATE disbursement_batches SET file_sha256 = $3, exported_at = now(),
                   state = CASE WHEN state = 'approved' THEN 'exported' ELSE state END,
@@ -108,6 +117,9 @@ async def _record(batch: Batch, made: BankFile) -> None:
         batch.id,
         made.sha256,
     )
+    after = _audit_after(made, lines) | ({"job": True} if job else {})
+    await audit.record(batch.tenant_id, actor, "disbursement.batch_exported", object_type=BATCH,
+                       object_id=batch.id, before={"state": batch.state}, after=after)  # fmt: skip
 
 
 async def export_batch(
@@ -120,8 +132,7 @@ async def export_batch(
     """The bank file in the request: the batch's own file (recorded the first time) or another
     layout/encoding on demand (a download, never recorded)."""
     batch = await get_batch(tenant_id, batch_id, lock=True)
-    if batch.state not in EXPORTABLE:
-        raise Conflict(lazy("Only an approved batch can be exported to a bank file."))
+    _exportable(batch)
     header, lines = await payment_file_of(batch)
     chosen = layout or batch.layout
     own = chosen == batch.layout and encoding is None
@@ -130,12 +141,12 @@ async def export_batch(
     else:
         preferred = encoding or await _district_encoding(batch, chosen)
         bank_file = export(chosen, header, lines, preferred)  # envelope checked before any byte
-    first = own and batch.file_sha256 is None
-    if first:
-        await _record(batch, bank_file)
-    action = "disbursement.batch_exported" if first else "disbursement.file_downloaded"
-    await audit.record(batch.tenant_id, actor, action, object_type=BATCH, object_id=batch.id,
-                       before={"state": batch.state}, after=_audit_after(bank_file, lines))  # fmt: skip
+    if own and batch.file_sha256 is None:
+        await _record(batch, bank_file, lines, actor, job=False)
+    else:
+        await audit.record(batch.tenant_id, actor, "disbursement.file_downloaded", object_type=BATCH,
+                           object_id=batch.id, before={"state": batch.state},
+                           after=_audit_after(bank_file, lines))  # fmt: skip
     return bank_file
 
 
@@ -158,16 +169,12 @@ async def export_own_file(
     batch = await get_batch(tenant_id, batch_id, lock=True)
     if batch.state == "cancelled":
         return Exported("skipped", None, 0)
-    if batch.state not in EXPORTABLE:
-        raise Conflict(lazy("Only an approved batch can be exported to a bank file."))
+    _exportable(batch)
     header, lines = await payment_file_of(batch, progress)
     made = _own_file(batch, header, lines, await _district_encoding(batch, batch.layout))
     if progress is not None:
         await progress(len(lines), len(lines))
     if batch.file_sha256 is not None:
         return Exported("verified", made.sha256, len(lines))
-    await _record(batch, made)
-    after = _audit_after(made, lines) | {"job": True}
-    await audit.record(batch.tenant_id, actor, "disbursement.batch_exported", object_type=BATCH,
-                       object_id=batch.id, before={"state": batch.state}, after=after)  # fmt: skip
+    await _record(batch, made, lines, actor, job=True)
     return Exported("exported", made.sha256, len(lines))
