@@ -95,24 +95,37 @@ async def _evaluate(row: Mapping[str, Any]) -> tuple[Evaluation, programs.Policy
 # ---------------------------------------------------------------- transitions
 
 
-async def create(caller: Caller, draft: Draft) -> dict[str, Any]:
-    """A clerk enters an application (draft): judged at once, the reasons kept on the row."""
+async def _judged_draft(tenant_id: UUID, draft: Draft) -> tuple[dict[str, Any], Evaluation]:
+    """The draft's row-to-be and its evaluation, inside the caller's open transaction. The
+    beneficiary first: another district's id answers 404 exactly like a missing one; facts of
+    the wrong type answer 422 before anything is stored."""
+    if draft.person_id is not None:
+        await registry.load_person(draft.person_id, [tenant_id])
+    else:
+        assert draft.enterprise_id is not None
+        await registry.load_enterprise(draft.enterprise_id, [tenant_id])
+    row = {
+        "tenant_id": tenant_id, "id": uuid.uuid4(), "program_code": draft.program_code,
+        "person_id": draft.person_id, "enterprise_id": draft.enterprise_id,
+        "application_date": draft.application_date or today(), "facts": dict(draft.facts or {}),
+    }  # fmt: skip
+    evaluation, _ = await _evaluate(row)
+    return row, evaluation
+
+
+def _clerks_district(caller: Caller, draft: Draft) -> UUID:
+    """The clerk's district, for a draft naming exactly one beneficiary."""
     tenant_id = _require(caller, Role.CLERK)
     if (draft.person_id is None) == (draft.enterprise_id is None):
         raise ValidationFailed({"person_id": ONE_BENEFICIARY})
+    return tenant_id
+
+
+async def create(caller: Caller, draft: Draft) -> dict[str, Any]:
+    """A clerk enters an application (draft): judged at once, the reasons kept on the row."""
+    tenant_id = _clerks_district(caller, draft)
     async with tenant_transaction(caller.context()):
-        # the beneficiary first: another district's id answers 404 exactly like a missing one
-        if draft.person_id is not None:
-            await registry.load_person(draft.person_id, [tenant_id])
-        else:
-            assert draft.enterprise_id is not None
-            await registry.load_enterprise(draft.enterprise_id, [tenant_id])
-        row = {
-            "tenant_id": tenant_id, "id": uuid.uuid4(), "program_code": draft.program_code,
-            "person_id": draft.person_id, "enterprise_id": draft.enterprise_id,
-            "application_date": draft.application_date or today(), "facts": dict(draft.facts or {}),
-        }  # fmt: skip
-        evaluation, _ = await _evaluate(row)  # facts of the wrong type: 422 before anything is stored
+        row, evaluation = await _judged_draft(tenant_id, draft)
         facts = row.pop("facts")
         row = dict(
             await store.conn().fetchrow(
@@ -133,22 +146,9 @@ async def create(caller: Caller, draft: Draft) -> dict[str, Any]:
 async def assess(caller: Caller, draft: Draft) -> Evaluation:
     """What :func:`create` would judge, storing nothing (the clerk's form shows the reasons of
     an ineligible application before any draft exists)."""
-    tenant_id = _require(caller, Role.CLERK)
-    if (draft.person_id is None) == (draft.enterprise_id is None):
-        raise ValidationFailed({"person_id": ONE_BENEFICIARY})
+    tenant_id = _clerks_district(caller, draft)
     async with tenant_transaction(caller.context()):
-        if draft.person_id is not None:
-            await registry.load_person(draft.person_id, [tenant_id])
-        else:
-            assert draft.enterprise_id is not None
-            await registry.load_enterprise(draft.enterprise_id, [tenant_id])
-        row = {
-            "tenant_id": tenant_id, "id": uuid.uuid4(), "program_code": draft.program_code,
-            "person_id": draft.person_id, "enterprise_id": draft.enterprise_id,
-            "application_date": draft.application_date or today(), "facts": dict(draft.facts or {}),
-        }  # fmt: skip
-        evaluation, _ = await _evaluate(row)
-        return evaluation
+        return (await _judged_draft(tenant_id, draft))[1]
 
 
 async def submit(
