@@ -192,3 +192,16 @@ async def test_city_users_see_the_totals_per_district_without_queues(
         )
     )
     assert "区县" in rows[0][0] and any(r[0].startswith("恩平") and r[2] == "已撤回" for r in rows[1:])
+
+
+async def test_states_are_named_as_on_the_clerks_list(
+    browsers: dict[str, httpx.AsyncClient], admin_url: str
+) -> None:
+    tenant = await district(ENPING)
+    await applications(admin_url, tenant, [("submitted", None), ("in_batch", 80_000)])
+    page = (await browsers["reviewer"].get("/dashboard", params={"year": str(YEAR)})).text
+    listing = (await browsers["clerk"].get("/subsidies/applications")).text
+    for state in ("submitted", "in_batch"):
+        name = re.search(rf'<option value="{state}"[^>]*>([^<]+)</option>', listing)
+        assert name, state
+        assert f"<tr><td>{name.group(1)}</td>" in page, (state, name.group(1))

@@ -25,6 +25,7 @@ from renshe.i18n import lazy
 from renshe.registry.exports import FORMATS
 from renshe.registry.exports import render as render_table
 from renshe.registry.pages_common import Req, download
+from renshe.subsidies.applications.states import STATE_LABELS, STATES
 from renshe.web.request_context import request_id_of
 from renshe.web.templating import SHANGHAI
 
@@ -76,10 +77,10 @@ async def figures(principal: Principal, year: int) -> Figures:
     years = sorted({*await service.years(units), datetime.now(SHANGHAI).year, year}, reverse=True)
     programs = await service.program_names({t.program_code for t in totals})
     districts = await service.district_names(units) if not principal.is_district else {}
-    order = {s: i for i, s in enumerate(service.APPLICATION_STATES)}
+    order = {s: i for i, s in enumerate(STATES)}
     district_order = {d: i for i, d in enumerate(districts)}
     totals.sort(key=lambda t: (district_order.get(t.tenant_id, 0), t.program_code, order.get(t.state, 99)))
-    states = {k: _(v) for k, v in service.STATE_LABELS.items()}
+    states = {k: _(v) for k, v in STATE_LABELS.items()}
     rows = [
         Row(
             _name(districts[t.tenant_id], 1, 2) if t.tenant_id in districts else "",

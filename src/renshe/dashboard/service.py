@@ -15,24 +15,6 @@ from renshe.accounts.principal import Role
 from renshe.db.tenant import current_transaction
 from renshe.i18n import lazy
 
-APPLICATION_STATES = (
-    "draft", "submitted", "approved", "rejected", "in_notice", "on_hold", "ready", "in_batch", "paid",
-    "payment_failed", "withdrawn",
-)  # fmt: skip
-STATE_LABELS: dict[str, str] = {
-    "draft": lazy("Draft"),
-    "submitted": lazy("Submitted"),
-    "approved": lazy("Approved"),
-    "rejected": lazy("Rejected"),
-    "in_notice": lazy("In public notice"),
-    "on_hold": lazy("On hold (objection)"),
-    "ready": lazy("Ready for payment"),
-    "in_batch": lazy("In a batch"),
-    "paid": lazy("Paid"),
-    "payment_failed": lazy("Payment failed"),
-    "withdrawn": lazy("Withdrawn"),
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Queue:

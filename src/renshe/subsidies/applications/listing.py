@@ -15,10 +15,6 @@ from renshe.db.tenant import within
 from renshe.registry.masking import mask_name
 from renshe.subsidies.applications.store import conn
 
-STATES = (
-    "draft", "submitted", "approved", "rejected", "in_notice", "on_hold",
-    "ready", "in_batch", "paid", "payment_failed", "withdrawn",
-)  # fmt: skip
 SORTS = {
     "newest": "a.created_at DESC, a.id DESC",
     "oldest": "a.created_at, a.id",

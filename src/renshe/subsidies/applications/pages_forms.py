@@ -19,24 +19,12 @@ from renshe.errors import DomainError, NotFound
 from renshe.i18n import current_locale, lazy
 from renshe.i18n import gettext as _
 from renshe.registry.forms import parse_day, text
-from renshe.subsidies.applications.listing import STATES, Filter, clean_reference
+from renshe.subsidies.applications.listing import Filter, clean_reference
+from renshe.subsidies.applications.states import STATE_LABELS, STATES
 from renshe.subsidies.programs.facts import FactSpec
 from renshe.subsidies.programs.model import BeneficiaryKind, Message
 from renshe.tenancy.toml_files import yuan_to_fen
 
-STATE_LABELS: dict[str, str] = {
-    "draft": lazy("Draft"),
-    "submitted": lazy("Submitted for review"),
-    "approved": lazy("Approved"),
-    "rejected": lazy("Rejected"),
-    "in_notice": lazy("In public notice"),
-    "on_hold": lazy("On hold (objection)"),
-    "ready": lazy("Ready for payment"),
-    "in_batch": lazy("In a payment batch"),
-    "paid": lazy("Paid"),
-    "payment_failed": lazy("Payment failed"),
-    "withdrawn": lazy("Withdrawn"),
-}
 RESOLUTION_LABELS = {"upheld": lazy("Upheld (award rejected)"), "dismissed": lazy("Dismissed")}
 ENTER_YUAN = lazy("Enter an amount in yuan with at most two decimals.")
 SORT_LABELS = {
