@@ -22,7 +22,7 @@ from renshe.dashboard import service
 from renshe.db.tenant import tenant_transaction
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
-from renshe.registry.exports import FORMATS
+from renshe.registry.exports import format_of
 from renshe.registry.exports import render as render_table
 from renshe.registry.pages_common import Req, download
 from renshe.subsidies.applications.states import STATE_LABELS, STATES
@@ -127,8 +127,7 @@ async def dashboard_export(request: Req) -> Response[bytes]:
     """The totals table of one year as CSV or XLSX (counts and amounts only: no personal data)."""
     principal = principal_of(request)
     year = _year(request.query_params.get("year"))
-    file_format = request.query_params.get("format", "csv")
-    file_format = file_format if file_format in FORMATS else "csv"
+    file_format = format_of(request.query_params.get("format"))
     async with tenant_transaction(principal.context(request_id_of(request))):
         data = await figures(principal, year)
     city = not principal.is_district

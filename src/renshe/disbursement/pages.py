@@ -37,7 +37,7 @@ from renshe.disbursement.service import get_batch
 from renshe.errors import DomainError, NotFound
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
-from renshe.registry.exports import FORMATS
+from renshe.registry.exports import format_of
 from renshe.registry.exports import render as render_table
 from renshe.registry.forms import parse_day
 from renshe.registry.pages_common import download, positive_int
@@ -109,8 +109,7 @@ async def batches_list(request: Req) -> Template:
 async def batches_export(request: Req) -> Response[bytes]:
     """The filtered list as CSV or XLSX (no personal data in it)."""
     principal, tenant = district_of(request)
-    file_format = request.query_params.get("format", "csv")
-    file_format = file_format if file_format in FORMATS else "csv"
+    file_format = format_of(request.query_params.get("format"))
     f, _keep = batch_filter(request.query_params)
     async with tenant_transaction(principal.context(request_id_of(request))):
         rows = await browse.all_batches(tenant, f)

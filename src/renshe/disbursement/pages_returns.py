@@ -33,7 +33,7 @@ from renshe.disbursement.service import get_batch
 from renshe.errors import DomainError, NotFound
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
-from renshe.registry.exports import FORMATS
+from renshe.registry.exports import format_of
 from renshe.registry.exports import render as render_table
 from renshe.registry.pages_common import download
 from renshe.web.request_context import request_id_of
@@ -127,8 +127,7 @@ async def returns_page(request: Req, batch_id: FromPath[UUID]) -> Template:
 async def lines_export(request: Req, batch_id: FromPath[UUID]) -> Response[bytes]:
     """The batch's lines as CSV or XLSX, payee name and account masked; the export is audited."""
     principal, tenant = district_of(request)
-    file_format = request.query_params.get("format", "csv")
-    file_format = file_format if file_format in FORMATS else "csv"
+    file_format = format_of(request.query_params.get("format"))
     names = labels()["line_states"]
     async with tenant_transaction(principal.context(request_id_of(request))):
         batch = await get_batch(tenant, batch_id)

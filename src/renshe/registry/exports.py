@@ -40,6 +40,12 @@ from renshe.web.templating import format_datetime
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "xlsx")
 
+
+def format_of(asked: str | None) -> str:
+    """The export format asked for, or CSV for anything else (an old link, a typo)."""
+    return asked if asked in FORMATS else "csv"
+
+
 PERSON_HEADERS: tuple[str, ...] = (
     lazy("Name"),
     lazy("Document type"),

@@ -61,8 +61,7 @@ async def enterprise_list(request: Req) -> Template:
     "/registry/enterprises/export", name="registry.enterprises.export", guards=[READ], include_in_schema=False
 )
 async def enterprise_export(request: Req) -> Response[bytes]:
-    file_format = request.query_params.get("format", "csv")
-    file_format = file_format if file_format in exports.FORMATS else "csv"
+    file_format = exports.format_of(request.query_params.get("format"))
     f, _keep = enterprise_filter(request.query_params)
     content = await exports.export_enterprises(
         caller(request), f, file_format, sort=sort_param(request.query_params)
@@ -79,7 +78,7 @@ async def enterprise_export(request: Req) -> Response[bytes]:
 )
 async def enterprise_export_unmasked(request: Req) -> Response[bytes]:
     form = await request.form()
-    file_format = text(form, "format") if text(form, "format") in exports.FORMATS else "csv"
+    file_format = exports.format_of(text(form, "format"))
     f, _keep = enterprise_filter(form)
     content = await exports.export_enterprises(
         caller(request), f, file_format, sort=sort_param(form), reason=text(form, "reason")

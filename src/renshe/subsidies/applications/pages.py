@@ -123,8 +123,7 @@ async def audited_export(
 async def application_export(request: Req) -> Response[bytes]:
     """The filtered list as CSV or XLSX: names and accounts masked, formulas neutralised."""
     c = caller(request)
-    file_format = request.query_params.get("format", "csv")
-    file_format = file_format if file_format in exports.FORMATS else "csv"
+    file_format = exports.format_of(request.query_params.get("format"))
     f, keep, sort = list_filter(request.query_params)
     units = c.reading()
     async with tenant_transaction(c.context()):

@@ -55,8 +55,7 @@ async def review_queue(request: Req) -> Template:
 async def review_export(request: Req) -> Response[bytes]:
     """The queue as CSV or XLSX (submitted first, then on hold), masked like the page."""
     c = caller(request)
-    file_format = request.query_params.get("format", "csv")
-    file_format = file_format if file_format in exports.FORMATS else "csv"
+    file_format = exports.format_of(request.query_params.get("format"))
     units = c.reading()
     async with tenant_transaction(c.context()):
         work = await listing.queue(units)
