@@ -60,6 +60,13 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def field_error(html: str, field_id: str) -> str:
+    """The error message a form page shows under the field with this id."""
+    match = re.search(rf'<p class="field-error" id="{re.escape(field_id)}-msg">([^<]*)</p>', html)
+    assert match, f"no error at {field_id}"
+    return match.group(1)
+
+
 async def login_page_token(client: httpx.AsyncClient) -> str:
     page = await client.get("/login")
     assert page.status_code == 200

@@ -11,7 +11,7 @@ import httpx
 import pytest_asyncio
 
 from renshe.accounts.principal import Role
-from tests.accounts.support import new_client, page_csrf, signed_in
+from tests.accounts.support import field_error, new_client, page_csrf, signed_in
 from tests.registry.support import hkid, home_return_permit, luhn_card, mobile, not_luhn_card, prc_id
 
 NEW = "/registry/people/new"
@@ -64,13 +64,6 @@ def form_values(html: str) -> dict[str, str]:
     for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
         values[name] = body
     return values
-
-
-def field_error(html: str, field_id: str) -> str:
-    """The error message shown under the field with this id."""
-    match = re.search(rf'<p class="field-error" id="{re.escape(field_id)}-msg">([^<]*)</p>', html)
-    assert match, f"no error at {field_id}"
-    return match.group(1)
 
 
 async def test_bad_check_character_is_shown_at_the_document_field_in_chinese(

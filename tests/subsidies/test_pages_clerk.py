@@ -21,7 +21,7 @@ from renshe.accounts.principal import Role
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.subsidies.applications import store
 from renshe.subsidies.applications.listing import reference
-from tests.accounts.support import unit_id
+from tests.accounts.support import field_error, unit_id
 from tests.registry.support import credit_code
 from tests.subsidies.applications_support import JIANGHAI, STARTUP_FEN, budget_room
 from tests.subsidies.pages_support import (
@@ -56,12 +56,6 @@ async def app(db: None, admin_url: str) -> Any:
 async def clerk(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     async with browser(app, PENGJIANG, Role.CLERK) as (client, _user):
         yield client
-
-
-def field_error(html: str, field_id: str) -> str:
-    match = re.search(rf'<p class="field-error" id="{re.escape(field_id)}-msg">([^<]*)</p>', html)
-    assert match, f"no error at {field_id}"
-    return match.group(1)
 
 
 async def test_eligible_application_entered_through_the_forms_is_a_draft_with_its_amount(

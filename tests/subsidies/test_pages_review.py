@@ -18,6 +18,7 @@ from renshe.subsidies.applications import notice, service
 from renshe.subsidies.applications.listing import reference
 from renshe.subsidies.applications.signals import Signal
 from renshe.subsidies.applications.store import today
+from tests.accounts.support import field_error
 from tests.subsidies.applications_support import JIANGHAI, STARTUP_FEN, budget_room, caller
 from tests.subsidies.pages_support import PENGJIANG, browser, draft, in_notice, post_from, row, version_on
 
@@ -45,12 +46,6 @@ async def submitted(code: str = PENGJIANG) -> dict[str, Any]:
     clerk = await caller(code, Role.CLERK)
     made = await draft(code, clerk=clerk)
     return await service.submit(clerk, made["id"], made["version"])
-
-
-def field_error(html: str, field_id: str) -> str:
-    match = re.search(rf'<p class="field-error" id="{re.escape(field_id)}-msg">([^<]*)</p>', html)
-    assert match, f"no error at {field_id}"
-    return match.group(1)
 
 
 async def test_queue_lists_submitted_oldest_first_and_awards_on_hold(reviewer: httpx.AsyncClient) -> None:
