@@ -15,6 +15,7 @@ from typing import Any
 
 from renshe.errors import ValidationFailed
 from renshe.i18n import gettext as _
+from renshe.i18n import lazy
 from renshe.registry.imports.validate import ENTER_DATE
 from renshe.registry.model import BankInput, DocumentInput, EnterpriseInput, PersonInput
 
@@ -48,6 +49,8 @@ ENTERPRISE_TEXT = (
     "notes",
 )
 BANK_FIELDS = ("bank.account_number", "bank.account_name", "bank.bank_name", "bank.branch_code")
+# The account number is never shown on an edit form: changing any other bank field needs it again.
+ACCOUNT_AGAIN = lazy("Enter the account number again to change the bank details.")
 
 
 def text(form: Any, name: str) -> str:

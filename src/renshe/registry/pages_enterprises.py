@@ -17,7 +17,7 @@ from renshe.db.tenant import tenant_transaction
 from renshe.i18n import lazy
 from renshe.registry import enterprises, exports, links, listing, service, timeline
 from renshe.registry.api import READ, UNMASK, WRITE
-from renshe.registry.forms import EnterpriseForm, failed, text, translate
+from renshe.registry.forms import ACCOUNT_AGAIN, EnterpriseForm, failed, text, translate
 from renshe.registry.masking import mask_name
 from renshe.registry.model import DuplicateRecord, Enterprise, FieldErrors, StaleVersion
 from renshe.registry.pages_common import (
@@ -32,7 +32,6 @@ from renshe.registry.pages_common import (
 )
 from renshe.registry.pages_common import sort_of as sort_param
 
-ACCOUNT_AGAIN = lazy("Enter the account number again to change the bank details.")
 DONE = {"registered": lazy("The enterprise is registered."), "updated": lazy("The changes are saved.")}
 
 

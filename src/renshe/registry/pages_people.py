@@ -1,5 +1,5 @@
 """人员登记页面 — the clerk's pages for people: list, register, search, detail, edit, documents,
-links to enterprises, unmasking one field, exports.
+links to enterprises, unmasking one field, exports (editing: ``pages_person_edit``).
 
 Thin: parse the form, call the registry services, render. Errors are shown at their fields in
 the user's language; a duplicate document names the existing person with a link; another
@@ -24,7 +24,7 @@ from renshe.registry import enterprises, exports, links, listing, people, servic
 from renshe.registry import validation as check
 from renshe.registry.api import READ, UNMASK, WRITE
 from renshe.registry.forms import PersonForm, failed, parse_day, text, translate
-from renshe.registry.model import DocumentInput, DuplicateRecord, FieldErrors, Person, Problems, StaleVersion
+from renshe.registry.model import DocumentInput, DuplicateRecord, FieldErrors, Problems, StaleVersion
 from renshe.registry.pages_common import (
     Req,
     caller,
@@ -38,7 +38,6 @@ from renshe.registry.pages_common import (
 from renshe.registry.pages_common import sort_of as sort_param
 
 NO_PERSON_WITH_DOCUMENT = lazy("No person with this document is registered here.")
-ACCOUNT_AGAIN = lazy("Enter the account number again to change the bank details.")
 DONE = {
     "registered": lazy("The person is registered."),
     "updated": lazy("The changes are saved."),
@@ -354,115 +353,6 @@ async def link_enterprise(request: Req, person_id: FromPath[UUID]) -> Template |
     return Redirect(f"/registry/people/{person_id}?done=linked", status_code=303)
 
 
-# ---------------------------------------------------------------- edit (optimistic locking)
-
-
-def _edit_values(person: Person) -> dict[str, str]:
-    bank = person.bank
-    return {
-        # names stay masked on the form too: a new value replaces, an empty field keeps
-        "name": "",
-        "sex": person.sex or "",
-        "residency": person.residency,
-        "birth_date": person.birth_date.isoformat() if person.birth_date else "",
-        "education": person.education or "",
-        "school": person.school or "",
-        "graduated_on": person.graduated_on.isoformat() if person.graduated_on else "",
-        "address": person.address or "",
-        "notes": person.notes or "",
-        "mobile": "",
-        "bank.account_number": "",
-        "bank.account_name": "",
-        "bank.bank_name": (bank.bank_name or "") if bank else "",
-        "bank.branch_code": (bank.branch_code or "") if bank else "",
-    }
-
-
-def _edit_template(person: Person, values: dict[str, str], status: int = 200, **extra: Any) -> Template:
-    context = {
-        "person": person,
-        "values": values,
-        "version": person.version,
-        "choices": choices(),
-        "errors": {},
-        "warnings": {},
-        **extra,
-    }
-    return Template("registry/person_edit.html", context=context, status_code=status)
-
-
-@get(
-    "/registry/people/{person_id:uuid}/edit",
-    name="registry.person.edit",
-    guards=[WRITE],
-    include_in_schema=False,
-)
-async def person_edit(request: Req, person_id: FromPath[UUID]) -> Template:
-    person = await service.get_person(caller(request), person_id)
-    return _edit_template(person, _edit_values(person))
-
-
-def _changes(person: Person, form: PersonForm, raw: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    """The fields the clerk changed, and errors the form itself finds."""
-    v = form.values
-    current = _edit_values(person)
-    changes: dict[str, Any] = {}
-    if v["name"]:
-        changes["name"] = v["name"]
-    for name in ("sex", "residency", "education", "school", "address", "notes"):
-        if v[name] != current[name]:
-            changes[name] = v[name] or None
-    for name in ("birth_date", "graduated_on"):
-        if v[name] != current[name]:
-            changes[name] = form.day(name)
-    errors = dict(form.date_errors)
-    if raw.get("remove_mobile") in ("1", "on"):
-        changes["mobile"] = None
-    elif v["mobile"]:
-        changes["mobile"] = v["mobile"]
-    if raw.get("remove_bank") in ("1", "on"):
-        changes["bank"] = None
-    elif v["bank.account_number"]:
-        changes["bank"] = {
-            "account_number": v["bank.account_number"],
-            "account_name": v["bank.account_name"] or None,
-            "bank_name": v["bank.bank_name"] or None,
-            "branch_code": v["bank.branch_code"] or None,
-        }
-    elif v["bank.account_name"] or any(v[f] != current[f] for f in ("bank.bank_name", "bank.branch_code")):
-        errors["bank.account_number"] = ACCOUNT_AGAIN
-    return changes, errors
-
-
-@post(
-    "/registry/people/{person_id:uuid}/edit",
-    name="registry.person.update",
-    guards=[WRITE],
-    include_in_schema=False,
-)
-async def person_update(request: Req, person_id: FromPath[UUID]) -> Template | Redirect:
-    raw = await request.form()
-    form = PersonForm.parse(raw)
-    c = caller(request)
-    person = await service.get_person(c, person_id)
-    version = positive_int(text(raw, "version"))
-    changes, form_errors = _changes(person, form, raw)
-    try:
-        if form_errors:
-            raise FieldErrors(form_errors)
-        await service.update_person(c, person_id, changes, version, confirm_warnings=form.confirm_warnings)
-    except StaleVersion as exc:
-        fresh = await service.get_person(c, person_id)
-        return _edit_template(fresh, _edit_values(fresh), 409, stale=translate({"x": exc.message})["x"])
-    except FieldErrors as exc:
-        key = "warnings" if exc.warnings_only else "errors"
-        values = form.values | {"bank.account_number": form.values["bank.account_number"]}
-        return _edit_template(person, values, 422, **{key: failed(exc)}, version_override=version)
-    except DuplicateRecord as exc:
-        return _edit_template(person, form.values, 409, duplicate_id=exc.existing_id)
-    return Redirect(f"/registry/people/{person_id}?done=updated", status_code=303)
-
-
 ROUTES = [
     people_list,
     people_export,
@@ -478,6 +368,4 @@ ROUTES = [
     add_document,
     remove_document,
     link_enterprise,
-    person_edit,
-    person_update,
 ]

@@ -16,6 +16,7 @@ CONTROLLER_MODULES: tuple[str, ...] = (
     "renshe.jobs.controllers",
     "renshe.registry.api",
     "renshe.registry.pages_people",
+    "renshe.registry.pages_person_edit",
     "renshe.registry.pages_enterprises",
     "renshe.registry.pages_imports",
     "renshe.subsidies.programs.api",
