@@ -1,4 +1,4 @@
-"""``uv run python -m bench [--only batch,memory,web] [--awards N] [--memory-scale SMALL,LARGE]``
+"""``uv run python -m bench [--only batch,memory,web,demo] [--awards N] [--memory-scale SMALL,LARGE]``
 
 Runs the benchmarks of 07-quality that exist for the released capabilities on a throw-away
 database and prints a JSON line per benchmark, then a markdown table. Every figure is a ratio
@@ -15,7 +15,7 @@ import sys
 from bench import environment
 from bench.report import Result, json_line, table
 
-CHOICES = ("batch", "memory", "web")
+CHOICES = ("batch", "memory", "web", "demo")
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -54,6 +54,11 @@ async def _run(args: argparse.Namespace, url: str) -> list[Result]:
         for result in await web.run(url, args.rows, args.seconds):
             results.append(result)
             print(json_line(result), flush=True)
+    if "demo" in chosen:
+        from bench import demo
+
+        results.append(demo.run())
+        print(json_line(results[-1]), flush=True)
     return results
 
 

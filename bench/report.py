@@ -14,6 +14,7 @@ class Result:
     ratio: float
     goal: float
     higher_is_better: bool
+    unit: str = "×"  # what ratio and goal are in: a ratio, or seconds for an absolute goal
 
     @property
     def met(self) -> bool:
@@ -31,7 +32,7 @@ def table(results: list[Result]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for r in results:
-        goal = f"{'≥' if r.higher_is_better else '≤'} {r.goal}×"
+        goal = f"{'≥' if r.higher_is_better else '≤'} {r.goal:g}{r.unit}"
         met = "yes" if r.met else "no"
-        lines.append(f"| {r.name} | {r.product} | {r.baseline} | {r.ratio:.2f}× | {goal} | {met} |")
+        lines.append(f"| {r.name} | {r.product} | {r.baseline} | {r.ratio:.2f}{r.unit} | {goal} | {met} |")
     return "\n".join(lines)

@@ -62,7 +62,7 @@ def _stop(proc: subprocess.Popen[str]) -> list[int]:
 
 
 @pytest.mark.integration
-def test_demo_runs_serves_login_stops_cleanly_and_restarts_fast() -> None:
+def test_demo_runs_serves_login_stops_cleanly_and_restarts_on_its_data() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="rs-demo-"))
     port = _free_port()
     try:
@@ -81,11 +81,9 @@ def test_demo_runs_serves_login_stops_cleanly_and_restarts_fast() -> None:
         ]
         assert not embedded.postgres_running(data_dir)
 
-        started = time.monotonic()
-        proc = _start(data_dir, port)
+        proc = _start(data_dir, port)  # how fast: `python -m bench --only demo` (goal ≤ 10 s)
         banner = _wait_for_banner(proc, 120)
         assert "demo data seeded" not in banner  # seeded once, reused
-        assert time.monotonic() - started < 30  # generous for a noisy 2-core machine; goal is seconds
         _stop(proc)
     finally:
         embedded.wipe(data_dir)
