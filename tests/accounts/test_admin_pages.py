@@ -45,7 +45,7 @@ async def test_district_admin_sees_only_their_district(client):
     assert other_name not in listed.text
     # another district's user does not exist for them: 404 for reading and for every action
     assert (await client.get(f"/admin/users/{other_id}")).status_code == 404
-    for action in ("deactivate", "reset-password", "roles"):
+    for action in ("deactivate", "reset-password", "reset-second-factor", "roles"):
         answer = await post_form(
             client,
             f"/admin/users/{other_id}/{action}",
@@ -169,3 +169,36 @@ async def test_deactivated_user_cannot_sign_in(client, app):
         await post_form(admin, f"/admin/users/{user_id}/deactivate", from_page=f"/admin/users/{user_id}")
     assert (await login(client, name)).status_code == 401
     assert sessions.COOKIE_NAME not in client.cookies
+
+
+async def test_a_lost_authenticator_is_replaced_and_the_old_key_stops_working(client, app):
+    user_id, name, old_key = await make_user("440703", Role.DISTRICT_ADMIN)
+    assert old_key
+    async with new_client(app) as owner:
+        assert (await login(owner, name, totp=code_at(old_key))).status_code == 303
+        assert (await owner.get("/admin/users", follow_redirects=False)).status_code == 200
+        await signed_in(client, "440700", Role.SYSADMIN)
+        page = f"/admin/users/{user_id}"
+        assert "reset-second-factor" in (await client.get(page)).text
+        answer = await post_form(client, f"{page}/reset-second-factor", from_page=page)
+        assert answer.status_code == 200
+        shown = re.findall(r'<code class="secret">([^<]+)</code>', answer.text)
+        new_key, uri = shown[0], shown[1]  # no temporary password: the password is unchanged
+        assert new_key != old_key and uri.startswith("otpauth://") and len(shown) == 2
+        # the owner's session ended with the reset; the old key no longer signs in, the new one does
+        assert (await owner.get("/admin/users", follow_redirects=False)).status_code == 303
+    async with new_client(app) as again:
+        assert (await login(again, name, totp=code_at(old_key))).status_code == 401
+        assert (await login(again, name, totp=code_at(new_key))).status_code == 303
+    actions = [r["action"] for r in await audit_actions(await unit_id("440703"), user_id)]
+    assert "user.second_factor_reset" in actions
+
+
+async def test_a_user_without_a_second_factor_has_none_to_reset(client):
+    user_id, _, _ = await make_user("440785", Role.CLERK)
+    await signed_in(client, "440785", Role.DISTRICT_ADMIN)
+    page = f"/admin/users/{user_id}"
+    assert "reset-second-factor" not in (await client.get(page)).text
+    answer = await post_form(client, f"{page}/reset-second-factor", from_page=page)
+    assert answer.status_code == 409
+    assert "没有可更换的密钥" in answer.text

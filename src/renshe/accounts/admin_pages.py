@@ -196,6 +196,13 @@ async def reset_password(request: Req, user_id: FromPath[UUID]) -> Template:
     return Template("admin/issued.html", context={"issued": issued, "created": False})
 
 
+@post("/admin/users/{user_id:uuid}/reset-second-factor", name="accounts.admin.reset_totp", guards=[MANAGERS])
+async def reset_second_factor(request: Req, user_id: FromPath[UUID]) -> Template:
+    """A lost authenticator: a new key, shown once (重置二次验证)."""
+    issued = await service.reset_second_factor(get_settings(), _principal(request), _origin(request), user_id)
+    return Template("admin/issued.html", context={"issued": issued, "created": False})
+
+
 @post("/admin/users/{user_id:uuid}/unlock", name="accounts.admin.unlock", guards=[ADMIN_AREA])
 async def unlock(request: Req, user_id: FromPath[UUID]) -> Redirect:
     await service.unlock(_principal(request), _origin(request), user_id)
@@ -211,5 +218,6 @@ ROUTES = [
     deactivate,
     reactivate,
     reset_password,
+    reset_second_factor,
     unlock,
 ]

@@ -282,6 +282,34 @@ async def reset_password(by: Principal | None, origin: Origin, user_id: UUID) ->
     return Issued(user_id, user["username"], temporary_password=temporary)
 
 
+async def reset_second_factor(
+    settings: Settings, by: Principal | None, origin: Origin, user_id: UUID
+) -> Issued:
+    """A new authenticator key (TOTP) for a user who lost theirs — a new phone, a wiped app. The
+    old key stops working at once, the new one is shown once like at creation, and the user's
+    sessions end. Only for users whose roles sign in with a second factor."""
+    async with tenant_transaction(TenantContext.none(origin.request_id)):
+        user, roles = await _load(by, user_id, lock=True)
+        _require_manage(by, user, roles)
+        if not roles & TOTP_ROLES:
+            raise Conflict("This user signs in without a second factor: there is no key to replace.")
+        await current_transaction().connection.execute(
+            "UPDATE users SET version = version + 1, updated_at = now() WHERE id = $1", user_id
+        )
+        issued = await _set_totp(settings, user_id, user["username"], None)
+        await audit.record(
+            user["org_unit_id"],
+            _actor(by, origin),
+            "user.second_factor_reset",
+            object_type="user",
+            object_id=user_id,
+            before={"has_totp": user["totp_secret_enc"] is not None},
+            after={"has_totp": True},
+        )
+        _end_sessions_after_commit(user_id)
+    return issued
+
+
 async def unlock(by: Principal | None, origin: Origin, user_id: UUID) -> None:
     """Clear a lockout (secadmin's job; an operator at the command line may too)."""
     if by is not None and not rules.can_unlock(by):

@@ -8,6 +8,7 @@ user (the used steps are remembered in Redis until they can no longer match).
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import os
 import time
@@ -85,7 +86,9 @@ async def accept_code(user_id: UUID, secret: str, code: str, now: float | None =
     step = matching_step(secret, code, now)
     if step is None:
         return False
-    # Kept a little longer than the window in which the step can still match.
+    # Kept a little longer than the window in which the step can still match. Per key: a key
+    # replaced a moment ago (a lost authenticator) must not make the new key's first code a replay.
     ttl = 30 * (2 * DRIFT_STEPS + 2)
-    fresh = await get_redis().set(f"totp:used:{user_id}:{step}", b"1", nx=True, ex=ttl)
+    key = hashlib.sha256(secret.encode()).hexdigest()[:12]
+    fresh = await get_redis().set(f"totp:used:{user_id}:{key}:{step}", b"1", nx=True, ex=ttl)
     return bool(fresh)
