@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import subprocess
+import sys
 
 from renshe.accounts import sessions
 from renshe.accounts.principal import Role
@@ -202,3 +206,26 @@ async def test_a_user_without_a_second_factor_has_none_to_reset(client):
     answer = await post_form(client, f"{page}/reset-second-factor", from_page=page)
     assert answer.status_code == 409
     assert "没有可更换的密钥" in answer.text
+
+
+async def test_an_operator_replaces_the_second_factor_from_the_command_line(client, db):
+    """The last resort when the only administrator lost their authenticator."""
+    user_id, name, old_key = await make_user("440700", Role.SYSADMIN)
+
+    def cli(username: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "renshe", "users", "reset-second-factor", username]
+        return subprocess.run(
+            command, env=dict(os.environ), capture_output=True, text=True, timeout=120, check=False
+        )
+
+    done = await asyncio.to_thread(cli, name)
+    assert done.returncode == 0, done.stderr[-2000:]
+    new_key = re.search(r"key:\s+(\S+)", done.stdout)
+    assert new_key and new_key.group(1) != old_key and "otpauth://" in done.stdout
+    assert (await login(client, name, totp=code_at(new_key.group(1)))).status_code == 303
+    actions = [r["action"] for r in await audit_actions(await unit_id("440700"), user_id)]
+    assert "user.second_factor_reset" in actions
+
+    _, clerk, _ = await make_user("440785", Role.CLERK)
+    refused = await asyncio.to_thread(cli, clerk)
+    assert refused.returncode != 0 and "no key to replace" in refused.stderr

@@ -1,4 +1,5 @@
-"""``renshe users create|list|unlock``: user accounts from the command line (the first sysadmin).
+"""``renshe users create|list|unlock|reset-second-factor``: user accounts from the command line
+(the first sysadmin, and the last resort when no other administrator can help).
 
 Changes go through :mod:`renshe.accounts.service` and are audited with the actor ``cli``.
 """
@@ -34,7 +35,7 @@ def _read_password(from_stdin: bool, username: str) -> str:
 
 @click.group("users")
 def users_group() -> None:
-    """Create, list and unlock user accounts."""
+    """Create, list and unlock user accounts; replace a lost second factor."""
 
 
 @users_group.command("create")
@@ -130,6 +131,25 @@ def unlock_command(username: str) -> None:
     except DomainError as exc:
         raise click.ClickException(f"{username}: {exc.message}") from None
     click.echo(f"unlocked {username}")
+
+
+@users_group.command("reset-second-factor")
+@click.argument("username")
+def reset_second_factor_command(username: str) -> None:
+    """Give USERNAME a new authenticator key (the old one stops working); prints it once."""
+
+    async def work(settings: Settings) -> service.Issued:
+        return await service.reset_second_factor(
+            settings, None, CLI, await service.user_id_by_username(username)
+        )
+
+    try:
+        issued = run_with_db(work)
+    except DomainError as exc:
+        raise click.ClickException(f"{username}: {exc.message}") from None
+    click.echo(f"new second factor for {username} (shown once; hand it over in person):")
+    click.echo(f"  key:  {issued.totp_secret}")
+    click.echo(f"  link: {issued.totp_uri}")
 
 
 COMMANDS = [users_group]
