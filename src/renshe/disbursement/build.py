@@ -326,8 +326,7 @@ class _Builders:
     room: dict[int, int] = field(default_factory=dict)  # builder → free lines of its part
     reported: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    async def seal(self, part: _Part, builder: int = -1) -> None:
-        self.room.pop(builder, None)
+    async def seal(self, part: _Part) -> None:
         if await self.run(lambda: _seal(self.request, part.id)) == "built":
             self.built[part.number] = part.id
 
@@ -364,13 +363,13 @@ class _Builders:
             except _NothingMoved as nothing:
                 chunk = nothing.chunk
             part = chunk.part
-            if part is not None:
+            if part is not None and not chunk.full:
                 self.room[builder] = chunk.room
             else:
                 self.room.pop(builder, None)
             await self.report(chunk.added)
             if chunk.full and part is not None:
-                await self.seal(part, builder)
+                await self.seal(part)
                 part = self.next_unfinished()
             elif not chunk.taken:
                 if after is None or not added_this_pass:
@@ -380,8 +379,9 @@ class _Builders:
                 after, added_this_pass = None, 0
                 continue
             after, added_this_pass = chunk.last_id, added_this_pass + chunk.added
+        self.room.pop(builder, None)
         if part is not None:
-            await self.seal(part, builder)
+            await self.seal(part)
 
 
 async def build(
