@@ -112,6 +112,19 @@ async def _drain(tenant: uuid.UUID, day: date) -> None:
     await build(nightly(tenant, day))
 
 
+async def _unseal(admin_url: str, batch_ids: list[str]) -> None:
+    """The parts as a worker killed before sealing them leaves them: building, no envelope."""
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(
+            """UPDATE disbursement_batches SET state = 'building', declared_count = NULL,
+                      declared_total_fen = NULL WHERE id = ANY($1::uuid[])""",
+            [uuid.UUID(b) for b in batch_ids],
+        )
+    finally:
+        await conn.close()
+
+
 async def _assert_sound_parts(tenant: uuid.UUID, result_batches: list[str], max_lines: int) -> list[int]:
     """Every part non-empty, within the maximum, numbered 1..n without gaps, envelope = lines, in
     part order; returns the part sizes."""
@@ -179,16 +192,7 @@ async def test_unfinished_parts_of_a_killed_run_are_filled_first_then_closed(adm
     request = nightly(tenant, day, max_lines=10, chunk_lines=4)
     done = await build(request)
     assert await _assert_sound_parts(tenant, done.batches, 10) == [10, 3]
-    # As a worker killed before sealing leaves them: both parts still building, no envelope.
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(
-            """UPDATE disbursement_batches SET state = 'building', declared_count = NULL,
-                      declared_total_fen = NULL WHERE id = ANY($1::uuid[])""",
-            [uuid.UUID(b) for b in done.batches],
-        )
-    finally:
-        await conn.close()
+    await _unseal(admin_url, done.batches)  # both parts still building, no envelope
     more = await make_ready(admin_url, tenant, 12)
 
     again = await build(request)  # one builder, two unfinished parts
@@ -207,15 +211,7 @@ async def test_unfinished_parts_with_nothing_left_to_add_are_sealed_as_they_are(
     request = BuildRequest(tenant, day, "nightly", f"nightly:{day}", max_lines=10, chunk_lines=5, builders=2)
     done = await build(request)
     before = await batches_with_lines(tenant, done.batches)
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(
-            """UPDATE disbursement_batches SET state = 'building', declared_count = NULL,
-                      declared_total_fen = NULL WHERE id = ANY($1::uuid[])""",
-            [uuid.UUID(b) for b in done.batches],
-        )
-    finally:
-        await conn.close()
+    await _unseal(admin_url, done.batches)
 
     # One builder for three unfinished parts, none of them full any more (the district raised its
     # maximum in between): the builder finds nothing to add to its first; the rest are closed too.
