@@ -53,6 +53,16 @@ BANK_FIELDS = ("bank.account_number", "bank.account_name", "bank.bank_name", "ba
 ACCOUNT_AGAIN = lazy("Enter the account number again to change the bank details.")
 
 
+def bank_change(values: Mapping[str, str]) -> dict[str, str | None]:
+    """The bank details an edit form entered (a new account number given), blanks as None."""
+    return {
+        "account_number": values["bank.account_number"],
+        "account_name": values["bank.account_name"] or None,
+        "bank_name": values["bank.bank_name"] or None,
+        "branch_code": values["bank.branch_code"] or None,
+    }
+
+
 def text(form: Any, name: str) -> str:
     value = form.get(name)
     return str(value).strip() if value is not None else ""

@@ -17,7 +17,7 @@ from renshe.db.tenant import tenant_transaction
 from renshe.i18n import lazy
 from renshe.registry import enterprises, exports, links, listing, service, timeline
 from renshe.registry.api import READ, UNMASK, WRITE
-from renshe.registry.forms import ACCOUNT_AGAIN, EnterpriseForm, failed, text, translate
+from renshe.registry.forms import ACCOUNT_AGAIN, EnterpriseForm, bank_change, failed, text, translate
 from renshe.registry.masking import mask_name
 from renshe.registry.model import DuplicateRecord, Enterprise, FieldErrors, StaleVersion
 from renshe.registry.pages_common import (
@@ -206,12 +206,7 @@ def _changes(e: Enterprise, form: EnterpriseForm) -> tuple[dict[str, Any], dict[
         changes["registered_on"] = form.day("registered_on")
     errors = dict(form.date_errors)
     if v["bank.account_number"]:
-        changes["bank"] = {
-            "account_number": v["bank.account_number"],
-            "account_name": v["bank.account_name"] or None,
-            "bank_name": v["bank.bank_name"] or None,
-            "branch_code": v["bank.branch_code"] or None,
-        }
+        changes["bank"] = bank_change(v)
     elif any(v[f] != current[f] for f in ("bank.account_name", "bank.bank_name", "bank.branch_code")):
         errors["bank.account_number"] = ACCOUNT_AGAIN
     return changes, errors

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 
 from renshe.registry import service
 from renshe.registry.api import WRITE
-from renshe.registry.forms import ACCOUNT_AGAIN, PersonForm, failed, text, translate
+from renshe.registry.forms import ACCOUNT_AGAIN, PersonForm, bank_change, failed, text, translate
 from renshe.registry.model import DuplicateRecord, FieldErrors, Person, StaleVersion
 from renshe.registry.pages_common import Req, caller, choices, positive_int
 
@@ -85,12 +85,7 @@ def _changes(person: Person, form: PersonForm, raw: Any) -> tuple[dict[str, Any]
     if raw.get("remove_bank") in ("1", "on"):
         changes["bank"] = None
     elif v["bank.account_number"]:
-        changes["bank"] = {
-            "account_number": v["bank.account_number"],
-            "account_name": v["bank.account_name"] or None,
-            "bank_name": v["bank.bank_name"] or None,
-            "branch_code": v["bank.branch_code"] or None,
-        }
+        changes["bank"] = bank_change(v)
     elif v["bank.account_name"] or any(v[f] != current[f] for f in ("bank.bank_name", "bank.branch_code")):
         errors["bank.account_number"] = ACCOUNT_AGAIN
     return changes, errors
