@@ -229,3 +229,15 @@ async def test_an_operator_replaces_the_second_factor_from_the_command_line(clie
     _, clerk, _ = await make_user("440785", Role.CLERK)
     refused = await asyncio.to_thread(cli, clerk)
     assert refused.returncode != 0 and "no key to replace" in refused.stderr
+
+
+async def test_a_former_administrator_keeps_no_reset_button_for_a_key_they_no_longer_use(client):
+    user_id, _, key = await make_user("440785", Role.DISTRICT_ADMIN)
+    assert key  # the key stays stored after the roles change
+    await signed_in(client, "440700", Role.SYSADMIN)
+    page = f"/admin/users/{user_id}"
+    assert "reset-second-factor" in (await client.get(page)).text
+    roles = await post_form(client, f"{page}/roles", {"roles": ["clerk"]}, from_page=page)
+    assert roles.status_code == 303
+    assert "reset-second-factor" not in (await client.get(page)).text
+    assert (await post_form(client, f"{page}/reset-second-factor", from_page=page)).status_code == 409

@@ -411,5 +411,6 @@ def _view(user: Any, roles: frozenset[Role]) -> dict[str, Any]:
     view = {k: user[k] for k in keep}
     view["roles"] = sorted(roles, key=list(Role).index)
     view["has_totp"] = user["totp_secret_enc"] is not None
+    view["signs_in_with_totp"] = bool(roles & TOTP_ROLES)  # what decides whether a reset is possible
     view["locked"] = user["locked_until"] is not None and user["locked_until"] > datetime.now(UTC)
     return view
