@@ -4,7 +4,8 @@ Plain async functions that know nothing of HTTP. Each opens its own transaction 
 tables and writes its audit record (tenant = the user's org unit) in that same transaction.
 ``by`` is the acting principal, checked against :mod:`renshe.accounts.rules`; ``by=None`` is an
 operator at the command line. A user another principal may not see is :class:`NotFound`.
-Sessions of a user whose access shrank are ended after commit.
+When a user's access shrinks or their credentials change, their API tokens are revoked in the
+same transaction and their browser sessions end after commit (:func:`_end_access`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from uuid import UUID
 
 import asyncpg
 
-from renshe.accounts import passwords, rules, sessions, totp
+from renshe.accounts import passwords, rules, sessions, tokens, totp
 from renshe.accounts.authentication import USER_COLUMNS, Origin, actor_for, user_roles
 from renshe.accounts.principal import TOTP_ROLES, Principal, Role
 from renshe.audit import service as audit
@@ -41,7 +42,12 @@ def _actor(by: Principal | None, origin: Origin) -> audit.Actor:
     return actor_for(by, origin, None if by else (origin.operator or "cli"))
 
 
-def _end_sessions_after_commit(user_id: UUID) -> None:
+async def _end_access(user: Any, actor: audit.Actor, reason: str) -> None:
+    """Revoke the user's API tokens now (in this transaction: really revoked, so reactivating the
+    user or a later password change does not revive them) and end their sessions after commit."""
+    user_id: UUID = user["id"]
+    await tokens.revoke_user(user_id, user["org_unit_id"], actor, reason)
+
     async def end() -> None:
         await sessions.revoke_user(user_id)
 
@@ -225,7 +231,7 @@ async def change_roles(
             before={"roles": _role_list(old)},
             after={"roles": _role_list(roles)},
         )
-        _end_sessions_after_commit(user_id)
+        await _end_access(user, _actor(by, origin), "user.roles_changed")
     return issued
 
 
@@ -254,7 +260,7 @@ async def set_active(
             after={"active": active},
         )
         if not active:
-            _end_sessions_after_commit(user_id)
+            await _end_access(user, _actor(by, origin), "user.deactivated")
 
 
 async def reset_password(by: Principal | None, origin: Origin, user_id: UUID) -> Issued:
@@ -278,7 +284,7 @@ async def reset_password(by: Principal | None, origin: Origin, user_id: UUID) ->
             object_id=user_id,
             after={"must_change_password": True},
         )
-        _end_sessions_after_commit(user_id)
+        await _end_access(user, _actor(by, origin), "user.password_reset")
     return Issued(user_id, user["username"], temporary_password=temporary)
 
 
@@ -306,7 +312,7 @@ async def reset_second_factor(
             before={"has_totp": user["totp_secret_enc"] is not None},
             after={"has_totp": True},
         )
-        _end_sessions_after_commit(user_id)
+        await _end_access(user, _actor(by, origin), "user.second_factor_reset")
     return issued
 
 
@@ -370,6 +376,10 @@ async def change_own_password(
             "user.password_changed",
             object_type="user",
             object_id=user["id"],
+        )
+        # The page ends the browser sessions itself (it keeps the one that made the change).
+        await tokens.revoke_user(
+            user["id"], user["org_unit_id"], actor_for(principal, origin), "user.password_changed"
         )
 
 

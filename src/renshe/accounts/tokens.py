@@ -1,7 +1,10 @@
 """API bearer tokens (接口令牌): opaque, stored as SHA-256, expiring, revocable.
 
 A token answers only while its user is active, not locked and its org unit active; the
-principal is rebuilt from the database on every call, so role changes apply at once.
+principal is rebuilt from the database on every call. The events that end a user's browser
+sessions (own password change, admin reset, deactivation, role change, second-factor reset)
+also revoke all their tokens (:func:`revoke_user`), for good: a reactivated user or one who has
+since set a new password asks for a new token.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from renshe.accounts.authentication import (
     USER_COLUMNS,
@@ -99,3 +103,24 @@ async def revoke(token: str, principal: Principal, origin: Origin) -> bool:
             object_id=token_id,
         )
     return True
+
+
+async def revoke_user(user_id: UUID, tenant: UUID, actor: audit.Actor, reason: str) -> int:
+    """Revoke every live token of ``user_id`` in the caller's transaction (so it commits or rolls
+    back with the change that caused it), audited with the number revoked and why."""
+    conn = current_transaction().connection
+    revoked: int = await conn.fetchval(
+        "WITH r AS (UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL"
+        " RETURNING 1) SELECT count(*) FROM r",
+        user_id,
+    )
+    if revoked:
+        await audit.record(
+            tenant,
+            actor,
+            "auth.tokens_revoked",
+            object_type="user",
+            object_id=user_id,
+            after={"count": revoked, "reason": reason},
+        )
+    return revoked
