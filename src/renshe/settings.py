@@ -10,6 +10,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -62,6 +63,8 @@ class Settings:
     batch_builders: int = 2
     audit_retention_days: int = 365
     secure_cookies: bool = False
+    # Addresses that may read /metrics without signing in, in production (the Prometheus server).
+    metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -150,6 +153,21 @@ def _retired_keys(env: dict[str, str]) -> tuple[str, ...]:
     return keys
 
 
+def _networks(env: dict[str, str], name: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    raw = env.get(name) or ""
+    networks = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ip_network(part))  # strict: "10.0.0.5/24" is a typo, not a network
+        except ValueError:
+            raise SettingsError(
+                name, f"expected comma-separated addresses or networks (CIDR), got {part!r}"
+            ) from None
+    return tuple(networks)
+
+
 def _load_dotenv() -> dict[str, str]:
     path = Path(".env")
     if not path.is_file():
@@ -222,6 +240,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         batch_builders=_int(env, "RENSHE_BATCH_BUILDERS", 2, 1, 8),
         audit_retention_days=_int(env, "RENSHE_AUDIT_RETENTION_DAYS", 365, 183, 36500),
         secure_cookies=_bool(env, "RENSHE_SECURE_COOKIES", production),
+        metrics_allow=_networks(env, "RENSHE_METRICS_ALLOW"),
     )
 
 

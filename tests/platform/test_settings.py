@@ -37,6 +37,8 @@ def test_defaults_generate_secrets_once_into_the_data_dir(tmp_path: Path) -> Non
         ("RENSHE_SECURE_COOKIES", "maybe", "true or false"),
         ("RENSHE_LOG_LEVEL", "LOUD", "DEBUG"),
         ("RENSHE_BATCH_BUILDERS", "9", "between 1 and 8"),
+        ("RENSHE_METRICS_ALLOW", "10.0.0.0/8,prometheus", "'prometheus'"),
+        ("RENSHE_METRICS_ALLOW", "10.0.0.5/24", "CIDR"),
     ],
 )
 def test_a_wrong_value_names_the_variable(tmp_path: Path, variable: str, value: str, fragment: str) -> None:
@@ -45,6 +47,12 @@ def test_a_wrong_value_names_the_variable(tmp_path: Path, variable: str, value: 
     assert caught.value.variable == variable
     assert str(caught.value).startswith(variable)
     assert fragment in str(caught.value)
+
+
+def test_the_metrics_allow_list_takes_addresses_and_networks(tmp_path: Path) -> None:
+    settings = load_settings(_env(tmp_path, RENSHE_METRICS_ALLOW=" 10.1.0.0/16, 192.0.2.7 ,2001:db8::/32"))
+    assert [str(n) for n in settings.metrics_allow] == ["10.1.0.0/16", "192.0.2.7/32", "2001:db8::/32"]
+    assert load_settings(_env(tmp_path)).metrics_allow == ()
 
 
 def test_production_refuses_embedded_servers_and_missing_keys(tmp_path: Path) -> None:

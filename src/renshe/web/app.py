@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
+from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -20,6 +21,7 @@ from renshe.logging import configure_logging
 from renshe.paths import static_dir
 from renshe.settings import Settings, get_settings
 from renshe.web import middleware as web_middleware
+from renshe.web.restricted import SETTINGS_STATE, api_docs_access
 from renshe.web.routes import route_handlers
 from renshe.web.templating import build_environment
 
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Logging is structlog's (renshe.logging); errors are logged by renshe.web.errors.
         logging_config=None,
         debug=False,
+        state=State({SETTINGS_STATE: settings}),
     )
     # Request context and security headers wrap the whole app, router 404/405 included.
     app.asgi_handler = web_middleware.wrap(app.asgi_handler, settings)
@@ -88,12 +91,22 @@ def openapi_config() -> OpenAPIConfig:
     """OpenAPI at ``/api/schema`` (JSON; ``/openapi.json`` and ``/openapi.yaml`` below it).
 
     Only API routes are in it: pages are declared ``include_in_schema=False``. No JavaScript
-    viewer is served (they load from CDNs); ``/docs/api`` lists the endpoints as a page.
+    viewer is served (they load from CDNs); ``/docs/api`` lists the endpoints as a page. In
+    production the document needs a login or an allow-listed address (:mod:`renshe.web.restricted`).
     """
     return OpenAPIConfig(
         title="renshe API",
         version="1",
         path="/api/schema",
+        # A router of our own, to put the access guard on every schema route.
+        openapi_router=Router(
+            "/api/schema",
+            route_handlers=[],
+            include_in_schema=False,
+            dto=None,
+            return_dto=None,
+            guards=[api_docs_access],
+        ),
         description=API_DESCRIPTION,
         render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         components=Components(

@@ -1,9 +1,10 @@
-"""Health endpoints for load balancers and monitoring, all without login.
+"""Health endpoints for load balancers and monitoring, without login.
 
 * ``GET /healthz`` — the process is up (never touches PostgreSQL or Redis).
 * ``GET /readyz`` — PostgreSQL (``SELECT 1`` in a tenant transaction without tenants, through the
   application pool) and Redis (``PING``) both answer; 503 naming what is down otherwise.
-* ``GET /metrics`` — Prometheus text (:mod:`renshe.web.metrics`).
+* ``GET /metrics`` — Prometheus text (:mod:`renshe.web.metrics`); in production only for the
+  allow-listed scraper or a signed-in operator (:mod:`renshe.web.restricted`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from litestar import Response, get
 from renshe import redis as redis_client
 from renshe.db.tenant import TenantContext, tenant_transaction
 from renshe.web import metrics
+from renshe.web.restricted import metrics_access
 
 log = structlog.get_logger(__name__)
 CHECK_TIMEOUT_SECONDS = 3.0
@@ -56,7 +58,7 @@ async def readyz() -> Response[dict[str, Any]]:
     )
 
 
-@get("/metrics", include_in_schema=False)
+@get("/metrics", include_in_schema=False, guards=[metrics_access])
 async def prometheus_metrics() -> Response[bytes]:
     return Response(content=await metrics.render(), media_type=metrics.CONTENT_TYPE)
 

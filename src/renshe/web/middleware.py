@@ -26,8 +26,9 @@ ACCOUNTS_MIDDLEWARE = "renshe.accounts.middleware"
 
 
 def wrap(app: ASGIApp, settings: Settings) -> ASGIApp:
-    """Wrap the whole ASGI application in the request-context and security-header middleware."""
-    return RequestContextMiddleware(SecurityHeadersMiddleware(app))
+    """Wrap the whole ASGI application in the request-context and security-header middleware
+    (HSTS in production only)."""
+    return RequestContextMiddleware(SecurityHeadersMiddleware(app, hsts=settings.production))
 
 
 def _accounts_middleware() -> tuple[Any, Any] | None:

@@ -15,6 +15,7 @@ from renshe.errors import NotFound
 from renshe.settings import get_settings
 from renshe.web import navigation
 from renshe.web.request_context import LANG_COOKIE
+from renshe.web.restricted import api_docs_access
 
 LOGIN_PATH = "/login"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -88,7 +89,7 @@ def _operations(schema: Any) -> list[dict[str, str]]:
     return rows
 
 
-@get("/docs/api", include_in_schema=False)
+@get("/docs/api", include_in_schema=False, guards=[api_docs_access])
 async def api_docs(request: Request[Any, Any, Any]) -> Template:
     """A readable list of the JSON API's endpoints, built from the OpenAPI document."""
     return Template(

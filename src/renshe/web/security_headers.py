@@ -5,6 +5,11 @@ HTMX and all other assets are vendored under ``/static`` and configured through
 ``<meta name="htmx-config">``. Pages and API answers are ``Cache-Control: no-store`` (they carry
 personal data); static assets keep the long cache header set by the static files router (their
 URLs carry a content hash, see :func:`renshe.web.templating.static_url`).
+
+In production every answer also carries ``Strict-Transport-Security`` (one year, subdomains
+included), so a browser that once reached the service over HTTPS never falls back to plain HTTP.
+Not in development: the demo runs on ``http://localhost``, and a browser would remember the rule
+for that host.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ CONTENT_SECURITY_POLICY = (
 )
 STATIC_PREFIX = "/static/"
 STATIC_CACHE_CONTROL = "public, max-age=31536000, immutable"
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 HEADERS: tuple[tuple[str, str], ...] = (
     ("content-security-policy", CONTENT_SECURITY_POLICY),
@@ -29,8 +35,9 @@ HEADERS: tuple[tuple[str, str], ...] = (
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.headers = HEADERS + ((("strict-transport-security", STRICT_TRANSPORT_SECURITY),) if hsts else ())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,7 +48,7 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders.from_message(message)
-                for name, value in HEADERS:
+                for name, value in self.headers:
                     # A handler may set a stricter value of its own; it is kept.
                     if name not in headers:
                         headers[name] = value
