@@ -10,7 +10,7 @@ class User(Table, tablename="users"):
     id = UUID(primary_key=True)
     username = Text()
     display_name = Text(default="")
-    org_unit_id = ForeignKey(OrgUnit, db_column_name="org_unit_id")
+    org_unit_id = ForeignKey(OrgUnit, db_column_name="org_unit_id", null=False)
     password_hash = Text()
     password_history = Array(Text())
     password_changed_at = Timestamptz()
@@ -27,7 +27,7 @@ class User(Table, tablename="users"):
 
 class RoleGrant(Table, tablename="role_grants"):
     # the real key is (user_id, role); Piccolo needs one column to call primary
-    user_id = ForeignKey(User, db_column_name="user_id", primary_key=True)
+    user_id = ForeignKey(User, db_column_name="user_id", primary_key=True, null=False)
     role = Text()
     granted_by = UUID(null=True)
     granted_at = Timestamptz()
@@ -35,7 +35,7 @@ class RoleGrant(Table, tablename="role_grants"):
 
 class ApiToken(Table, tablename="api_tokens"):
     id = UUID(primary_key=True)
-    user_id = ForeignKey(User, db_column_name="user_id")
+    user_id = ForeignKey(User, db_column_name="user_id", null=False)
     token_hash = Bytea()
     created_at = Timestamptz()
     expires_at = Timestamptz()

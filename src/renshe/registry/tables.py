@@ -1,10 +1,10 @@
-"""Registry tables for Piccolo (the schema itself is ``db/migrations/0004_registry.sql``).
+"""Registry tables for Piccolo (the schema itself is ``db/migrations/0004_registry.sql`` and later).
 
 Each tenant table's database key is ``(tenant_id, id)``; Piccolo knows one key column, ``id``.
 Columns ending ``_enc`` hold ciphertext, ``_index`` blind indexes, ``_masked`` display forms.
 """
 
-from piccolo.columns import UUID, Bytea, Date, Integer, SmallInt, Text, Timestamptz
+from piccolo.columns import JSONB, UUID, Boolean, Bytea, Date, Integer, SmallInt, Text, Timestamptz
 from piccolo.table import Table
 
 
@@ -91,3 +91,42 @@ class ProgramReceipt(Table, tablename="program_receipts"):
     award_ref = Text()
     received_on = Date()
     created_at = Timestamptz()
+
+
+class ProgramClaim(Table, tablename="program_claims"):
+    """A city-wide claim on a once-only program by a document's blind index
+    (``db/migrations/0009_citywide_claims.sql``)."""
+
+    id = UUID(primary_key=True)
+    tenant_id = UUID()
+    program_code = Text()
+    document_index = Bytea()
+    application_id = UUID()
+    exclusive = Boolean()
+    claimed_on = Date()
+    created_at = Timestamptz()
+
+
+class ImportBatch(Table, tablename="import_batches"):
+    """An uploaded people or enterprises file and its validation and import
+    (``db/migrations/0005_registry_imports.sql``)."""
+
+    id = UUID(primary_key=True)
+    tenant_id = UUID()
+    kind = Text()
+    filename = Text()
+    file_format = Text()
+    file_size = Integer()
+    file_sha256 = Bytea()
+    file_enc = Text(null=True)
+    status = Text(default="uploaded")
+    row_count = Integer(default=0)
+    error_count = Integer(default=0)
+    duplicate_count = Integer(default=0)
+    imported_count = Integer(default=0)
+    report = JSONB(null=True)
+    validate_job_id = UUID(null=True)
+    import_job_id = UUID(null=True)
+    created_by = UUID(null=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
