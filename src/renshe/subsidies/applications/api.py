@@ -156,7 +156,8 @@ async def _detail(request: Req, application_id: UUID) -> ApplicationOut:
     return application_out(row, history)
 
 
-@post("/api/v1/applications", name="api.applications.create", guards=[CLERK], tags=TAGS, status_code=201)
+@post("/api/v1/applications", name="api.applications.create", guards=[CLERK], tags=TAGS, status_code=201,
+      opt={"problems": (404,)})  # fmt: skip
 async def create_application(request: Req, data: JSONBody[ApplicationIn]) -> ApplicationOut:
     """Enter an application (draft): judged at once; ``evaluation.reasons`` says why when not eligible."""
     draft = service.Draft(
@@ -204,7 +205,7 @@ async def get_application(request: Req, application_id: FromPath[UUID]) -> Appli
 
 
 @post("/api/v1/applications/{application_id:uuid}/{action:str}", name="api.applications.transition",
-      guards=[ACT], tags=TAGS, status_code=200)  # fmt: skip
+      guards=[ACT], tags=TAGS, status_code=200, opt={"problems": (409,)})  # fmt: skip
 async def transition(
     request: Req, application_id: FromPath[UUID], action: FromPath[str], data: JSONBody[TransitionIn]
 ) -> ApplicationOut:
@@ -227,7 +228,7 @@ async def transition(
 
 
 @post("/api/v1/applications/{application_id:uuid}/objections", name="api.applications.objections.create",
-      guards=[ACT], tags=TAGS, status_code=201)  # fmt: skip
+      guards=[ACT], tags=TAGS, status_code=201, opt={"problems": (409,)})  # fmt: skip
 async def create_objection(
     request: Req, application_id: FromPath[UUID], data: JSONBody[ObjectionIn]
 ) -> ObjectionOut:
@@ -248,7 +249,8 @@ async def list_objections(request: Req, application_id: FromPath[UUID]) -> Objec
 
 
 @post("/api/v1/objections/{objection_id:uuid}/resolve", name="api.objections.resolve",
-      guards=[requires_roles(Role.REVIEWER)], tags=TAGS, status_code=200)  # fmt: skip
+      guards=[requires_roles(Role.REVIEWER)], tags=TAGS, status_code=200,
+      opt={"problems": (409,)})  # fmt: skip
 async def resolve_objection(
     request: Req, objection_id: FromPath[UUID], data: JSONBody[ResolutionIn]
 ) -> ApplicationOut:
