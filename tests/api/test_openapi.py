@@ -111,3 +111,29 @@ def test_bodies_the_handlers_read_themselves_are_documented(document: dict[str, 
     assert "file" in upload["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
     bank_file = paths["/api/v1/disbursement-batches/{batch_id}/bank-file"]["get"]
     assert "text/csv" in bank_file["responses"]["200"]["content"]
+
+
+def _component(document: dict[str, Any], name: str) -> dict[str, Any]:
+    return document["components"]["schemas"][name]["properties"]
+
+
+def test_the_rules_the_services_enforce_are_stated(document: dict[str, Any]) -> None:
+    from renshe.api.pagination import MAX_LIMIT
+    from renshe.registry.identifiers.model import DocumentType
+    from renshe.registry.unmask import MIN_REASON
+
+    limits = [
+        p["schema"]
+        for _, _, op in operations(document)
+        for p in op.get("parameters", [])
+        if p["name"] == "limit"
+    ]
+    assert len(limits) >= 5
+    assert all(s["minimum"] == 1 and s["maximum"] == MAX_LIMIT for s in limits), limits
+    assert _component(document, "UnmaskIn")["reason"]["minLength"] == MIN_REASON
+    assert set(_component(document, "DocumentIn")["type"]["enum"]) == {t.value for t in DocumentType}
+    assert _component(document, "PersonIn")["name"]["maxLength"] == 100
+    assert set(_component(document, "LinkIn")["role"]["enum"]) == {"founder", "employee"}
+    assert _component(document, "ObjectionIn")["content"]["pattern"] == r"\S"
+    jobs = {p["name"]: p for p in document["paths"]["/api/v1/jobs"]["get"]["parameters"]}
+    assert "succeeded" in jobs["status"]["schema"]["enum"]

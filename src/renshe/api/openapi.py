@@ -23,10 +23,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.params import QueryParameter
 from litestar.routes import HTTPRoute
 
 from renshe.api.problem import PROBLEM_MEDIA_TYPE, ProblemDetails, is_api_path
@@ -152,3 +154,19 @@ def _schema(spec: dict[str, Any]) -> Schema:
             kwargs[key] = value
     return Schema(**kwargs)
 
+
+
+# ------------------------------------------------------------------ rules of request fields
+
+
+def rule(**schema: Any) -> msgspec.Meta:
+    """A rule the *service* enforces (a 422 naming the field, in the caller's language), stated
+    in the document for clients and for generated tests; the decoder does not enforce it, so a
+    breach never becomes the decoder's English 400. Keys are :class:`Schema` field names
+    (``max_length``, ``min_length``, ``pattern``, ``enum``, ``minimum``, ``maximum``)."""
+    return msgspec.Meta(extra_json_schema={"extra": schema})
+
+
+def query_rule(description: str | None = None, **schema: Any) -> Any:
+    """The same for a query parameter: ``Annotated[int | None, query_rule(minimum=1)]``."""
+    return QueryParameter(description=description, schema_extra=schema)

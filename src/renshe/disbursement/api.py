@@ -8,20 +8,20 @@ district's batch answers 404 exactly like a missing one (RLS hides it).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 
 from renshe.accounts.authentication import Origin, actor_for
 from renshe.accounts.guards import principal_of, requires_roles
 from renshe.accounts.principal import Principal, Role
-from renshe.api.openapi import body_operation, content_operation
-from renshe.api.pagination import clamp_limit
+from renshe.api.openapi import body_operation, content_operation, query_rule
+from renshe.api.pagination import Limit, clamp_limit
 from renshe.audit import service as audit
 from renshe.db.tenant import tenant_transaction
 from renshe.disbursement import export, lifecycle, reconcile, tasks
@@ -144,7 +144,7 @@ async def build_now(request: Req) -> JobAccepted:
 
 
 @get("/api/v1/disbursement-batches", name="api.batches.list", guards=[READ], tags=TAGS)
-async def list_all(request: Req, limit: FromQuery[int | None] = None) -> BatchList:
+async def list_all(request: Req, limit: Limit = None) -> BatchList:
     principal = principal_of(request)
     tenant = _district(principal)
     async with tenant_transaction(principal.context(request_id_of(request))):
@@ -202,8 +202,10 @@ async def cancel(request: Req, batch_id: FromPath[UUID]) -> BatchOut:
 async def bank_file(
     request: Req,
     batch_id: FromPath[UUID],
-    layout: FromQuery[str | None] = None,
-    encoding: FromQuery[str | None] = None,
+    layout: Annotated[str | None, query_rule(enum=sorted(LAYOUTS))] = None,
+    encoding: Annotated[
+        str | None, query_rule("A text encoding of the layout (utf-8, gbk, gb18030); none for XLSX.")
+    ] = None,
 ) -> Response[bytes]:
     """The bank file (envelope checked; byte-identical on regeneration; SHA-256 in ``X-File-SHA256``)."""
     principal = principal_of(request)

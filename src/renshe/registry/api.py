@@ -16,7 +16,7 @@ from litestar import Request, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from renshe.accounts.guards import principal_of, requires_roles
-from renshe.api.pagination import clamp_limit
+from renshe.api.pagination import Limit, clamp_limit
 from renshe.registry import schemas as s
 from renshe.registry import service
 from renshe.registry.model import DocumentInput, EnterpriseFilter, PeopleFilter
@@ -58,7 +58,7 @@ async def create_person(request: Req, data: JSONBody[s.PersonIn]) -> s.PersonOut
 @get("/api/v1/people", name="api.people.list", guards=[READ], tags=PEOPLE)
 async def list_people(  # noqa: PLR0917 - one parameter per query filter
     request: Req,
-    limit: FromQuery[int | None] = None,
+    limit: Limit = None,
     cursor: FromQuery[str | None] = None,
     residency: FromQuery[str | None] = None,
     document_type: FromQuery[str | None] = None,
@@ -150,7 +150,7 @@ async def create_enterprise(request: Req, data: JSONBody[s.EnterpriseIn]) -> s.E
 @get("/api/v1/enterprises", name="api.enterprises.list", guards=[READ], tags=ENTERPRISES)
 async def list_enterprises(  # noqa: PLR0917 - one parameter per query filter
     request: Req,
-    limit: FromQuery[int | None] = None,
+    limit: Limit = None,
     cursor: FromQuery[str | None] = None,
     name_prefix: FromQuery[str | None] = None,
     created_from: FromQuery[date | None] = None,

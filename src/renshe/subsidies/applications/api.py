@@ -18,7 +18,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from renshe.accounts.guards import principal_of, requires_roles
 from renshe.accounts.principal import Role
-from renshe.api.pagination import bad_cursor, clamp_limit, decode_cursor, encode_cursor
+from renshe.api.openapi import rule
+from renshe.api.pagination import Limit, bad_cursor, clamp_limit, decode_cursor, encode_cursor
 from renshe.db.tenant import tenant_transaction
 from renshe.errors import NotFound
 from renshe.registry.masking import mask_name
@@ -31,6 +32,8 @@ READ = requires_roles(*READERS)
 ACT = requires_roles(Role.CLERK, Role.REVIEWER)
 CLERK = requires_roles(Role.CLERK)
 TAGS = ["subsidies: applications"]
+# required text: the service refuses a blank one with a 422 (renshe.api.openapi.rule)
+Said = Annotated[str, rule(pattern=r"\S")]
 
 
 def caller(request: Req) -> Caller:
@@ -99,14 +102,14 @@ class ApplicationList(msgspec.Struct):
 
 
 class ObjectionIn(msgspec.Struct):
-    raised_by: str
-    content: str
+    raised_by: Said
+    content: Said
     raised_on: date | None = None
 
 
 class ResolutionIn(msgspec.Struct):
     resolution: Literal["upheld", "dismissed"]
-    comment: str | None = None
+    comment: Said | None = None  # required: the reason of the resolution
 
 
 class ObjectionOut(msgspec.Struct):
@@ -173,7 +176,7 @@ async def list_applications(
     state_filter: Annotated[str | None, QueryParameter(name="state")] = None,  # ``state`` is reserved
     program: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
-    limit: FromQuery[int | None] = None,
+    limit: Limit = None,
 ) -> ApplicationList:
     """Applications of the caller's district (a city user: every district under the city), newest first."""
     size = clamp_limit(limit)
