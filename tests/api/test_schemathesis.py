@@ -48,7 +48,6 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 REVOKE = "/api/v1/auth/revoke"  # revokes the token it presents: called on its own, with its own token
 
 pytestmark = pytest.mark.schemathesis
-print(f"\nschemathesis seed: {SEED} (RENSHE_FUZZ_SEED={SEED} repeats this run)", file=sys.stderr)
 
 
 def _free_port() -> int:
@@ -192,6 +191,7 @@ def test_every_operation_answers_what_it_documents(
     server: str, token: str, spare_tokens: list[str], known: dict[str, str]
 ) -> None:
     """Positive and negative cases for every operation; all failures are listed, with the seed."""
+    print(f"schemathesis seed: {SEED} (RENSHE_FUZZ_SEED={SEED} repeats this run)", file=sys.stderr)
     schema = schemathesis.openapi.from_url(server + "/api/schema/openapi.json")
     # NUL bytes in a query or body are the bad-input walk's own test (issue 8 §4); until every
     # route refuses them with a 400, they would hide what this run looks for.
