@@ -21,6 +21,7 @@ from renshe.accounts import tokens
 from renshe.accounts.authentication import GENERIC_FAILURE, LoginFailed, Origin, authenticate
 from renshe.accounts.guards import principal_of, requires_login
 from renshe.accounts.principal import Role
+from renshe.api.openapi import AnonymousOperation
 from renshe.i18n import current_locale
 from renshe.settings import get_settings
 from renshe.web.request_context import request_id_of
@@ -55,7 +56,10 @@ def _origin(request: Request[Any, Any, Any]) -> Origin:
     return Origin(ip=request.client.host if request.client else None, request_id=request_id_of(request))
 
 
-@post("/api/v1/auth/token", name="api.auth.token", tags=["auth"], status_code=200)
+@post(
+    "/api/v1/auth/token", name="api.auth.token", tags=["auth"], status_code=200,
+    operation_class=AnonymousOperation, opt={"problems": (401, 403, 429), "decoder_only": True},
+)  # fmt: skip
 async def issue_token(request: Request[Any, Any, Any], data: JSONBody[TokenRequest]) -> TokenAnswer:
     """Exchange username, password (and TOTP code for admin roles) for a bearer token."""
     settings = get_settings()

@@ -55,6 +55,7 @@ def requires_roles(*roles: Role) -> Guard:
             raise PermissionDeniedException()
 
     guard.requires_login = True  # type: ignore[attr-defined]
+    guard.roles = wanted  # type: ignore[attr-defined]  # read by renshe.api.openapi (403)
     guard.__name__ = "requires_" + "_or_".join(sorted(r.value for r in roles))
     return guard
 

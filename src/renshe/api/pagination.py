@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 
+from renshe.api.openapi import query_rule
 from renshe.errors import ValidationFailed
 from renshe.i18n import lazy
 
 T = TypeVar("T")
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
+# ``?limit=`` as the document states it; clamp_limit enforces it with a 422 in the caller's language
+Limit = Annotated[
+    int | None,
+    query_rule("Page size, 1–200 (default 50).", minimum=1, maximum=MAX_LIMIT, default=DEFAULT_LIMIT),
+]
 
 
 class Page(msgspec.Struct, Generic[T]):

@@ -30,11 +30,15 @@ def is_api_path(path: str) -> bool:
 
 
 class FieldError(msgspec.Struct):
+    """One bad field: its path (``documents[0].number``, ``row 12``) and the message."""
+
     field: str
     message: str
 
 
-class Problem(msgspec.Struct, omit_defaults=True):
+class ProblemDetails(msgspec.Struct, omit_defaults=True):
+    """An RFC 9457 problem; a domain error may add extension members (e.g. ``existing_id``)."""
+
     type: str
     title: str
     status: int
@@ -56,7 +60,7 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     extensions: Mapping[str, Any] | None = None,
 ) -> Response[bytes]:
-    body = Problem(
+    body = ProblemDetails(
         type=TYPE_PREFIX + slug,
         title=title,
         status=status,

@@ -8,22 +8,24 @@ district's batch answers 404 exactly like a missing one (RLS hides it).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 
 from renshe.accounts.authentication import Origin, actor_for
 from renshe.accounts.guards import principal_of, requires_roles
 from renshe.accounts.principal import Principal, Role
-from renshe.api.pagination import clamp_limit
+from renshe.api.openapi import body_operation, content_operation, query_rule
+from renshe.api.pagination import Limit, clamp_limit
 from renshe.audit import service as audit
 from renshe.db.tenant import tenant_transaction
 from renshe.disbursement import export, lifecycle, reconcile, tasks
+from renshe.disbursement.bankfiles.layouts import LAYOUTS
 from renshe.disbursement.service import Batch, batch_lines, get_batch, list_batches
 from renshe.errors import Forbidden, ValidationFailed
 from renshe.i18n import lazy
@@ -35,6 +37,21 @@ WRITE = requires_roles(Role.FINANCE)
 READ = requires_roles(Role.FINANCE, Role.DISTRICT_ADMIN)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RETURN_LIMIT = reconcile.MAX_RETURN_BYTES + 64 * 1024
+# approve and cancel read their (optional) body themselves, to answer bad JSON with a 422
+ActionBody = body_operation(
+    "application/json",
+    {"type": "object", "properties": {"version": {"type": "integer"}, "comment": {"type": "string"}}},
+    required=False,
+)
+ReturnBody = body_operation(
+    "multipart/form-data",
+    {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}},
+    required=True,
+)
+RAW_409 = {"problems": (409,), "raw_body": True}
+BankFileContent = content_operation(
+    "200", sorted({layout.media_type for layout in LAYOUTS.values()}), {"type": "string", "format": "binary"}
+)
 
 
 class JobAccepted(msgspec.Struct):
@@ -127,7 +144,7 @@ async def build_now(request: Req) -> JobAccepted:
 
 
 @get("/api/v1/disbursement-batches", name="api.batches.list", guards=[READ], tags=TAGS)
-async def list_all(request: Req, limit: FromQuery[int | None] = None) -> BatchList:
+async def list_all(request: Req, limit: Limit = None) -> BatchList:
     principal = principal_of(request)
     tenant = _district(principal)
     async with tenant_transaction(principal.context(request_id_of(request))):
@@ -160,7 +177,7 @@ async def _body(request: Req) -> ActionIn:
 
 
 @post("/api/v1/disbursement-batches/{batch_id:uuid}/approve", name="api.batches.approve", guards=[WRITE],
-      tags=TAGS, status_code=200)  # fmt: skip
+      tags=TAGS, status_code=200, operation_class=ActionBody, opt=RAW_409)  # fmt: skip
 async def approve(request: Req, batch_id: FromPath[UUID]) -> BatchOut:
     """Finance approval by someone other than the batch's creator (maker-checker)."""
     principal, body = principal_of(request), await _body(request)
@@ -170,7 +187,7 @@ async def approve(request: Req, batch_id: FromPath[UUID]) -> BatchOut:
 
 
 @post("/api/v1/disbursement-batches/{batch_id:uuid}/cancel", name="api.batches.cancel", guards=[WRITE],
-      tags=TAGS, status_code=200)  # fmt: skip
+      tags=TAGS, status_code=200, operation_class=ActionBody, opt=RAW_409)  # fmt: skip
 async def cancel(request: Req, batch_id: FromPath[UUID]) -> BatchOut:
     """Cancel a built or approved batch: its awards return to ready."""
     principal, body = principal_of(request), await _body(request)
@@ -181,12 +198,14 @@ async def cancel(request: Req, batch_id: FromPath[UUID]) -> BatchOut:
 
 
 @get("/api/v1/disbursement-batches/{batch_id:uuid}/bank-file", name="api.batches.bank_file", guards=[WRITE],
-     tags=TAGS)  # fmt: skip
+     tags=TAGS, operation_class=BankFileContent, opt={"problems": (409,)})  # fmt: skip
 async def bank_file(
     request: Req,
     batch_id: FromPath[UUID],
-    layout: FromQuery[str | None] = None,
-    encoding: FromQuery[str | None] = None,
+    layout: Annotated[str | None, query_rule(enum=sorted(LAYOUTS))] = None,
+    encoding: Annotated[
+        str | None, query_rule("A text encoding of the layout (utf-8, gbk, gb18030); none for XLSX.")
+    ] = None,
 ) -> Response[bytes]:
     """The bank file (envelope checked; byte-identical on regeneration; SHA-256 in ``X-File-SHA256``)."""
     principal = principal_of(request)
@@ -203,7 +222,8 @@ async def bank_file(
 
 
 @post("/api/v1/disbursement-batches/{batch_id:uuid}/bank-return", name="api.batches.bank_return",
-      guards=[WRITE], tags=TAGS, status_code=200, request_max_body_size=RETURN_LIMIT)  # fmt: skip
+      guards=[WRITE], tags=TAGS, status_code=200, request_max_body_size=RETURN_LIMIT,
+      operation_class=ReturnBody, opt={"problems": (409, 413), "raw_body": True})  # fmt: skip
 async def bank_return(request: Req, batch_id: FromPath[UUID]) -> ReconciliationOut:
     """Upload the bank's return file (multipart field ``file``, CSV or XLSX). The same file twice
     applies nothing the second time (``already_uploaded``); bad lines are listed in ``errors``."""

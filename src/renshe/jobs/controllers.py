@@ -6,7 +6,7 @@ like a missing one (pages and API alike).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Request, get, post
@@ -16,13 +16,14 @@ from litestar.response import Redirect, Template
 from renshe.accounts.authentication import Origin, actor_for
 from renshe.accounts.guards import requires_roles
 from renshe.accounts.principal import Principal, Role
-from renshe.api.pagination import clamp_limit
+from renshe.api.openapi import query_rule
+from renshe.api.pagination import Limit, clamp_limit
 from renshe.audit import service as audit
 from renshe.i18n import current_locale, gettext, lazy
 from renshe.jobs import access, kinds
 from renshe.jobs import metrics as job_metrics
 from renshe.jobs.schemas import JobList, JobOut, job_out
-from renshe.jobs.service import Job
+from renshe.jobs.service import STATUSES, Job
 from renshe.web.request_context import request_id_of
 
 Req = Request[Any, Any, Any]
@@ -130,9 +131,9 @@ async def cancel_job(request: Req, job_id: FromPath[UUID]) -> Redirect:
 @get("/api/v1/jobs", name="api.jobs.list", guards=[JOB_READERS], tags=["jobs"])
 async def api_jobs(
     request: Req,
-    limit: FromQuery[int | None] = None,
+    limit: Limit = None,
     cursor: FromQuery[str | None] = None,
-    status: FromQuery[str | None] = None,
+    status: Annotated[str | None, query_rule(enum=list(STATUSES))] = None,
 ) -> JobList:
     """The caller's jobs, newest first (a city user: every job of the city's org units)."""
     page = await access.list_for(

@@ -16,7 +16,7 @@ from litestar import Request, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from renshe.accounts.guards import principal_of, requires_roles
-from renshe.api.pagination import clamp_limit
+from renshe.api.pagination import Limit, clamp_limit
 from renshe.registry import schemas as s
 from renshe.registry import service
 from renshe.registry.model import DocumentInput, EnterpriseFilter, PeopleFilter
@@ -42,7 +42,8 @@ def caller(request: Req) -> Caller:
 # ---------------------------------------------------------------- people
 
 
-@post("/api/v1/people", name="api.people.create", guards=[WRITE], tags=PEOPLE, status_code=201)
+@post("/api/v1/people", name="api.people.create", guards=[WRITE], tags=PEOPLE, status_code=201,
+      opt={"problems": (409,)})  # fmt: skip
 async def create_person(request: Req, data: JSONBody[s.PersonIn]) -> s.PersonOut:
     """Register a person with one or more identity documents.
 
@@ -57,7 +58,7 @@ async def create_person(request: Req, data: JSONBody[s.PersonIn]) -> s.PersonOut
 @get("/api/v1/people", name="api.people.list", guards=[READ], tags=PEOPLE)
 async def list_people(  # noqa: PLR0917 - one parameter per query filter
     request: Req,
-    limit: FromQuery[int | None] = None,
+    limit: Limit = None,
     cursor: FromQuery[str | None] = None,
     residency: FromQuery[str | None] = None,
     document_type: FromQuery[str | None] = None,
@@ -71,7 +72,8 @@ async def list_people(  # noqa: PLR0917 - one parameter per query filter
     return s.PersonList(items=[s.person_out(p) for p in page.items], next_cursor=page.next_cursor)
 
 
-@post("/api/v1/people/lookup", name="api.people.lookup", guards=[READ], tags=PEOPLE, status_code=200)
+@post("/api/v1/people/lookup", name="api.people.lookup", guards=[READ], tags=PEOPLE, status_code=200,
+      opt={"problems": (404,)})  # fmt: skip
 async def lookup_person(request: Req, data: JSONBody[s.LookupIn]) -> s.PersonOut:
     """Exact look-up by document type and number: the person, or 404 (also when the person is
     registered only in another district)."""
@@ -83,7 +85,8 @@ async def get_person(request: Req, person_id: FromPath[UUID]) -> s.PersonOut:
     return s.person_out(await service.get_person(caller(request), person_id))
 
 
-@patch("/api/v1/people/{person_id:uuid}", name="api.people.update", guards=[WRITE], tags=PEOPLE)
+@patch("/api/v1/people/{person_id:uuid}", name="api.people.update", guards=[WRITE], tags=PEOPLE,
+       opt={"problems": (409,)})  # fmt: skip
 async def update_person(
     request: Req, person_id: FromPath[UUID], data: JSONBody[s.PersonPatch]
 ) -> s.PersonOut:
@@ -95,7 +98,7 @@ async def update_person(
 
 
 @post("/api/v1/people/{person_id:uuid}/documents", name="api.people.documents.add", guards=[WRITE],
-      tags=PEOPLE, status_code=201)  # fmt: skip
+      tags=PEOPLE, status_code=201, opt={"problems": (409,)})  # fmt: skip
 async def add_document(request: Req, person_id: FromPath[UUID], data: JSONBody[s.DocumentAdd]) -> s.PersonOut:
     """Link another identity document to the person (409 if it is another person's here)."""
     person = await service.add_document(
@@ -106,7 +109,7 @@ async def add_document(request: Req, person_id: FromPath[UUID], data: JSONBody[s
 
 
 @delete("/api/v1/people/{person_id:uuid}/documents/{document_id:uuid}", name="api.people.documents.remove",
-        guards=[WRITE], tags=PEOPLE, status_code=200)  # fmt: skip
+        guards=[WRITE], tags=PEOPLE, status_code=200, opt={"problems": (409,)})  # fmt: skip
 async def remove_document(
     request: Req,
     person_id: FromPath[UUID],
@@ -138,7 +141,7 @@ async def person_links(request: Req, person_id: FromPath[UUID]) -> s.LinkList:
 
 
 @post("/api/v1/enterprises", name="api.enterprises.create", guards=[WRITE], tags=ENTERPRISES,
-      status_code=201)  # fmt: skip
+      status_code=201, opt={"problems": (409,)})  # fmt: skip
 async def create_enterprise(request: Req, data: JSONBody[s.EnterpriseIn]) -> s.EnterpriseOut:
     """Register an enterprise (409 with ``existing_id`` when its credit code is registered here)."""
     return s.enterprise_out(await service.register_enterprise(caller(request), data.to_input()))
@@ -147,7 +150,7 @@ async def create_enterprise(request: Req, data: JSONBody[s.EnterpriseIn]) -> s.E
 @get("/api/v1/enterprises", name="api.enterprises.list", guards=[READ], tags=ENTERPRISES)
 async def list_enterprises(  # noqa: PLR0917 - one parameter per query filter
     request: Req,
-    limit: FromQuery[int | None] = None,
+    limit: Limit = None,
     cursor: FromQuery[str | None] = None,
     name_prefix: FromQuery[str | None] = None,
     created_from: FromQuery[date | None] = None,
@@ -159,7 +162,7 @@ async def list_enterprises(  # noqa: PLR0917 - one parameter per query filter
 
 
 @post("/api/v1/enterprises/lookup", name="api.enterprises.lookup", guards=[READ], tags=ENTERPRISES,
-      status_code=200)  # fmt: skip
+      status_code=200, opt={"problems": (404,)})  # fmt: skip
 async def lookup_enterprise(request: Req, data: JSONBody[s.EnterpriseLookupIn]) -> s.EnterpriseOut:
     return s.enterprise_out(await service.find_by_uscc(caller(request), data.uscc))
 
@@ -171,7 +174,7 @@ async def get_enterprise(request: Req, enterprise_id: FromPath[UUID]) -> s.Enter
 
 
 @patch("/api/v1/enterprises/{enterprise_id:uuid}", name="api.enterprises.update", guards=[WRITE],
-       tags=ENTERPRISES)  # fmt: skip
+       tags=ENTERPRISES, opt={"problems": (409,)})  # fmt: skip
 async def update_enterprise(
     request: Req, enterprise_id: FromPath[UUID], data: JSONBody[s.EnterprisePatch]
 ) -> s.EnterpriseOut:
@@ -201,7 +204,8 @@ async def enterprise_links(request: Req, enterprise_id: FromPath[UUID]) -> s.Lin
 # ---------------------------------------------------------------- links
 
 
-@post("/api/v1/links", name="api.links.create", guards=[WRITE], tags=ENTERPRISES, status_code=201)
+@post("/api/v1/links", name="api.links.create", guards=[WRITE], tags=ENTERPRISES, status_code=201,
+      opt={"problems": (404, 409)})  # fmt: skip
 async def create_link(request: Req, data: JSONBody[s.LinkIn]) -> s.LinkOut:
     """Link a person to an enterprise as ``founder`` or ``employee`` (both of this district)."""
     link = await service.link_person(

@@ -9,54 +9,76 @@ would give the number away.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from renshe.api.openapi import rule
+from renshe.registry.identifiers.model import DocumentType, Residency, Sex
 from renshe.registry.masking import mask_name
 from renshe.registry.model import (
     BankInput,
     BankView,
     DocumentInput,
+    Education,
     Enterprise,
     EnterpriseInput,
     Link,
+    LinkRole,
     Person,
     PersonInput,
 )
-from renshe.registry.unmask import Unmasked
+from renshe.registry.unmask import MAX_REASON, MIN_REASON, EnterpriseField, PersonField, Unmasked
+from renshe.registry.validation import NAME_MAX, TEXT_LIMITS
+
+# The rules the registry's validation enforces (422 naming the field), as the document states
+# them; the decoder does not check them (renshe.api.openapi.rule).
+DocType = Annotated[str, rule(enum=[t.value for t in DocumentType])]
+Name = Annotated[str, rule(max_length=NAME_MAX)]
+Residence = Annotated[str, rule(enum=[*(r.value for r in Residency), None])]
+SexChoice = Annotated[str, rule(enum=[*(s.value for s in Sex), None])]
+EducationChoice = Annotated[str, rule(enum=[*(e.value for e in Education), None])]
+School = Annotated[str, rule(max_length=TEXT_LIMITS["school"])]
+Address = Annotated[str, rule(max_length=TEXT_LIMITS["address"])]
+Notes = Annotated[str, rule(max_length=TEXT_LIMITS["notes"])]
+AccountName = Annotated[str, rule(max_length=TEXT_LIMITS["account_name"])]
+BankName = Annotated[str, rule(max_length=TEXT_LIMITS["bank_name"])]
+BranchCode = Annotated[str, rule(pattern=r"^\s*[0-9A-Za-z]{1,20}\s*$")]
+UnmaskField = Annotated[str, rule(enum=sorted({*PersonField, *EnterpriseField}))]
+Reason = Annotated[str, rule(min_length=MIN_REASON, max_length=MAX_REASON)]
+Role = Annotated[str, rule(enum=[r.value for r in LinkRole])]
 
 
 class DocumentIn(msgspec.Struct, forbid_unknown_fields=True):
-    type: str = ""
+    type: DocType = ""
     number: str = ""
 
 
 class BankIn(msgspec.Struct, forbid_unknown_fields=True):
     account_number: str = ""
-    account_name: str | None = None
-    bank_name: str | None = None
-    branch_code: str | None = None
+    account_name: AccountName | None = None
+    bank_name: BankName | None = None
+    branch_code: BranchCode | None = None
 
     def to_input(self) -> BankInput:
         return BankInput(self.account_number, self.account_name, self.bank_name, self.branch_code)
 
 
 class PersonIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: str = ""
+    name: Name = ""
     documents: list[DocumentIn] = msgspec.field(default_factory=list)
-    residency: str | None = None
-    sex: str | None = None
+    residency: Residence | None = None
+    sex: SexChoice | None = None
     birth_date: date | None = None
     mobile: str | None = None
-    education: str | None = None
+    education: EducationChoice | None = None
     graduated_on: date | None = None
-    school: str | None = None
+    school: School | None = None
     bank: BankIn | None = None
-    address: str | None = None
-    notes: str | None = None
+    address: Address | None = None
+    notes: Notes | None = None
     confirm_warnings: bool = False
 
     def to_input(self) -> PersonInput:
@@ -102,14 +124,14 @@ class PersonPatch(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class DocumentAdd(msgspec.Struct, forbid_unknown_fields=True):
-    type: str = ""
+    type: DocType = ""
     number: str = ""
     version: int | None = None
     confirm_warnings: bool = False
 
 
 class LookupIn(msgspec.Struct, forbid_unknown_fields=True):
-    type: str = ""
+    type: DocType = ""
     number: str = ""
 
 
@@ -118,20 +140,20 @@ class EnterpriseLookupIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class UnmaskIn(msgspec.Struct, forbid_unknown_fields=True):
-    field: str = ""
-    reason: str = ""
+    field: UnmaskField = ""
+    reason: Reason = ""
     document_id: UUID | None = None
 
 
 class EnterpriseIn(msgspec.Struct, forbid_unknown_fields=True):
     name: str = ""
     uscc: str = ""
-    legal_representative: str = ""
+    legal_representative: Name = ""
     registered_on: date | None = None
     registered_district: str | None = None
     bank: BankIn | None = None
-    address: str | None = None
-    notes: str | None = None
+    address: Address | None = None
+    notes: Notes | None = None
     confirm_warnings: bool = False
 
     def to_input(self) -> EnterpriseInput:
@@ -161,7 +183,7 @@ class EnterprisePatch(msgspec.Struct, forbid_unknown_fields=True):
 class LinkIn(msgspec.Struct, forbid_unknown_fields=True):
     person_id: UUID
     enterprise_id: UUID
-    role: str = ""
+    role: Role = ""
     since: date | None = None
     until: date | None = None
 

@@ -15,6 +15,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
+from renshe.api.openapi import declare_problems
 from renshe.api.problem import is_api_path
 from renshe.db import engine as db_engine
 from renshe.logging import configure_logging
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Request context and security headers wrap the whole app, router 404/405 included.
     app.asgi_handler = web_middleware.wrap(app.asgi_handler, settings)
     _api_routes_only_in_schema(app)
+    declare_problems(app)
     return app
 
 

@@ -18,7 +18,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from renshe.accounts.guards import principal_of, requires_roles
 from renshe.accounts.principal import Role
-from renshe.api.pagination import bad_cursor, clamp_limit, decode_cursor, encode_cursor
+from renshe.api.openapi import rule
+from renshe.api.pagination import Limit, bad_cursor, clamp_limit, decode_cursor, encode_cursor
 from renshe.db.tenant import tenant_transaction
 from renshe.errors import NotFound
 from renshe.registry.masking import mask_name
@@ -31,6 +32,8 @@ READ = requires_roles(*READERS)
 ACT = requires_roles(Role.CLERK, Role.REVIEWER)
 CLERK = requires_roles(Role.CLERK)
 TAGS = ["subsidies: applications"]
+# required text: the service refuses a blank one with a 422 (renshe.api.openapi.rule)
+Said = Annotated[str, rule(pattern=r"\S")]
 
 
 def caller(request: Req) -> Caller:
@@ -99,14 +102,14 @@ class ApplicationList(msgspec.Struct):
 
 
 class ObjectionIn(msgspec.Struct):
-    raised_by: str
-    content: str
+    raised_by: Said
+    content: Said
     raised_on: date | None = None
 
 
 class ResolutionIn(msgspec.Struct):
     resolution: Literal["upheld", "dismissed"]
-    comment: str | None = None
+    comment: Said | None = None  # required: the reason of the resolution
 
 
 class ObjectionOut(msgspec.Struct):
@@ -156,7 +159,8 @@ async def _detail(request: Req, application_id: UUID) -> ApplicationOut:
     return application_out(row, history)
 
 
-@post("/api/v1/applications", name="api.applications.create", guards=[CLERK], tags=TAGS, status_code=201)
+@post("/api/v1/applications", name="api.applications.create", guards=[CLERK], tags=TAGS, status_code=201,
+      opt={"problems": (404,)})  # fmt: skip
 async def create_application(request: Req, data: JSONBody[ApplicationIn]) -> ApplicationOut:
     """Enter an application (draft): judged at once; ``evaluation.reasons`` says why when not eligible."""
     draft = service.Draft(
@@ -172,7 +176,7 @@ async def list_applications(
     state_filter: Annotated[str | None, QueryParameter(name="state")] = None,  # ``state`` is reserved
     program: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
-    limit: FromQuery[int | None] = None,
+    limit: Limit = None,
 ) -> ApplicationList:
     """Applications of the caller's district (a city user: every district under the city), newest first."""
     size = clamp_limit(limit)
@@ -204,7 +208,7 @@ async def get_application(request: Req, application_id: FromPath[UUID]) -> Appli
 
 
 @post("/api/v1/applications/{application_id:uuid}/{action:str}", name="api.applications.transition",
-      guards=[ACT], tags=TAGS, status_code=200)  # fmt: skip
+      guards=[ACT], tags=TAGS, status_code=200, opt={"problems": (409,)})  # fmt: skip
 async def transition(
     request: Req, application_id: FromPath[UUID], action: FromPath[str], data: JSONBody[TransitionIn]
 ) -> ApplicationOut:
@@ -227,7 +231,7 @@ async def transition(
 
 
 @post("/api/v1/applications/{application_id:uuid}/objections", name="api.applications.objections.create",
-      guards=[ACT], tags=TAGS, status_code=201)  # fmt: skip
+      guards=[ACT], tags=TAGS, status_code=201, opt={"problems": (409,)})  # fmt: skip
 async def create_objection(
     request: Req, application_id: FromPath[UUID], data: JSONBody[ObjectionIn]
 ) -> ObjectionOut:
@@ -248,7 +252,8 @@ async def list_objections(request: Req, application_id: FromPath[UUID]) -> Objec
 
 
 @post("/api/v1/objections/{objection_id:uuid}/resolve", name="api.objections.resolve",
-      guards=[requires_roles(Role.REVIEWER)], tags=TAGS, status_code=200)  # fmt: skip
+      guards=[requires_roles(Role.REVIEWER)], tags=TAGS, status_code=200,
+      opt={"problems": (409,)})  # fmt: skip
 async def resolve_objection(
     request: Req, objection_id: FromPath[UUID], data: JSONBody[ResolutionIn]
 ) -> ApplicationOut:

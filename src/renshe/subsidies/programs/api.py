@@ -6,7 +6,7 @@ merged on top (and whether the district offers the program at all)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from litestar import Request, get
 from litestar.params import FromPath, FromQuery
 
 from renshe.accounts.guards import principal_of, requires_login
+from renshe.api.openapi import query_rule
 from renshe.db.tenant import tenant_transaction
 from renshe.errors import ValidationFailed
 from renshe.i18n import current_locale, lazy
@@ -140,7 +141,9 @@ def _today() -> date:
 
 @get("/api/v1/programs", name="api.programs.list", guards=[requires_login], tags=TAGS)
 async def list_programs(
-    request: Req, family: FromQuery[str | None] = None, on: FromQuery[date | None] = None
+    request: Req,
+    family: Annotated[str | None, query_rule(enum=list(FAMILIES))] = None,
+    on: FromQuery[date | None] = None,
 ) -> ProgramList:
     """Every active program with the version in force on ``on`` (default today, Asia/Shanghai);
     ``family`` = ``employment`` or ``hkmo``."""
