@@ -96,7 +96,8 @@ async def api_paths(
         "uscc": credit_code(AREA),
         "legal_representative": e.name,
         "registered_on": "2022-05-06",
-        "bank": {"account_number": e.account, "bank_name": "中国银行开平支行"},
+        # a sole proprietor's account is often in the owner's own name
+        "bank": {"account_number": e.account, "account_name": e.name, "bank_name": "中国银行开平支行"},
     }
     made = await http.post("/api/v1/enterprises", json=company, headers=clerk)
     enterprise = p.keep("POST /api/v1/enterprises", made).json()
@@ -127,7 +128,8 @@ async def page_paths(p: Probe, clerk: httpx.AsyncClient, reviewer: httpx.AsyncCl
     e = p.by_path["page_enterprise"]
     company = {
         "name": "开平市哨兵页面有限公司", "uscc": credit_code(AREA), "legal_representative": e.name,
-        "registered_on": "2023-03-01", "bank.account_number": e.account, "bank.bank_name": "中国银行开平支行",
+        "registered_on": "2023-03-01", "bank.account_number": e.account, "bank.account_name": e.name,
+        "bank.bank_name": "中国银行开平支行",
     }  # fmt: skip
     made = await post_from(clerk, "/registry/enterprises/new", "/registry/enterprises/new", company)
     assert made.status_code == 303, made.text[:500]

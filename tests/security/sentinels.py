@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from renshe.registry.identifiers import luhn_check_digit, resident_id
+from renshe.registry.masking import mask_bank_account, mask_mobile, mask_resident_id
 
 AREA = "440783"  # 开平: its own district, so the scans see what these paths wrote
 PATHS = ("api", "api_enterprise", "page", "page_enterprise", "import_csv", "import_xlsx")
@@ -113,11 +114,16 @@ def number_forms(s: Sentinel) -> set[str]:
     return forms | {f.encode().hex() for f in (n, m, a)}
 
 
+def masked_forms(s: Sentinel) -> set[str]:
+    """The numbers as the product shows them: fine on a page, never in a log (01-platform §9)."""
+    return {mask_resident_id(s.number), mask_mobile(s.mobile), mask_bank_account(s.account)}
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     where: str
     path: str
-    kind: str  # name | birth date | number
+    kind: str  # name | birth date | number | masked number
     form: str
 
     def __str__(self) -> str:
@@ -131,6 +137,7 @@ def find(
     *,
     names: bool = True,
     births: bool = True,
+    masked: bool = False,
 ) -> list[Hit]:
     """Every sentinel form found in ``text`` (case-insensitive for the ASCII forms)."""
     folded = text.lower()
@@ -141,6 +148,8 @@ def find(
             kinds.append(("name", name_forms(s)))
         if births:
             kinds.append(("birth date", birth_forms(s)))
+        if masked:
+            kinds.append(("masked number", masked_forms(s)))
         for kind, forms in kinds:
             hits += [Hit(where, s.path, kind, f) for f in sorted(forms) if f.lower() in folded]
     return hits

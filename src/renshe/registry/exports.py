@@ -34,7 +34,14 @@ from renshe.registry.identifiers.model import (
     Residency,
     Sex,
 )
-from renshe.registry.model import EDUCATION_LABELS, Education, EnterpriseFilter, PeopleFilter, Problems
+from renshe.registry.model import (
+    EDUCATION_LABELS,
+    Education,
+    Enterprise,
+    EnterpriseFilter,
+    PeopleFilter,
+    Problems,
+)
 from renshe.registry.sealing import DOCUMENTS, ENTERPRISES, PERSONS, unseal
 from renshe.registry.service import Caller
 from renshe.registry.unmask import ENTER_REASON, MAX_REASON, MIN_REASON, REASON_TOO_LONG
@@ -269,7 +276,7 @@ async def export_enterprises(
                 e.legal_representative if unmasked_for else _mask(e.legal_representative),
                 e.registered_on.isoformat() if e.registered_on else "",
                 e.registered_district or "",
-                e.bank.account_name or "" if e.bank else "",
+                _holder(e, clear=unmasked_for is not None),
                 (accounts.get(e.id) or e.bank.account_masked or "") if e.bank else "",
                 e.bank.bank_name or "" if e.bank else "",
                 e.address or "",
@@ -287,6 +294,13 @@ async def export_enterprises(
             caller.principal.org_unit.id, caller.actor, action, object_type="enterprise_list", after=after
         )
     return render(file_format, [_(h) for h in ENTERPRISE_HEADERS], rows, _("Enterprises"))
+
+
+def _holder(e: Enterprise, *, clear: bool) -> str:
+    """The account holder: in clear in an unmasked export, else as the pages show it."""
+    if e.bank is None:
+        return ""
+    return (e.bank.account_name if clear else e.bank.holder_shown(e.name)) or ""
 
 
 def _mask(name: str) -> str:
