@@ -30,7 +30,17 @@ from renshe.logging import configure_logging
 from renshe.settings import get_settings
 from tests.accounts.support import new_client, signed_in
 from tests.registry import import_support as imports
-from tests.registry.support import api_headers, client, credit_code, principal, unit_id
+from tests.registry.support import (
+    api_headers,
+    client,
+    credit_code,
+    luhn_card,
+    mobile,
+    person_body,
+    principal,
+    unit_id,
+)
+from tests.registry.test_pages_people import form_values
 from tests.security.sentinels import AREA, Sentinel, sentinels
 from tests.subsidies.applications_support import STARTUP_FEN, budget_room
 from tests.subsidies.pages_support import APP_LINK, post_from, version_on
@@ -111,6 +121,41 @@ async def api_paths(
     )
     approved = await http.post(f"{url}/approve", json={"version": sent.json()["version"]}, headers=reviewer)
     return {"person": person, "enterprise": enterprise, "application": p.keep("approve", approved).json()}
+
+
+async def edit_paths(p: Probe, http: httpx.AsyncClient, clerk_api: dict[str, str],
+                     clerk: httpx.AsyncClient) -> None:  # fmt: skip
+    """Registered with the sentinel ID and someone else's name, mobile and account, then edited to
+    the sentinel's (the audit record of an edit holds the before and the after)."""
+    s = p.by_path["api_edit"]
+    body = person_body(documents=[{"type": "prc_id", "number": s.number}])
+    made = p.keep(
+        "POST /api/v1/people (edit)", await http.post("/api/v1/people", json=body, headers=clerk_api)
+    )
+    change = {
+        "version": made.json()["version"], "name": s.name, "mobile": s.mobile,
+        "bank": {"account_number": s.account, "account_name": s.name, "bank_name": "中国建设银行开平支行"},
+    }  # fmt: skip
+    url = f"/api/v1/people/{made.json()['id']}"
+    p.keep("PATCH /api/v1/people/{id}", await http.patch(url, json=change, headers=clerk_api))
+    s = p.by_path["page_edit"]
+    form = {
+        "name": "陈美玲", "doc_type": "prc_id", "doc_number": s.number, "mobile": mobile(),
+        "bank.account_number": luhn_card(), "bank.bank_name": "中国农业银行开平支行",
+    }  # fmt: skip
+    made = await post_from(clerk, "/registry/people/new", "/registry/people/new", form)
+    assert made.status_code == 303, made.text[:500]
+    match = PERSON_PAGE.search(made.headers["location"])
+    assert match
+    page = f"/registry/people/{match.group(1)}/edit"
+    values = form_values((await clerk.get(page)).text)
+    values.update({
+        "name": s.name, "mobile": s.mobile, "bank.account_number": s.account, "bank.account_name": s.name,
+    })  # fmt: skip
+    for unticked in ("_csrf", "remove_mobile", "remove_bank"):  # the checkboxes stay unticked
+        values.pop(unticked, None)
+    edited = await post_from(clerk, page, page, values)
+    assert edited.status_code == 303, edited.text[:800]
 
 
 async def page_paths(p: Probe, clerk: httpx.AsyncClient, reviewer: httpx.AsyncClient) -> dict[str, Any]:
@@ -234,7 +279,7 @@ async def money_path(
 
 
 async def read_api(p: Probe, http: httpx.AsyncClient, headers: dict[str, str], ids: dict[str, Any]) -> None:
-    for path in ("api", "page", "import_csv", "import_xlsx"):
+    for path in ("api", "api_edit", "page", "page_edit", "import_csv", "import_xlsx"):
         s = p.by_path[path]
         found = await http.post(
             "/api/v1/people/lookup", json={"type": "prc_id", "number": s.number}, headers=headers
@@ -328,6 +373,7 @@ async def main() -> None:
         by_api = await api_paths(p, http, clerk_api, reviewer_api)
         by_page = await page_paths(p, clerk, reviewer)
         import_ids = await import_paths(p, clerk, tenant)
+        await edit_paths(p, http, clerk_api, clerk)
         app_ids = [by_api["application"]["id"], by_page["application_id"]]
         page_app = await http.get(f"/api/v1/applications/{app_ids[1]}", headers=clerk_api)
         ends = max(date.fromisoformat(by_api["application"]["notice_ends_on"]),

@@ -18,7 +18,9 @@ from renshe.registry.identifiers import luhn_check_digit, resident_id
 from renshe.registry.masking import mask_bank_account, mask_mobile, mask_resident_id
 
 AREA = "440783"  # 开平: its own district, so the scans see what these paths wrote
-PATHS = ("api", "api_enterprise", "page", "page_enterprise", "import_csv", "import_xlsx")
+PATHS = (
+    "api", "api_enterprise", "api_edit", "page", "page_enterprise", "page_edit", "import_csv", "import_xlsx",
+)  # fmt: skip
 # Distinctive: no other test and no seed data uses these names.
 NAMES = {
     "api": "哨兵甲",
@@ -27,6 +29,8 @@ NAMES = {
     "page_enterprise": "哨兵丁",
     "import_csv": "哨兵戊",
     "import_xlsx": "哨兵己",
+    "api_edit": "哨兵庚",
+    "page_edit": "哨兵辛",
 }
 BIRTHS = {
     "api": date(1987, 11, 23),
@@ -35,6 +39,8 @@ BIRTHS = {
     "page_enterprise": date(1984, 6, 12),
     "import_csv": date(1983, 2, 26),
     "import_xlsx": date(1982, 8, 14),
+    "api_edit": date(1981, 10, 3),
+    "page_edit": date(1980, 12, 21),
 }
 
 
