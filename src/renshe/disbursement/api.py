@@ -27,7 +27,7 @@ from renshe.disbursement import export, lifecycle, reconcile, tasks
 from renshe.disbursement.service import Batch, batch_lines, get_batch, list_batches
 from renshe.errors import Forbidden, ValidationFailed
 from renshe.i18n import lazy
-from renshe.registry.masking import mask_name
+from renshe.registry.masking import mask_in_text, mask_name
 from renshe.web.request_context import request_id_of
 
 Req = Request[Any, Any, Any]
@@ -100,11 +100,18 @@ def _batch_out(batch: Batch, lines: list[dict[str, Any]] | None = None) -> Batch
             LineOut(id=x["id"], application_id=x["application_id"], seq=x["seq"], reference=x["reference"],
                     amount_fen=x["amount_fen"], state=x["state"],
                     payee_name_masked=mask_name(x["payee_name"] or ""),
-                    payee_account_masked=x["payee_account_masked"], bank_reason=x["bank_reason"],
+                    payee_account_masked=x["payee_account_masked"], bank_reason=_reason(x),
                     follows_line_id=x["follows_line_id"])
             for x in lines
         ],
     )  # fmt: skip
+
+
+def _reason(line: dict[str, Any]) -> str | None:
+    """The bank's reason, masked (reconcile stores it masked; a reason stored before it did is
+    masked here)."""
+    reason: str | None = line["bank_reason"]
+    return mask_in_text(reason, [line["payee_name"] or ""]) if reason else None
 
 
 def _district(principal: Principal) -> UUID:
