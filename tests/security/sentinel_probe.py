@@ -328,6 +328,7 @@ async def read_pages_and_exports(p: Probe, clerk: httpx.AsyncClient, reviewer: h
             "/registry/people/export",
             "/registry/enterprises/export",
             "/subsidies/applications/export",
+            "/dashboard/export",
         ):
             p.keep(
                 f"export {export} ({file_format})", await clerk.get(export, params={"format": file_format})
@@ -399,6 +400,10 @@ async def main() -> None:
             clerk, "/registry/people", "/registry/people/export", {"format": "csv", "reason": "发放核对"}
         )
         assert full.status_code == 200 and p.by_path["page"].number in full.text
+        async with new_client(app, "192.0.2.13") as auditor:  # the audit log, as its auditor reads it
+            await signed_in(auditor, "440700", Role.AUDITOR)
+            trail = p.keep("export /audit/export.csv", await auditor.get("/audit/export.csv"))
+            assert "person.unmasked" in trail.text and AREA in trail.text  # this run's records are in it
     await engine.close()
     print(
         json.dumps(
