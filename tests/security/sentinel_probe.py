@@ -336,8 +336,8 @@ async def read_pages_and_exports(p: Probe, clerk: httpx.AsyncClient, reviewer: h
         p.keep(f"export /subsidies/review/export ({file_format})",
                await reviewer.get("/subsidies/review/export", params={"format": file_format}))  # fmt: skip
     pages = ["/registry/people", "/registry/enterprises", "/subsidies/applications", "/registry/imports"]
-    pages += [f"/registry/people/{i}" for i in ids["people"]]
-    pages += [f"/registry/enterprises/{i}" for i in ids["enterprises"]]
+    pages += [f"/registry/people/{i}{tail}" for i in ids["people"] for tail in ("", "/edit")]
+    pages += [f"/registry/enterprises/{i}{tail}" for i in ids["enterprises"] for tail in ("", "/edit")]
     pages += [f"/subsidies/applications/{i}" for i in ids["applications"]]
     pages += [f"/registry/imports/{i}" for i in ids["imports"]]
     for page in pages:
