@@ -377,6 +377,9 @@ async def main() -> None:
         await edit_paths(p, http, clerk_api, clerk)
         app_ids = [by_api["application"]["id"], by_page["application_id"]]
         page_app = await http.get(f"/api/v1/applications/{app_ids[1]}", headers=clerk_api)
+        # 公示: the public (no login) sees the awards in notice, masked
+        notice = p.keep("page /public/{code}/notices", await http.get(f"/public/{AREA}/notices"))
+        assert p.by_path["api"].name[0] + "*" in notice.text  # the sentinel's award is listed
         ends = max(date.fromisoformat(by_api["application"]["notice_ends_on"]),
                    date.fromisoformat(page_app.json()["notice_ends_on"]))  # fmt: skip
         batch_id, _reference = await money_path(p, http, maker_id, checker_api, tenant, app_ids, ends)
