@@ -62,7 +62,11 @@ async def test_build_now_approve_download_and_reconcile_over_http(
     assert one["state"] == "built" and one["line_count"] == len(one["lines"]) >= 2
     assert one["total_fen"] == sum(line["amount_fen"] for line in one["lines"])
     assert {"id", "application_id", "amount_fen", "state"} <= one["lines"][0].keys()
-    assert "payee_account_enc" not in one["lines"][0]
+    assert "payee_account_enc" not in one["lines"][0] and "payee_name" not in one["lines"][0]
+    # the payee masked as on the batch page (陈*玲): the clear name only goes into the bank file
+    assert all(line["payee_name_masked"].startswith("收*") for line in one["lines"])
+    detail = await client.get(f"/api/v1/disbursement-batches/{batch_id}", headers=admin)
+    assert "收款人" not in detail.text
 
     assert (await client.get(f"/api/v1/disbursement-batches/{batch_id}", headers=stranger)).status_code == 404
     approve_url = f"/api/v1/disbursement-batches/{batch_id}/approve"

@@ -8,13 +8,19 @@ import csv
 import io
 from typing import Any
 
+import asyncpg
 import pytest
 from openpyxl import load_workbook
 
+from renshe.accounts.principal import Role
+from renshe.db import urls
 from renshe.disbursement.service import line_reference
+from renshe.registry.masking import mask_name
 from tests.accounts.support import csrf_from
 from tests.disbursement.awards import district, states
 from tests.disbursement.test_pages import KAIPING, app, built_batch, lines_of, people, post  # noqa: F401
+from tests.registry.support import api_headers
+from tests.registry.support import client as api_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 REASON = "户名与账号不符"
@@ -116,3 +122,34 @@ async def test_line_and_list_exports_are_masked(people: Any, admin_url: str) -> 
     assert mine[0][8] == f"{total // 100}.{total % 100:02d}"
     xlsx = await maker.get("/disbursement/batches/export", params={"format": "xlsx"})
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+async def test_a_reason_stored_in_clear_before_masking_is_shown_masked(
+    app: Any,  # noqa: F811
+    people: Any,  # noqa: F811
+    admin_url: str,
+) -> None:
+    """Reasons are masked when stored (reconcile); one stored before that, quoting the payee's
+    name and account, is masked on the page, in the lines export and in the API."""
+    checker, _ = people["checker"]
+    batch_id, apps = await built_batch(admin_url, count=1)
+    line = next(x for x in await lines_of(batch_id) if x["application_id"] == apps[0])
+    clear = f"户名不符：{line['payee_name']}，账号 62220202 0000 0000 001"
+    masked = f"户名不符：{mask_name(line['payee_name'])}，账号 6222 **** **** 0001"
+    conn = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))  # the row as an old release left it
+    try:
+        await conn.execute(
+            "UPDATE payment_lines SET state = 'failed', bank_reason = $2 WHERE id = $1", line["id"], clear
+        )
+    finally:
+        await conn.close()
+    detail = f"/disbursement/batches/{batch_id}"
+    page = (await checker.get(detail, params={"line_state": "failed"})).text
+    export = await checker.get(f"{detail}/lines/export", params={"format": "csv"})
+    async with api_client(app) as http:
+        answer = await http.get(
+            f"/api/v1/disbursement-batches/{batch_id}", headers=await api_headers(KAIPING, Role.FINANCE)
+        )
+    from_api = next(x for x in answer.json()["lines"] if x["id"] == str(line["id"]))["bank_reason"]
+    for shown in (page, export.content.decode("utf-8-sig"), from_api):
+        assert masked in shown and clear not in shown and "62220202" not in shown

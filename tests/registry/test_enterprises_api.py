@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from renshe.accounts.principal import Role
-from tests.registry.support import api_headers, credit_code, enterprise_body, person_body
+from tests.registry.support import api_headers, credit_code, enterprise_body, luhn_card, person_body
 
 ENTERPRISES = "/api/v1/enterprises"
 
@@ -32,6 +32,20 @@ async def test_register_edit_and_look_up(client: httpx.AsyncClient) -> None:
         f"{ENTERPRISES}/{company['id']}", json={"version": 2, "uscc": credit_code()}, headers=clerk
     )
     assert refused.status_code in (400, 422)  # the credit code identifies the enterprise
+
+
+async def test_an_account_in_a_persons_name_is_masked(client: httpx.AsyncClient) -> None:
+    """A sole proprietor's account is often in the owner's own name: that name is masked; the
+    enterprise's own (public) name is shown as it is."""
+    clerk = await api_headers("440781", Role.CLERK)
+    bank = {"account_number": luhn_card("4402"), "account_name": "李大明", "bank_name": "中国银行江门分行"}
+    body = enterprise_body(uscc=credit_code("440781"), bank=bank)
+    made = await client.post(ENTERPRISES, json=body, headers=clerk)
+    assert made.status_code == 201, made.text
+    shown = await client.get(f"{ENTERPRISES}/{made.json()['id']}", headers=clerk)
+    assert shown.json()["bank"]["account_name"] == "李*明" and "李大明" not in shown.text
+    own = await client.post(ENTERPRISES, json=enterprise_body(uscc=credit_code("440781")), headers=clerk)
+    assert own.json()["bank"]["account_name"] == "江门市测试科技有限公司"
 
 
 async def test_invalid_and_duplicate_credit_codes(client: httpx.AsyncClient) -> None:

@@ -13,6 +13,7 @@ from renshe.registry.masking import (
     document_visible_ends,
     mask_bank_account,
     mask_document,
+    mask_in_text,
     mask_mobile,
     mask_name,
     mask_resident_id,
@@ -124,3 +125,30 @@ def test_chinese_names_show_at_most_first_and_last(name: str) -> None:
 def test_latin_names_show_only_initials(words: list[str]) -> None:
     masked = mask_name(" ".join(words))
     assert masked.split(" ") == [w[0] + "*" * (len(w) - 1) for w in words]
+
+
+@pytest.mark.parametrize(
+    ("reason", "masked"),
+    [
+        ("户名不符：陈美玲", "户名不符：陈*玲"),
+        ("账号 6222 0212 3456 7890 128 不存在", "账号 6222 **** **** 0128 不存在"),
+        ("A/C6222021234567890128 closed", "A/C6222 **** **** 0128 closed"),
+        ("证件440703199003070013有误", "证件440703**********13有误"),
+        ("证件 440703 19900307 001x", "证件 440703**********1X"),
+        ("联系电话 138-0013-8000", "联系电话 138****8000"),
+        ("联系电话１３８００１３８０００", "联系电话138****8000"),
+        ("账户已销户", "账户已销户"),
+        ("2026-12-05 退票 金额10000.00", "2026-12-05 退票 金额10000.00"),
+    ],
+)
+def test_free_text_from_a_bank_is_masked(reason: str, masked: str) -> None:
+    assert mask_in_text(reason, ["陈美玲"]) == masked
+
+
+_NOT_DIGITS = st.text(st.characters(blacklist_categories=("Nd",)), max_size=5)
+
+
+@given(st.text(alphabet="0123456789", min_size=11, max_size=30), _NOT_DIGITS, _NOT_DIGITS)
+def test_no_run_of_eleven_digits_survives_in_free_text(digits: str, before: str, after: str) -> None:
+    shown = mask_in_text(before + digits + after)
+    assert len(re.findall(r"\d", shown)) <= 8  # at most 4 + 4 (account), 6 + 2 (ID), 3 + 4 (mobile)

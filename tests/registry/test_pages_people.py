@@ -251,3 +251,43 @@ async def test_link_to_an_enterprise_by_credit_code(clerk: httpx.AsyncClient) ->
     assert linked.status_code == 303
     page = await clerk.get(f"/registry/people/{person_id}")
     assert "江门市链接测试有限公司" in page.text and "创办人" in page.text
+
+
+async def test_edit_forms_keep_the_birth_date_and_a_persons_account_holder_masked(
+    clerk: httpx.AsyncClient, admin_url: str
+) -> None:
+    """The edit form shows the year of birth only (the date with the masked ID gives the number
+    away) and a sole proprietor's account holder masked; saving without retyping keeps both."""
+    from tests.registry.support import credit_code, raw_rows
+
+    number = prc_id("440703")
+    person_id = await register(clerk, doc_number=number)
+    edit = f"/registry/people/{person_id}/edit"
+    page = (await clerk.get(edit)).text
+    born = f"{number[6:10]}-{number[10:12]}-{number[12:14]}"
+    assert born not in page and f"当前为 {number[6:10]}-**-**" in page
+    values = {k: v for k, v in form_values(page).items() if not k.startswith("remove_")}
+    saved = await clerk.post(edit, data=values | {"school": "五邑大学"})
+    assert saved.status_code == 303, saved.text
+    sql = "SELECT birth_date::text AS born, school FROM persons WHERE id = $1::uuid"
+    rows = await raw_rows(admin_url, sql, person_id)
+    assert rows == [{"born": born, "school": "五邑大学"}]
+
+    token = await page_csrf(clerk, "/registry/enterprises/new")
+    made = await clerk.post(
+        "/registry/enterprises/new",
+        data={"_csrf": token, "name": "江门市个体测试店", "uscc": credit_code("440703"),
+              "legal_representative": "李大明", "bank.account_number": luhn_card("4402"),
+              "bank.account_name": "李大明"},
+    )  # fmt: skip
+    assert made.status_code == 303, made.text
+    enterprise = made.headers["location"].rsplit("/", 1)[-1].split("?")[0]
+    edit = f"/registry/enterprises/{enterprise}/edit"
+    page = (await clerk.get(edit)).text
+    assert "李大明" not in page and "当前为 李*明" in page
+    values = form_values(page) | {"bank.account_number": luhn_card("4402")}  # a new account, same holder
+    saved = await clerk.post(edit, data=values)
+    assert saved.status_code == 303, saved.text
+    sql = "SELECT bank_account_name FROM enterprises WHERE id = $1::uuid"
+    rows = await raw_rows(admin_url, sql, enterprise)
+    assert rows == [{"bank_account_name": "李大明"}]

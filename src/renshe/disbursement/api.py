@@ -29,6 +29,7 @@ from renshe.disbursement.bankfiles.layouts import LAYOUTS
 from renshe.disbursement.service import Batch, batch_lines, get_batch, list_batches
 from renshe.errors import Forbidden, ValidationFailed
 from renshe.i18n import lazy
+from renshe.registry.masking import mask_in_text, mask_name
 from renshe.web.request_context import request_id_of
 
 Req = Request[Any, Any, Any]
@@ -65,7 +66,7 @@ class LineOut(msgspec.Struct):
     reference: str
     amount_fen: int
     state: str
-    payee_name: str
+    payee_name_masked: str  # 陈*玲, as on the batch page: the clear name is for the bank file only
     payee_account_masked: str
     bank_reason: str | None = None
     follows_line_id: UUID | None = None
@@ -114,12 +115,20 @@ def _batch_out(batch: Batch, lines: list[dict[str, Any]] | None = None) -> Batch
         created_at=batch.created_at, file_sha256=batch.file_sha256, approved_by=batch.approved_by,
         lines=None if lines is None else [
             LineOut(id=x["id"], application_id=x["application_id"], seq=x["seq"], reference=x["reference"],
-                    amount_fen=x["amount_fen"], state=x["state"], payee_name=x["payee_name"],
-                    payee_account_masked=x["payee_account_masked"], bank_reason=x["bank_reason"],
+                    amount_fen=x["amount_fen"], state=x["state"],
+                    payee_name_masked=mask_name(x["payee_name"] or ""),
+                    payee_account_masked=x["payee_account_masked"], bank_reason=_reason(x),
                     follows_line_id=x["follows_line_id"])
             for x in lines
         ],
     )  # fmt: skip
+
+
+def _reason(line: dict[str, Any]) -> str | None:
+    """The bank's reason, masked (reconcile stores it masked; a reason stored before it did is
+    masked here)."""
+    reason: str | None = line["bank_reason"]
+    return mask_in_text(reason, [line["payee_name"] or ""]) if reason else None
 
 
 def _district(principal: Principal) -> UUID:
@@ -154,7 +163,7 @@ async def list_all(request: Req, limit: Limit = None) -> BatchList:
 
 @get("/api/v1/disbursement-batches/{batch_id:uuid}", name="api.batches.get", guards=[READ], tags=TAGS)
 async def get_one(request: Req, batch_id: FromPath[UUID]) -> BatchOut:
-    """One batch with its lines (payee accounts masked), envelope and recorded file SHA-256."""
+    """One batch with its lines (payee names and accounts masked), envelope and recorded file SHA-256."""
     principal = principal_of(request)
     tenant = _district(principal)
     async with tenant_transaction(principal.context(request_id_of(request))):

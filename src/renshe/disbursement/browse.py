@@ -16,7 +16,7 @@ from uuid import UUID
 
 from renshe.db.tenant import current_transaction
 from renshe.disbursement.service import BATCH_COLUMNS, KIND, Batch
-from renshe.registry.masking import mask_name
+from renshe.registry.masking import mask_in_text, mask_name
 
 BATCH_STATES = ("building", "built", "approved", "exported", "reconciled", "closed", "cancelled")
 LINE_STATES = ("pending", "paid", "failed", "cancelled")
@@ -150,7 +150,10 @@ async def envelope(batch: Batch) -> Envelope:
 
 def _masked_line(row: Any) -> dict[str, Any]:
     data = dict(row)
-    data["payee_name_masked"] = mask_name(data.pop("payee_name") or "")
+    name = data.pop("payee_name") or ""
+    data["payee_name_masked"] = mask_name(name)
+    # masked when stored since reconcile did it; again here for reasons stored before that
+    data["bank_reason"] = mask_in_text(data["bank_reason"], [name]) if data["bank_reason"] else None
     return data
 
 

@@ -33,6 +33,7 @@ from renshe.disbursement.service import add_events, get_batch
 from renshe.errors import Conflict
 from renshe.i18n import lazy
 from renshe.registry import citywide
+from renshe.registry.masking import mask_in_text
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -51,6 +52,7 @@ class _Line:
     program_code: str
     budget_year: int | None
     person_id: UUID | None  # None: an enterprise's award
+    payee_name: str | None
 
 
 @dataclass(slots=True)
@@ -73,14 +75,15 @@ def _error(problem: ReturnProblem) -> dict[str, Any]:
         "kind": str(problem.kind),
         "reference": problem.reference,
         "message": problem.message,
-        "params": {k: str(v) for k, v in problem.params.items()},
+        # a quoted cell (an unknown status, a bad amount) may hold an account or a mobile
+        "params": {k: mask_in_text(str(v)) for k, v in problem.params.items()},
     }
 
 
 async def _lines(tenant_id: UUID, batch_id: UUID) -> list[_Line]:
     rows = await current_transaction().connection.fetch(
         """SELECT l.id, l.application_id, l.reference, l.amount_fen, l.state, a.program_code, a.budget_year,
-                  a.person_id
+                  a.person_id, l.payee_name
            FROM payment_lines l JOIN applications a ON a.tenant_id = l.tenant_id AND a.id = l.application_id
            WHERE l.tenant_id = $1 AND l.batch_id = $2 AND l.state <> 'cancelled'
            ORDER BY l.seq FOR UPDATE OF l""",
@@ -144,7 +147,8 @@ async def upload_return(
         if wanted == "paid":
             paid.append(line)
         else:
-            failed.append((line, returned.reason or "失败"))
+            # the bank's reason often quotes the payee's name, account or ID: stored and shown masked
+            failed.append((line, mask_in_text(returned.reason or "失败", [line.payee_name or ""])))
 
     await _apply_paid(batch.tenant_id, actor, paid)
     await _apply_failed(batch.tenant_id, actor, failed)

@@ -2,7 +2,9 @@
 (every cell typed as text, so Excel neither rounds an account number nor evaluates anything).
 
 Values are masked unless the exporter may unmask (a district clerk, reviewer or finance officer)
-and gives a reason; both kinds of export are audited, the unmasked one with its reason. A cell
+and gives a reason; both kinds of export are audited, the unmasked one with its reason. A masked
+export gives the year of birth, as the pages and the API do: the full date with the masked ID's
+first six and last two characters would leave about nine candidate numbers. A cell
 that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with ``'``
 (formula injection: a spreadsheet would otherwise run it as a formula).
 """
@@ -13,6 +15,7 @@ import csv
 import io
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -31,7 +34,14 @@ from renshe.registry.identifiers.model import (
     Residency,
     Sex,
 )
-from renshe.registry.model import EDUCATION_LABELS, Education, EnterpriseFilter, PeopleFilter, Problems
+from renshe.registry.model import (
+    EDUCATION_LABELS,
+    Education,
+    Enterprise,
+    EnterpriseFilter,
+    PeopleFilter,
+    Problems,
+)
 from renshe.registry.sealing import DOCUMENTS, ENTERPRISES, PERSONS, unseal
 from renshe.registry.service import Caller
 from renshe.registry.unmask import ENTER_REASON, MAX_REASON, MIN_REASON, REASON_TOO_LONG
@@ -51,7 +61,7 @@ PERSON_HEADERS: tuple[str, ...] = (
     lazy("Document type"),
     lazy("Document number"),
     lazy("Sex"),
-    lazy("Date of birth"),
+    lazy("Year of birth"),  # the full date (DATE_OF_BIRTH) in an unmasked export only
     lazy("Residency"),
     lazy("Mobile"),
     lazy("Education"),
@@ -65,6 +75,8 @@ PERSON_HEADERS: tuple[str, ...] = (
     lazy("District"),
     lazy("Registered at"),
 )
+DATE_OF_BIRTH = lazy("Date of birth")
+BIRTH_COLUMN = PERSON_HEADERS.index("Year of birth")
 ENTERPRISE_HEADERS: tuple[str, ...] = (
     lazy("Enterprise name"),
     lazy("Unified social credit code"),
@@ -210,7 +222,7 @@ async def export_people(
                     "; ".join(_label(DOCUMENT_TYPE_LABELS, d.type, DocumentType) for d in p.documents),
                     "; ".join(c.documents if c else [d.number_masked for d in p.documents]),
                     _label(SEX_LABELS, p.sex, Sex),
-                    p.birth_date.isoformat() if p.birth_date else "",
+                    _birth(p.birth_date, clear=c is not None),
                     _label(RESIDENCY_LABELS, p.residency, Residency),
                     (c.mobile if c else p.mobile_masked) or "",
                     _label(EDUCATION_LABELS, p.education, Education),
@@ -232,7 +244,16 @@ async def export_people(
         await audit.record(
             caller.principal.org_unit.id, caller.actor, action, object_type="person_list", after=after
         )
-    return render(file_format, [_(h) for h in PERSON_HEADERS], rows, _("People"))
+    headers = [_(h) for h in PERSON_HEADERS]
+    if unmasked_for:
+        headers[BIRTH_COLUMN] = _(DATE_OF_BIRTH)
+    return render(file_format, headers, rows, _("People"))
+
+
+def _birth(born: date | None, *, clear: bool) -> str:
+    if born is None:
+        return ""
+    return born.isoformat() if clear else str(born.year)
 
 
 async def export_enterprises(
@@ -255,7 +276,7 @@ async def export_enterprises(
                 e.legal_representative if unmasked_for else _mask(e.legal_representative),
                 e.registered_on.isoformat() if e.registered_on else "",
                 e.registered_district or "",
-                e.bank.account_name or "" if e.bank else "",
+                _holder(e, clear=unmasked_for is not None),
                 (accounts.get(e.id) or e.bank.account_masked or "") if e.bank else "",
                 e.bank.bank_name or "" if e.bank else "",
                 e.address or "",
@@ -273,6 +294,13 @@ async def export_enterprises(
             caller.principal.org_unit.id, caller.actor, action, object_type="enterprise_list", after=after
         )
     return render(file_format, [_(h) for h in ENTERPRISE_HEADERS], rows, _("Enterprises"))
+
+
+def _holder(e: Enterprise, *, clear: bool) -> str:
+    """The account holder: in clear in an unmasked export, else as the pages show it."""
+    if e.bank is None:
+        return ""
+    return (e.bank.account_name if clear else e.bank.holder_shown(e.name)) or ""
 
 
 def _mask(name: str) -> str:

@@ -7,6 +7,9 @@
   first character and the last 2 (``H******78``).
 * bank account: first 4 and last 4 in a fixed shape that hides the length (``6222 **** **** 0128``).
 * mobile: first 3 and last 4 (``138****8000``).
+* free text from outside (a bank's failure reason, a spreadsheet cell quoted in an error): every
+  run of 11 or more digits — an ID, an account or a mobile, whole or in groups — masked by its
+  shape, and the names it is known to quote (``mask_in_text``).
 
 Masked strings keep the length of the value (except the bank account), so a clerk can still
 compare a card with the screen; a value too short to mask meaningfully is masked completely.
@@ -15,6 +18,8 @@ compare a card with the screen; a value too short to mask meaningfully is masked
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 
 from renshe.registry.identifiers.model import DocumentType
 
@@ -92,3 +97,28 @@ def mask_bank_account(digits: str) -> str:
 def mask_mobile(number: str) -> str:
     """``13800138000`` → ``138****8000``."""
     return keep_ends(number, 3, 4)
+
+
+# 11+ digits (full-width too), maybe grouped by spaces or hyphens, maybe ending in an ID's X.
+# Letters around them do not matter: a bank writes "A/C6222…" as readily as "账号6222…".
+_NUMBER_IN_TEXT = re.compile(r"\d(?:[ \u3000-]?\d){10,}(?:[ \u3000-]?[Xx])?")
+_GROUPING = re.compile(r"[ \u3000-]")
+
+
+def _mask_number(match: re.Match[str]) -> str:
+    digits = unicodedata.normalize("NFKC", _GROUPING.sub("", match.group())).upper()
+    if len(digits) == 18:  # a resident ID or a residence permit (or an 18-digit account)
+        return mask_resident_id(digits)
+    if len(digits) == 11 and digits.startswith("1"):
+        return mask_mobile(digits)
+    return mask_bank_account(digits)
+
+
+def mask_in_text(text: str, names: Iterable[str] = ()) -> str:
+    """Free text that may quote personal values, as it may be stored and shown: ``names`` (the
+    payee's, say) masked wherever they occur, and every run of 11 or more digits masked as an ID,
+    a mobile or an account (``账号 6222 0212 3456 7890 128`` → ``账号 6222 **** **** 0128``)."""
+    for name in names:
+        if name and name.strip():
+            text = text.replace(name, mask_name(name))
+    return _NUMBER_IN_TEXT.sub(_mask_number, text)

@@ -154,6 +154,15 @@ class BankView:
     def account_name_masked(self) -> str | None:
         return mask_name(self.account_name) if self.account_name else None
 
+    def holder_shown(self, owner: str) -> str | None:
+        """An enterprise's account holder as shown by default: its own registered name (public
+        data) in clear, anyone else's — a sole proprietor's account is often in the owner's
+        own name — masked."""
+        if not self.account_name:
+            return None
+        same = " ".join(self.account_name.split()) == " ".join(owner.split())
+        return self.account_name if same else mask_name(self.account_name)
+
 
 @dataclass(frozen=True, slots=True)
 class Person:

@@ -164,10 +164,18 @@ def _edit_values(e: Enterprise) -> dict[str, str]:
         "address": e.address or "",
         "notes": e.notes or "",
         "bank.account_number": "",
-        "bank.account_name": (e.bank.account_name or "") if e.bank else "",
+        "bank.account_name": _holder_on_form(e),
         "bank.bank_name": (e.bank.bank_name or "") if e.bank else "",
         "bank.branch_code": (e.bank.branch_code or "") if e.bank else "",
     }
+
+
+def _holder_on_form(e: Enterprise) -> str:
+    """The account holder pre-filled only when it is the enterprise's own name; a person's name
+    (a sole proprietor's account) stays masked, like the legal representative."""
+    if e.bank is None or not e.bank.account_name:
+        return ""
+    return e.bank.account_name if e.bank.holder_shown(e.name) == e.bank.account_name else ""
 
 
 def _edit(e: Enterprise, values: dict[str, str], status: int = 200, **extra: Any) -> Template:
@@ -207,6 +215,8 @@ def _changes(e: Enterprise, form: EnterpriseForm) -> tuple[dict[str, Any], dict[
     errors = dict(form.date_errors)
     if v["bank.account_number"]:
         changes["bank"] = bank_change(v)
+        if not v["bank.account_name"] and e.bank and e.bank.account_name and not current["bank.account_name"]:
+            changes["bank"]["account_name"] = e.bank.account_name  # the masked holder, kept
     elif any(v[f] != current[f] for f in ("bank.account_name", "bank.bank_name", "bank.branch_code")):
         errors["bank.account_number"] = ACCOUNT_AGAIN
     return changes, errors

@@ -26,7 +26,8 @@ def _edit_values(person: Person) -> dict[str, str]:
         "name": "",
         "sex": person.sex or "",
         "residency": person.residency,
-        "birth_date": person.birth_date.isoformat() if person.birth_date else "",
+        # the year only, as on the detail page: the date with the masked ID gives the number away
+        "birth_date": "",
         "education": person.education or "",
         "school": person.school or "",
         "graduated_on": person.graduated_on.isoformat() if person.graduated_on else "",

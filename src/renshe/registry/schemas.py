@@ -204,7 +204,7 @@ class DocumentOut(msgspec.Struct):
 
 class BankOut(msgspec.Struct):
     account_number: str | None  # masked
-    account_name: str | None  # masked for a person, the company name for an enterprise
+    account_name: str | None  # masked, except an enterprise's own name
     bank_name: str | None
     branch_code: str | None
 
@@ -284,10 +284,11 @@ class UnmaskOut(msgspec.Struct, omit_defaults=True):
     documents: list[ClearDocumentOut] | None = None
 
 
-def _bank(view: BankView | None, *, person: bool) -> BankOut | None:
+def _bank(view: BankView | None, *, owner: str | None = None) -> BankOut | None:
+    """``owner``: the enterprise whose account it is (its own name shown in clear)."""
     if view is None:
         return None
-    name = view.account_name_masked if person else view.account_name
+    name = view.account_name_masked if owner is None else view.holder_shown(owner)
     return BankOut(view.account_masked, name, view.bank_name, view.branch_code)
 
 
@@ -297,7 +298,7 @@ def person_out(p: Person) -> PersonOut:
         documents=[DocumentOut(d.id, d.type, d.number_masked, d.renewal_count) for d in p.documents],
         residency=p.residency, sex=p.sex, birth_year=p.birth_date.year if p.birth_date else None,
         mobile=p.mobile_masked, education=p.education, graduated_on=p.graduated_on, school=p.school,
-        bank=_bank(p.bank, person=True), address=p.address, notes=p.notes, version=p.version,
+        bank=_bank(p.bank), address=p.address, notes=p.notes, version=p.version,
         created_at=p.created_at, updated_at=p.updated_at,
     )  # fmt: skip
 
@@ -306,7 +307,7 @@ def enterprise_out(e: Enterprise) -> EnterpriseOut:
     return EnterpriseOut(
         id=e.id, district=e.district_code, name=e.name, uscc=e.uscc,
         legal_representative=mask_name(e.legal_representative), registered_on=e.registered_on,
-        registered_district=e.registered_district, bank=_bank(e.bank, person=False), address=e.address,
+        registered_district=e.registered_district, bank=_bank(e.bank, owner=e.name), address=e.address,
         notes=e.notes, version=e.version, created_at=e.created_at, updated_at=e.updated_at,
     )  # fmt: skip
 
