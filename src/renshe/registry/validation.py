@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from renshe import date_range
 from renshe.i18n import lazy
 from renshe.registry import identifiers as ids
 from renshe.registry.identifiers import DocumentType, Residency, Sex, ValidatedDocument
@@ -167,6 +168,8 @@ def check_choice(value: str | None, choices: type[Sex] | type[Education] | type[
 def check_past_date(value: date | None, field: str, problems: Problems, today: date) -> date | None:
     if value is not None and value > today:
         problems.error(field, DATE_IN_FUTURE)
+    elif value is not None and not date_range.in_range(value):
+        problems.error(field, date_range.OUT_OF_RANGE)
     return value
 
 
