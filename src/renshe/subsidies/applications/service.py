@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from renshe import text_rules
 from renshe.accounts.principal import Role
 from renshe.db.tenant import tenant_transaction, within
 from renshe.errors import Conflict, Forbidden, ValidationFailed
@@ -221,6 +222,8 @@ async def reject(
     tenant_id = _require(caller, Role.REVIEWER)
     if not (comment or "").strip():
         raise ValidationFailed({"comment": COMMENT_REQUIRED})
+    if (invisible := text_rules.invisible_error(comment)) is not None:
+        raise ValidationFailed({"comment": invisible})
     async with tenant_transaction(caller.context()):
         row = await store.load([tenant_id], application_id, lock=True)
         store.check_version(row, version)
