@@ -83,6 +83,7 @@ class Route:
     path_params: dict[str, type]
     query: dict[str, str]  # name → kind (int, date, str, other)
     data_type: Any | None
+    guards: tuple[object, ...] = ()  # the handler's guards (routes with the same admit the same roles)
 
     @property
     def is_api(self) -> bool:
@@ -150,6 +151,7 @@ def routes(app: Litestar) -> list[Route]:
                         path_params={n: p.type for n, p in route.path_parameters.items()},
                         query=query,
                         data_type=data.annotation if data is not None else None,
+                        guards=tuple(getattr(g, "func", g) for g in handler.resolve_guards()),
                     )
                 )
     return found
