@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from renshe.errors import ValidationFailed
 from renshe.i18n import lazy
 
 # (first, last) code point of each block of CJK ideographs.
@@ -65,3 +66,11 @@ def has_invisible(text: str | None) -> bool:
 def invisible_error(text: str | None) -> str | None:
     """The msgid to show on a field whose text holds an invisible character, else None."""
     return INVISIBLE_CHARACTERS if has_invisible(text) else None
+
+
+def refuse_invisible(**fields: str | None) -> None:
+    """422 naming every field whose text holds an invisible character (for services that take
+    a few free-text arguments rather than a form)."""
+    errors = {name: INVISIBLE_CHARACTERS for name, text in fields.items() if has_invisible(text)}
+    if errors:
+        raise ValidationFailed(errors)

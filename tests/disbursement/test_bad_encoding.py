@@ -1,5 +1,6 @@
-"""A bad ``encoding`` or ``layout`` for a bank-file download (API and page) answers 422 in the
-caller's language, never a 500, and no file is recorded (issue 8.4)."""
+"""Bad input on a batch (issue 8.4): a bad ``encoding`` or ``layout`` for a bank-file download
+(API and page) answers 422 in the caller's language, never a 500, and no file is recorded; a
+cancellation reason with an invisible character is refused and the batch stays as it was."""
 
 from __future__ import annotations
 
@@ -73,3 +74,31 @@ async def test_a_bad_encoding_or_layout_is_refused_through_api_and_page(
     # nothing was recorded: the batch is still approved, not exported
     one = (await client.get(f"/api/v1/disbursement-batches/{batch_id}", headers=finance)).json()
     assert one["state"] == "approved"
+
+
+async def test_a_cancel_reason_with_an_invisible_character_is_refused(
+    client: httpx.AsyncClient, admin_url: str
+) -> None:
+    batch_id = await _approved_batch(client, admin_url)
+    finance = await registry.api_headers(ENPING, Role.FINANCE)
+    one = (await client.get(f"/api/v1/disbursement-batches/{batch_id}", headers=finance)).json()
+    refused = await client.post(
+        f"/api/v1/disbursement-batches/{batch_id}/cancel",
+        json={"version": one["version"], "comment": "重复\u202e发放"},
+        headers=finance,
+    )
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["comment"]
+
+    principal = await registry.principal(ENPING, Role.FINANCE)
+    session = await sessions.create(get_settings(), principal)
+    cookie = {"Cookie": f"{sessions.COOKIE_NAME}={session.id}", "X-CSRF-Token": session.csrf_token}
+    page = await client.post(
+        f"/disbursement/batches/{batch_id}/cancel",
+        data={"confirm": "1", "version": str(one["version"]), "reason": "\u200b重复"},
+        headers=cookie,
+    )
+    assert page.status_code == 422
+    assert "请删除此项中的不可见字符" in page.text
+    after = (await client.get(f"/api/v1/disbursement-batches/{batch_id}", headers=finance)).json()
+    assert after["state"] == "approved" and after["version"] == one["version"]

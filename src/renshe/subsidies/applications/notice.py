@@ -135,8 +135,7 @@ async def resolve_objection(
     comment = (comment or "").strip()
     if not comment:
         raise ValidationFailed({"comment": RESOLUTION_REASON})
-    if (invisible := text_rules.invisible_error(comment)) is not None:
-        raise ValidationFailed({"comment": invisible})
+    text_rules.refuse_invisible(comment=comment)
     day = on or store.today()
     async with tenant_transaction(caller.context()):
         found = await store.conn().fetchrow(
@@ -185,6 +184,7 @@ async def correct_payee(
     """payment_failed → ready with a new payee snapshot taken from the registry (the clerk has
     fixed the person's or enterprise's bank account there first)."""
     tenant_id = _district(caller, Role.CLERK)
+    text_rules.refuse_invisible(comment=comment)
     async with tenant_transaction(caller.context()):
         row = await store.load([tenant_id], application_id, lock=True)
         store.check_version(row, version)

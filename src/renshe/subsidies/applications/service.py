@@ -157,6 +157,7 @@ async def submit(
 ) -> dict[str, Any]:
     """draft → submitted (a clerk); only an eligible application goes to the reviewer."""
     tenant_id = _require(caller, Role.CLERK)
+    text_rules.refuse_invisible(comment=comment)
     async with tenant_transaction(caller.context()):
         row = await store.load([tenant_id], application_id, lock=True)
         store.check_version(row, version)
@@ -184,6 +185,7 @@ async def approve(
     version's id, the budget year and the payee snapshot, reserves the amount against the
     district's budget (``OverBudget`` 409 when it does not fit) and opens the notice window."""
     tenant_id = _require(caller, Role.REVIEWER)
+    text_rules.refuse_invisible(comment=comment)
     day = on or today()
     async with tenant_transaction(caller.context()):
         row = await store.load([tenant_id], application_id, lock=True)
@@ -222,8 +224,7 @@ async def reject(
     tenant_id = _require(caller, Role.REVIEWER)
     if not (comment or "").strip():
         raise ValidationFailed({"comment": COMMENT_REQUIRED})
-    if (invisible := text_rules.invisible_error(comment)) is not None:
-        raise ValidationFailed({"comment": invisible})
+    text_rules.refuse_invisible(comment=comment)
     async with tenant_transaction(caller.context()):
         row = await store.load([tenant_id], application_id, lock=True)
         store.check_version(row, version)
@@ -244,6 +245,7 @@ async def withdraw(
 ) -> dict[str, Any]:
     """draft | submitted → withdrawn (a clerk)."""
     tenant_id = _require(caller, Role.CLERK)
+    text_rules.refuse_invisible(comment=comment)
     async with tenant_transaction(caller.context()):
         row = await store.load([tenant_id], application_id, lock=True)
         store.check_version(row, version)
