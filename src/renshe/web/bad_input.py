@@ -20,7 +20,7 @@ import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from renshe.errors import BadInput
 from renshe.i18n import lazy
@@ -117,9 +117,9 @@ async def _buffer(receive: Receive) -> tuple[bytes, Receive, bool]:
     body = b"".join(chunks)
     pending: list[Any] = [{"type": "http.request", "body": body, "more_body": more}]
 
-    async def replay() -> Message:
+    async def replay() -> ReceiveMessage:
         if pending:
-            message: Message = pending.pop()
+            message: ReceiveMessage = pending.pop()
             return message
         return await receive()
 
