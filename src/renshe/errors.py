@@ -15,6 +15,12 @@ class DomainError(Exception):
         self.params = params
 
 
+class BadInput(DomainError):
+    """A request no field rule can read (a NUL byte, JSON nested too deeply): 400."""
+
+    status_code = 400
+
+
 class NotFound(DomainError):
     """Missing — or belonging to another tenant: the two must look exactly alike."""
 

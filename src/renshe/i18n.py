@@ -12,7 +12,6 @@ import gettext as _gettext
 import io
 from functools import cache
 
-from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -61,28 +60,37 @@ def lazy(message: str) -> str:
     return message
 
 
+# A header longer than this, or with more parts, is cut: nobody prefers their 40th language.
+_MAX_ACCEPT_LANGUAGE = 512
+_MAX_CHOICES = 16
+_PRIMARY = {"zh": "zh_CN", "en": "en"}
+
+
 def negotiate(accept_language: str | None) -> str:
-    """Pick a supported locale from an ``Accept-Language`` header (Chinese when unsure)."""
+    """Pick a supported locale from an ``Accept-Language`` header (Chinese when unsure).
+
+    Only the primary subtag matters (``zh-Hant-TW`` → Chinese, ``en-GB`` → English), so any
+    tag, known to Babel or not (``xx``, ``i-klingon``, garbage), is read without a lookup and
+    an unknown one is simply skipped; a weight that is not a number in [0, 1] counts as 0.
+    """
     if not accept_language:
         return DEFAULT_LOCALE
-    choices = []
-    for part in accept_language.split(","):
-        tag, _, q = part.strip().partition(";q=")
-        try:
-            weight = float(q) if q else 1.0
-        except ValueError:
-            weight = 0.0
-        choices.append((weight, tag.strip()))
-    for _, tag in sorted(choices, reverse=True):
-        try:
-            lang = Locale.parse(tag.replace("-", "_")).language
-        except (ValueError, TypeError):
-            continue
-        if lang == "zh":
-            return "zh_CN"
-        if lang == "en":
-            return "en"
-    return DEFAULT_LOCALE
+    choices: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language[:_MAX_ACCEPT_LANGUAGE].split(",")[:_MAX_CHOICES]):
+        tag, _, q = part.strip().partition(";")
+        weight = 1.0
+        if q:
+            name, _, value = q.strip().partition("=")
+            try:
+                weight = float(value) if name.strip() == "q" else 0.0
+            except ValueError:
+                weight = 0.0
+            if not 0.0 <= weight <= 1.0:  # also NaN
+                weight = 0.0
+        primary = tag.strip().replace("_", "-").split("-", 1)[0].lower()
+        if weight > 0 and primary in _PRIMARY:
+            choices.append((weight, -position, _PRIMARY[primary]))
+    return max(choices)[2] if choices else DEFAULT_LOCALE
 
 
 _ = gettext

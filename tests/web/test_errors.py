@@ -37,6 +37,12 @@ async def test_404_page_in_english_with_the_lang_cookie(client: httpx.AsyncClien
         ("fr-FR,en;q=0.5", True),  # French is not offered; English is the caller's next choice
         ("de-DE", False),  # nothing we offer: Chinese
         ("", False),
+        # tags no locale database knows, and garbage: Chinese, never a 500 (issue 8.4)
+        ("xx", False),
+        ("i-klingon", False),
+        ("xx-YY,i-klingon;q=0.9,en;q=0.5", True),
+        (";;q=abc,,-_-,*;q=nan,en;q=1e999", False),
+        ("x-" + "a" * 20000, False),
     ],
 )
 async def test_accept_language_negotiation(

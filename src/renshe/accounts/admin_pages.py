@@ -22,6 +22,7 @@ from renshe.accounts.principal import Principal, Role
 from renshe.errors import ValidationFailed
 from renshe.i18n import gettext as _
 from renshe.settings import get_settings
+from renshe.web.query_values import page_number
 from renshe.web.request_context import request_id_of
 
 ADMIN_AREA = requires_roles(Role.SYSADMIN, Role.SECADMIN, Role.DISTRICT_ADMIN)
@@ -38,10 +39,7 @@ def _principal(request: Req) -> Principal:
 
 
 def _int(value: str | None, default: int = 1) -> int:
-    try:
-        return max(1, int(value or default))
-    except ValueError:
-        return default
+    return page_number(value, default)
 
 
 @get("/admin/users", name="accounts.admin.users", guards=[ADMIN_AREA])

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from renshe import text_rules
+
 MIN_LENGTH = 10
 MIN_CLASSES = 3
 HISTORY_SIZE = 5
@@ -72,6 +74,8 @@ def policy_errors(password: str, username: str, history: Iterable[str] = ()) -> 
             "The password must mix at least 3 of: lower-case letters, upper-case letters, "
             "digits, other characters."
         )
+    if (invisible := text_rules.invisible_error(password)) is not None:
+        errors.append(invisible)
     if username and username.casefold() in password.casefold():
         errors.append("The password must not contain the username.")
     if not errors and any(verify_password(h, password) for h in history):

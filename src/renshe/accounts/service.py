@@ -17,6 +17,7 @@ from uuid import UUID
 
 import asyncpg
 
+from renshe import text_rules
 from renshe.accounts import passwords, rules, sessions, tokens, totp
 from renshe.accounts.authentication import USER_COLUMNS, Origin, actor_for, user_roles
 from renshe.accounts.principal import TOTP_ROLES, Principal, Role
@@ -129,6 +130,8 @@ async def create_user(
     errors: dict[str, str] = {}
     if (problem := rules.username_error(username)) is not None:
         errors["username"] = problem
+    if (invisible := text_rules.invisible_error(display_name)) is not None:
+        errors["display_name"] = invisible
     if password is not None and (problems := passwords.policy_errors(password, username)):
         errors["password"] = problems[0]
     async with tenant_transaction(TenantContext.none(origin.request_id)):

@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from renshe import date_range
 from renshe.api.pagination import bad_cursor, decode_cursor, encode_cursor
 from renshe.db.tenant import current_transaction
 from renshe.errors import ValidationFailed
@@ -47,10 +48,14 @@ class AuditFilter:
             if value is None:
                 return None
             try:
-                return date.fromisoformat(value)
+                day = date.fromisoformat(value)
             except ValueError:
                 errors[name] = "Enter a date as YYYY-MM-DD."
                 return None
+            if not date_range.in_range(day):
+                errors[name] = date_range.OUT_OF_RANGE
+                return None
+            return day
 
         parsed = cls(
             unit_code=text("unit"),

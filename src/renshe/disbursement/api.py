@@ -17,6 +17,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 
+from renshe import text_rules
 from renshe.accounts.authentication import Origin, actor_for
 from renshe.accounts.guards import principal_of, requires_roles
 from renshe.accounts.principal import Principal, Role
@@ -201,6 +202,7 @@ async def cancel(request: Req, batch_id: FromPath[UUID]) -> BatchOut:
     """Cancel a built or approved batch: its awards return to ready."""
     principal, body = principal_of(request), await _body(request)
     tenant = _district(principal)
+    text_rules.refuse_invisible(comment=body.comment)
     async with tenant_transaction(principal.context(request_id_of(request))):
         batch = await lifecycle.cancel(tenant, _actor(request), batch_id, body.version, body.comment)
         return _batch_out(batch)

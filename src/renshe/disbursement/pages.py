@@ -17,6 +17,7 @@ from litestar import Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from renshe import text_rules
 from renshe.accounts.principal import Role
 from renshe.db.tenant import tenant_transaction
 from renshe.disbursement import browse, export, lifecycle, pages_returns, tasks
@@ -207,6 +208,8 @@ async def batch_cancel(request: Req, batch_id: FromPath[UUID]) -> Template | Red
     if form.get("confirm") != "1":  # (another district's batch: the page answers 404 first)
         return await detail_page(request, batch_id, [Notice("error", _(CONFIRM_CANCEL))], 422)
     reason = str(form.get("reason") or "").strip()[:500]
+    if (invisible := text_rules.invisible_error(reason)) is not None:
+        return await detail_page(request, batch_id, [Notice("error", _(invisible))], 422)
     try:
         async with tenant_transaction(principal.context(request_id_of(request))):
             await lifecycle.cancel(tenant, actor_of(request), batch_id, _version(form.get("version")), reason)

@@ -15,6 +15,7 @@ from uuid import UUID
 from litestar import Request, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from renshe import date_range
 from renshe.accounts.guards import principal_of, requires_roles
 from renshe.api.pagination import Limit, clamp_limit
 from renshe.registry import schemas as s
@@ -67,6 +68,7 @@ async def list_people(  # noqa: PLR0917 - one parameter per query filter
     created_to: FromQuery[date | None] = None,
 ) -> s.PersonList:
     """People of the caller's district (a city user: every district under the city), newest first."""
+    date_range.check_fields(created_from=created_from, created_to=created_to)
     filters = PeopleFilter(residency, document_type, name_prefix, created_from, created_to)
     page = await service.list_people(caller(request), filters, cursor, clamp_limit(limit))
     return s.PersonList(items=[s.person_out(p) for p in page.items], next_cursor=page.next_cursor)
@@ -156,6 +158,7 @@ async def list_enterprises(  # noqa: PLR0917 - one parameter per query filter
     created_from: FromQuery[date | None] = None,
     created_to: FromQuery[date | None] = None,
 ) -> s.EnterpriseList:
+    date_range.check_fields(created_from=created_from, created_to=created_to)
     filters = EnterpriseFilter(name_prefix, created_from, created_to)
     page = await service.list_enterprises(caller(request), filters, cursor, clamp_limit(limit))
     return s.EnterpriseList(items=[s.enterprise_out(e) for e in page.items], next_cursor=page.next_cursor)

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+from renshe import text_rules
 from renshe.api.pagination import encode_cursor
 from renshe.audit import service as audit
 from renshe.errors import NotFound
@@ -69,6 +70,8 @@ def _enterprise_name(value: str | None, problems: Problems) -> str:
         problems.error("name", ENTER_ENTERPRISE_NAME)
     elif len(name) > 200:
         problems.error("name", check.TOO_LONG, {"max": 200})
+    elif (invisible := text_rules.invisible_error(name)) is not None:
+        problems.error("name", invisible)
     return name
 
 

@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from renshe import text_rules
 from renshe.audit import service as audit
 from renshe.db.tenant import tenant_transaction
 from renshe.errors import Forbidden
@@ -191,6 +192,8 @@ def check_reason(reason: str | None) -> str:
         problems.error("reason", ENTER_REASON, {"min": MIN_REASON})
     elif len(text) > MAX_REASON:
         problems.error("reason", REASON_TOO_LONG, {"max": MAX_REASON})
+    elif (invisible := text_rules.invisible_error(text)) is not None:
+        problems.error("reason", invisible)
     problems.raise_if_any(True)
     return text
 

@@ -18,6 +18,7 @@ from renshe.i18n import gettext as _
 from renshe.i18n import lazy
 from renshe.registry.imports.validate import ENTER_DATE
 from renshe.registry.model import BankInput, DocumentInput, EnterpriseInput, PersonInput
+from renshe.web.query_values import filter_day
 
 PERSON_TEXT = (
     "name",
@@ -196,8 +197,6 @@ class EnterpriseForm:
 
 
 def parse_day(raw: str | None) -> date | None:
-    """A filter date (YYYY-MM-DD); unreadable → None (the filter is simply not applied)."""
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
+    """A filter date (YYYY-MM-DD); unreadable → None (the filter is simply not applied), out of
+    :mod:`renshe.date_range` → 400."""
+    return filter_day(raw)

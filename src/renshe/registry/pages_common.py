@@ -15,6 +15,7 @@ from renshe.registry.forms import parse_day
 from renshe.registry.identifiers.model import DOCUMENT_TYPE_LABELS, RESIDENCY_LABELS, SEX_LABELS
 from renshe.registry.model import EDUCATION_LABELS, LINK_ROLE_LABELS, EnterpriseFilter, PeopleFilter
 from renshe.registry.service import Caller
+from renshe.web.query_values import page_number
 
 Req = Request[Any, Any, Any]
 CONTENT_TYPES = {
@@ -51,10 +52,8 @@ def labels() -> dict[str, dict[str, str]]:
 
 
 def positive_int(raw: str | None, default: int = 1) -> int:
-    try:
-        return max(1, int(raw or default))
-    except ValueError:
-        return default
+    """A ``?page=`` number (400 when it is not one from 1 to ``MAX_PAGE``)."""
+    return page_number(raw, default)
 
 
 def _known(value: str | None, allowed: Any) -> str | None:

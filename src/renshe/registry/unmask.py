@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
+from renshe import text_rules
 from renshe.audit import service as audit
 from renshe.errors import NotFound
 from renshe.i18n import lazy
@@ -63,6 +64,8 @@ def check_request(field: str, reason: str | None, allowed: type[StrEnum]) -> str
         problems.error("reason", ENTER_REASON, {"min": MIN_REASON})
     elif len(text) > MAX_REASON:
         problems.error("reason", REASON_TOO_LONG, {"max": MAX_REASON})
+    elif (invisible := text_rules.invisible_error(text)) is not None:
+        problems.error("reason", invisible)
     problems.raise_if_any(True)
     return text
 

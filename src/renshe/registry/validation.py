@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from renshe import date_range, text_rules
 from renshe.i18n import lazy
 from renshe.registry import identifiers as ids
 from renshe.registry.identifiers import DocumentType, Residency, Sex, ValidatedDocument
@@ -35,7 +36,7 @@ NAME_MAX = 100
 TEXT_LIMITS = {"school": 200, "address": 500, "notes": 2000, "account_name": 100, "bank_name": 100}
 # Chinese characters, Latin letters (accents too), the middle dot of transliterated names,
 # spaces, hyphens, apostrophes and periods (``O'Neil``, ``J. Smith``).
-_NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-zÀ-ÖØ-öø-ɏ·•・.'’ -]+$")
+_NAME = re.compile(rf"^[{text_rules.CJK_CLASS}A-Za-zÀ-ÖØ-öø-ɏ·•・.'’ -]+$")
 _BRANCH = re.compile(r"^[0-9A-Za-z]{1,20}$")
 
 
@@ -71,6 +72,8 @@ def clean_text(value: str | None, field: str, problems: Problems) -> str | None:
     limit = TEXT_LIMITS.get(field.rsplit(".", 1)[-1], 500)
     if len(text) > limit:
         problems.error(field, TOO_LONG, {"max": limit})
+    elif (invisible := text_rules.invisible_error(text)) is not None:
+        problems.error(field, invisible)
     return text or None
 
 
@@ -80,6 +83,8 @@ def check_name(value: str | None, problems: Problems, field: str = "name") -> st
         problems.error(field, ENTER_NAME)
     elif len(name) > NAME_MAX:
         problems.error(field, TOO_LONG, {"max": NAME_MAX})
+    elif (invisible := text_rules.invisible_error(name)) is not None:
+        problems.error(field, invisible)
     elif _NAME.fullmatch(name) is None:
         problems.error(field, NAME_CHARACTERS)
     return name
@@ -167,6 +172,8 @@ def check_choice(value: str | None, choices: type[Sex] | type[Education] | type[
 def check_past_date(value: date | None, field: str, problems: Problems, today: date) -> date | None:
     if value is not None and value > today:
         problems.error(field, DATE_IN_FUTURE)
+    elif value is not None and not date_range.in_range(value):
+        problems.error(field, date_range.OUT_OF_RANGE)
     return value
 
 

@@ -1,13 +1,14 @@
 """The middleware stack and the exception handlers.
 
-Order, outermost first: request context → security headers → auth → csrf → handler.
+Order, outermost first: request context → security headers → bad input → auth → csrf → handler.
 
 Litestar runs ``Litestar(middleware=...)`` only for requests that matched a route, so the first
 two are not in that list: :func:`wrap` puts them around the whole application (router and its
 exception handler included), which gives a 404 for an unknown path, a 405, and an error raised
 inside auth the same request id, language and security headers as any page. :func:`stack` is
 the per-route part: authentication and CSRF from :mod:`renshe.accounts.middleware` (they need the
-matched route handler; auth also binds the principal's tenant and user into the log context).
+matched route handler; auth also binds the principal's tenant and user into the log context),
+preceded by :class:`renshe.web.bad_input.BadInputMiddleware` (NUL bytes, too deep JSON: 400).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from litestar.types import ASGIApp
 
 from renshe.settings import Settings
+from renshe.web.bad_input import BadInputMiddleware
 from renshe.web.errors import handle_exception
 from renshe.web.request_context import RequestContextMiddleware
 from renshe.web.security_headers import SecurityHeadersMiddleware
@@ -42,9 +44,10 @@ def _accounts_middleware() -> tuple[Any, Any] | None:
 
 
 def stack(settings: Settings) -> list[Any]:
-    """Per-route middleware, outermost first: auth → csrf (none in a build without accounts)."""
+    """Per-route middleware, outermost first: bad input → auth → csrf (no auth and csrf in a
+    build without accounts)."""
     accounts = _accounts_middleware()
-    return list(accounts) if accounts is not None else []
+    return [BadInputMiddleware, *(accounts or ())]
 
 
 def exception_handlers() -> dict[Any, Any]:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from renshe import text_rules
 from renshe.accounts.principal import Role
 from renshe.audit import service as audit
 from renshe.db.tenant import tenant_transaction
@@ -89,6 +90,9 @@ async def record_objection(
         errors["content"] = CONTENT_REQUIRED
     if not raised_by.strip():
         errors["raised_by"] = RAISED_BY_REQUIRED
+    for name, value in (("content", content), ("raised_by", raised_by)):
+        if name not in errors and (invisible := text_rules.invisible_error(value)) is not None:
+            errors[name] = invisible
     if errors:
         raise ValidationFailed(errors)
     async with tenant_transaction(caller.context()):
@@ -131,6 +135,7 @@ async def resolve_objection(
     comment = (comment or "").strip()
     if not comment:
         raise ValidationFailed({"comment": RESOLUTION_REASON})
+    text_rules.refuse_invisible(comment=comment)
     day = on or store.today()
     async with tenant_transaction(caller.context()):
         found = await store.conn().fetchrow(
@@ -179,6 +184,7 @@ async def correct_payee(
     """payment_failed → ready with a new payee snapshot taken from the registry (the clerk has
     fixed the person's or enterprise's bank account there first)."""
     tenant_id = _district(caller, Role.CLERK)
+    text_rules.refuse_invisible(comment=comment)
     async with tenant_transaction(caller.context()):
         row = await store.load([tenant_id], application_id, lock=True)
         store.check_version(row, version)

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from renshe import text_rules
 from renshe.accounts.principal import Role
 from renshe.db.tenant import tenant_transaction, within
 from renshe.errors import Conflict, Forbidden, ValidationFailed
@@ -156,6 +157,7 @@ async def submit(
 ) -> dict[str, Any]:
     """draft → submitted (a clerk); only an eligible application goes to the reviewer."""
     tenant_id = _require(caller, Role.CLERK)
+    text_rules.refuse_invisible(comment=comment)
     async with tenant_transaction(caller.context()):
         row = await store.load([tenant_id], application_id, lock=True)
         store.check_version(row, version)
@@ -183,6 +185,7 @@ async def approve(
     version's id, the budget year and the payee snapshot, reserves the amount against the
     district's budget (``OverBudget`` 409 when it does not fit) and opens the notice window."""
     tenant_id = _require(caller, Role.REVIEWER)
+    text_rules.refuse_invisible(comment=comment)
     day = on or today()
     async with tenant_transaction(caller.context()):
         row = await store.load([tenant_id], application_id, lock=True)
@@ -221,6 +224,7 @@ async def reject(
     tenant_id = _require(caller, Role.REVIEWER)
     if not (comment or "").strip():
         raise ValidationFailed({"comment": COMMENT_REQUIRED})
+    text_rules.refuse_invisible(comment=comment)
     async with tenant_transaction(caller.context()):
         row = await store.load([tenant_id], application_id, lock=True)
         store.check_version(row, version)
@@ -241,6 +245,7 @@ async def withdraw(
 ) -> dict[str, Any]:
     """draft | submitted → withdrawn (a clerk)."""
     tenant_id = _require(caller, Role.CLERK)
+    text_rules.refuse_invisible(comment=comment)
     async with tenant_transaction(caller.context()):
         row = await store.load([tenant_id], application_id, lock=True)
         store.check_version(row, version)
