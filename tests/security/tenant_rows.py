@@ -266,7 +266,11 @@ FRESH_COLUMNS: dict[str, dict[str, str]] = {
     "disbursement_batches": {"build_key": "gen_random_uuid()::text"},
     "payment_lines": {
         "reference": "gen_random_uuid()::text",
-        "state": "'cancelled'",
+        # a line is born pending (0013), and an award has one live line: an award of the
+        # context's own that has none (none at all in the attacker's: the copy is refused first)
+        "application_id": "(SELECT a.id FROM applications a WHERE NOT EXISTS (SELECT 1 FROM payment_lines l"
+        " WHERE l.tenant_id = a.tenant_id AND l.application_id = a.id AND l.state IN ('pending', 'paid'))"
+        " ORDER BY a.id LIMIT 1)",
     },
     "bank_returns": {"file_sha256": "encode(sha256(gen_random_uuid()::text::bytea), 'hex')"},
     "jobs": {"idempotency_key": "'attack'"},
