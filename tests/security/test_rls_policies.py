@@ -211,7 +211,8 @@ async def test_a_row_cannot_be_moved_to_another_district(
         with pytest.raises(asyncpg.PostgresError) as as_owner:
             async with owner.transaction():
                 await owner.execute(
-                    "SELECT set_config('app.tenant_ids', $1, true), set_config('app.write_tenant_ids', $2, true)",
+                    "SELECT set_config('app.tenant_ids', $1, true),"
+                    " set_config('app.write_tenant_ids', $2, true)",
                     ",".join(str(u) for u in ctx.read),
                     ",".join(str(u) for u in ctx.write),
                 )
