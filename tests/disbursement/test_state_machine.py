@@ -157,6 +157,28 @@ async def test_a_batch_sent_to_the_bank_cannot_be_cancelled_by_the_service_nor_i
         assert await states(tenant, apps) == {award_state: 2}
 
 
+async def test_a_temporary_table_cannot_stand_in_for_the_batch_the_trigger_reads(admin_url: str) -> None:
+    """The line trigger reads the batch's state; a session's own temporary
+    ``disbursement_batches`` (searched first by default) must not fool it."""
+    tenant = await district(ENPING)
+    batch_id, _apps, _refs = await _sent_batch(admin_url, tenant, date(2026, 7, 5))
+    with pytest.raises(asyncpg.CheckViolationError, match="payment_lines"):
+        async with tenant_transaction(TenantContext.district(tenant)):
+            conn = current_transaction().connection
+            await conn.execute(
+                """CREATE TEMPORARY TABLE disbursement_batches ON COMMIT DROP AS
+                   SELECT $1::uuid AS tenant_id, $2::uuid AS id, 'approved'::text AS state""",
+                tenant,
+                batch_id,
+            )
+            await conn.execute(
+                "UPDATE payment_lines SET state = 'cancelled' WHERE tenant_id = $1 AND batch_id = $2",
+                tenant,
+                batch_id,
+            )
+    assert (await _snapshot(tenant, batch_id))[1] == ["pending", "pending"]
+
+
 async def test_the_service_still_cancels_a_batch_before_it_is_sent(admin_url: str) -> None:
     """The control: the database lets the legal cancellation through (built and approved)."""
     tenant = await district(ENPING)

@@ -59,7 +59,7 @@ $$;
 -- One trigger function for the three tables; TG_TABLE_NAME picks the machine. On INSERT the
 -- "from" state is NULL, so a row can only be born in its machine's first state.
 CREATE FUNCTION renshe_refuse_illegal_state_step() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
   v_from text := CASE WHEN TG_OP = 'UPDATE' THEN OLD.state END;
 BEGIN
@@ -76,8 +76,10 @@ $$;
 -- A line's step also depends on where its batch is: it is cancelled only while the file has not
 -- gone to the bank (its batch is cancelled in the same transaction), and paid or failed only by
 -- the bank's answer to a file it received. Read under the caller's RLS: the batch is its own.
+-- The search path is fixed (pg_temp last) so that a temporary table named disbursement_batches,
+-- which any role may create, cannot stand in for the real one.
 CREATE FUNCTION renshe_refuse_line_step_for_its_batch() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
   v_batch text;
 BEGIN
