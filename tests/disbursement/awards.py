@@ -38,9 +38,15 @@ async def _program(conn: asyncpg.Connection) -> UUID:
 
 
 async def make_ready(
-    admin_url: str, tenant: UUID, count: int, amount_fen: int = 100_000, ready_on: date = READY_ON
+    admin_url: str,
+    tenant: UUID,
+    count: int,
+    amount_fen: int = 100_000,
+    ready_on: date = READY_ON,
+    state: str = "ready",
 ) -> list[UUID]:
-    """``count`` ready awards of ``amount_fen`` each, and that much reserved in the budget."""
+    """``count`` ready awards of ``amount_fen`` each, and that much reserved in the budget
+    (``state`` another approved state, since an award cannot step back to it from ready)."""
     conn = await asyncpg.connect(admin_url)
     try:
         async with conn.transaction():
@@ -63,7 +69,7 @@ async def make_ready(
                 (
                     tenant, app_id, PROGRAM, version, person["id"], ready_on, amount_fen, YEAR,
                     f"收款人{n}", encrypt(f"62220202{n:011d}", application_place(tenant, app_id)),
-                    f"6222**********{n % 10000:04d}", "中国工商银行江门分行",
+                    f"6222**********{n % 10000:04d}", "中国工商银行江门分行", state,
                 )
                 for n, (app_id, person) in enumerate(zip(ids, persons, strict=True), start=1)
             ]  # fmt: skip
@@ -71,7 +77,7 @@ async def make_ready(
                 """INSERT INTO applications (tenant_id, id, program_code, policy_version_id, person_id,
                           application_date, amount_fen, budget_year, state, ready_on, payee_name,
                           payee_account_enc, payee_account_masked, payee_bank_name)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'ready', $6, $9, $10, $11, $12)""",
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $13, $6, $9, $10, $11, $12)""",
                 rows,
             )
         # Planner statistics as a live database has them: thousands of rows written a moment ago

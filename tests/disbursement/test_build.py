@@ -113,14 +113,19 @@ async def _drain(tenant: uuid.UUID, day: date) -> None:
 
 
 async def _unseal(admin_url: str, batch_ids: list[str]) -> None:
-    """The parts as a worker killed before sealing them leaves them: building, no envelope."""
+    """The parts as a worker killed before sealing them leaves them: building, no envelope.
+
+    No allowed step leads back from built to building (0013_state_machines.sql), so the
+    superuser steps around the triggers for this one statement, as only a superuser can."""
     conn = await asyncpg.connect(admin_url)
     try:
-        await conn.execute(
-            """UPDATE disbursement_batches SET state = 'building', declared_count = NULL,
-                      declared_total_fen = NULL WHERE id = ANY($1::uuid[])""",
-            [uuid.UUID(b) for b in batch_ids],
-        )
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            await conn.execute(
+                """UPDATE disbursement_batches SET state = 'building', declared_count = NULL,
+                          declared_total_fen = NULL WHERE id = ANY($1::uuid[])""",
+                [uuid.UUID(b) for b in batch_ids],
+            )
     finally:
         await conn.close()
 

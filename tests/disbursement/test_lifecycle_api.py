@@ -3,6 +3,7 @@ approve, bank file with its SHA-256, bank return upload twice, roles, other dist
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import date
 from uuid import UUID
@@ -15,7 +16,7 @@ from renshe.accounts.principal import Role
 from renshe.db.tenant import TenantContext, tenant_transaction
 from renshe.disbursement.build import BuildRequest, build
 from renshe.jobs import service as jobs
-from tests.disbursement.awards import district, make_ready
+from tests.disbursement.awards import district, make_ready, states
 from tests.registry.support import api_headers
 from tests.registry.support import client as new_client
 
@@ -87,6 +88,12 @@ async def test_build_now_approve_download_and_reconcile_over_http(
     ] == sha
     assert (await client.get(file_url, params={"layout": "nope"}, headers=checker)).status_code == 422
 
+    cancel_url = f"/api/v1/disbursement-batches/{batch_id}/cancel"
+    sent = await client.post(cancel_url, json={"comment": "too late"}, headers=checker)
+    assert sent.status_code == 409, sent.text  # the file went to the bank: no cancelling now
+    assert sent.headers["content-type"].startswith("application/problem+json")
+    assert "作废" in sent.json()["detail"]
+
     refs = [line["reference"] for line in one["lines"]]
     content = (
         "reference,status,reason\n" + "".join(f"{r},成功,\n" for r in refs) + "GHOST-1,成功,\n"
@@ -100,3 +107,36 @@ async def test_build_now_approve_download_and_reconcile_over_http(
     assert [e["kind"] for e in body["errors"]] == ["unmatched"]
     twice = (await client.post(return_url, files=files, headers=checker)).json()
     assert (twice["paid"], twice["already_uploaded"]) == (0, True)
+    paid = await client.post(cancel_url, json={}, headers=checker)
+    assert paid.status_code == 409 and paid.headers["content-type"].startswith("application/problem+json")
+    final = (await client.get(f"/api/v1/disbursement-batches/{batch_id}", headers=admin)).json()
+    assert final["state"] == "reconciled" and {line["state"] for line in final["lines"]} == {"paid"}
+
+
+async def test_cancel_over_http_releases_the_awards_and_only_finance_of_the_district_may(
+    client: httpx.AsyncClient, admin_url: str
+) -> None:
+    tenant = await district(HESHAN)
+    finance = await api_headers(HESHAN, Role.FINANCE)
+    admin = await api_headers(HESHAN, Role.DISTRICT_ADMIN)
+    clerk = await api_headers(HESHAN, Role.CLERK)
+    stranger = await api_headers("440703", Role.FINANCE)
+    apps = await make_ready(admin_url, tenant, 2, amount_fen=77_700)
+    built = await build(BuildRequest(tenant, date(2026, 5, 7), "nightly", f"nightly:{uuid.uuid4()}"))
+    (batch_id,) = built.batches
+    url = f"/api/v1/disbursement-batches/{batch_id}/cancel"
+    version = (await client.get(f"/api/v1/disbursement-batches/{batch_id}", headers=admin)).json()["version"]
+
+    assert (await client.post(url, json={}, headers=stranger)).status_code == 404
+    for who in (admin, clerk):
+        assert (await client.post(url, json={}, headers=who)).status_code == 403
+    assert (await client.post(url, json={"version": version + 3}, headers=finance)).status_code == 409
+    assert (await client.post(url, content=b"{", headers=finance)).status_code == 422
+    assert await states(tenant, apps) == {"in_batch": 2}  # none of those changed anything
+
+    done = await client.post(url, json={"version": version, "comment": "付款账户有误"}, headers=finance)
+    assert done.status_code == 200, done.text
+    assert done.json()["state"] == "cancelled"
+    assert await states(tenant, apps) == {"ready": 2}
+    again = await client.post(url, json={}, headers=finance)
+    assert again.status_code == 409 and again.headers["content-type"].startswith("application/problem+json")

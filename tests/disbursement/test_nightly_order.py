@@ -24,7 +24,7 @@ D = date(2026, 6, 16)
 
 async def _in_notice(admin_url: str, tenant: UUID, ready_on: date) -> UUID:
     """One award in public notice whose window ends the day before ``ready_on``."""
-    (app,) = await make_ready(admin_url, tenant, 1, amount_fen=66_600, ready_on=ready_on)
+    (app,) = await make_ready(admin_url, tenant, 1, amount_fen=66_600, ready_on=ready_on, state="in_notice")
     conn = await asyncpg.connect(admin_url)
     try:
         await conn.execute(

@@ -193,6 +193,24 @@ async def test_cancel_needs_confirmation_and_returns_the_awards_to_ready(people:
     assert (await post(checker, f"{detail}/cancel", detail, confirm="1")).status_code == 409
 
 
+async def test_a_batch_whose_file_went_to_the_bank_cannot_be_cancelled_from_its_page(
+    people: Any, admin_url: str
+) -> None:
+    checker, _ = people["checker"]
+    batch_id, apps = await built_batch(admin_url, 2)
+    tenant = await district(KAIPING)
+    detail = f"/disbursement/batches/{batch_id}"
+    assert (await post(checker, f"{detail}/approve", detail)).status_code == 303
+    assert (await post(checker, f"{detail}/bank-file", detail, choice=":")).status_code == 200
+
+    refused = await post(checker, f"{detail}/cancel", detail, reason="太迟了", confirm="1")
+    assert refused.status_code == 409
+    assert "只有已生成或已审批（尚未导出代发文件）的批次才能作废。" in refused.text
+    assert 'data-state="exported"' in (await checker.get(detail)).text
+    assert await states(tenant, apps) == {"in_batch": 2}
+    assert {line["state"] for line in await lines_of(batch_id)} == {"pending"}
+
+
 async def test_build_now_creates_a_job_whose_handler_builds_a_batch_by_its_requester(
     people: Any, admin_url: str
 ) -> None:

@@ -130,13 +130,14 @@ async def _import_batches(conn: asyncpg.Connection, tenant: UUID) -> str:
     )
 
 
-async def _fixture_program(conn: asyncpg.Connection) -> str:
+async def _fixture_program(conn: asyncpg.Connection, code: str = "fixture_program") -> str:
     await conn.execute(
         """INSERT INTO programs (code, family, name_zh, name_en, beneficiary)
-           VALUES ('fixture_program', 'employment', '测试项目', 'Fixture program', '{person}')
-           ON CONFLICT (code) DO NOTHING"""
+           VALUES ($1, 'employment', '测试项目', 'Fixture program', '{person}')
+           ON CONFLICT (code) DO NOTHING""",
+        code,
     )
-    return "fixture_program"
+    return code
 
 
 async def _fixture_user(conn: asyncpg.Connection, tenant: UUID) -> UUID:
@@ -148,7 +149,9 @@ async def _fixture_user(conn: asyncpg.Connection, tenant: UUID) -> UUID:
 
 
 async def _budgets(conn: asyncpg.Connection, tenant: UUID) -> str:
-    program = await _fixture_program(conn)
+    # a program of its own: a district has one budget per program and year, and the attacks
+    # may ask for several rows of one district
+    program = await _fixture_program(conn, f"fixture_{uuid.uuid4().hex[:12]}")
     return str(
         await conn.fetchval(
             "INSERT INTO budgets (tenant_id, program_code, year, total_fen) VALUES ($1, $2, 2001, 100000)"
@@ -266,7 +269,11 @@ FRESH_COLUMNS: dict[str, dict[str, str]] = {
     "disbursement_batches": {"build_key": "gen_random_uuid()::text"},
     "payment_lines": {
         "reference": "gen_random_uuid()::text",
-        "state": "'cancelled'",
+        # a line is born pending (0013), and an award has one live line: an award of the
+        # context's own that has none (none at all in the attacker's: the copy is refused first)
+        "application_id": "(SELECT a.id FROM applications a WHERE NOT EXISTS (SELECT 1 FROM payment_lines l"
+        " WHERE l.tenant_id = a.tenant_id AND l.application_id = a.id AND l.state IN ('pending', 'paid'))"
+        " ORDER BY a.id LIMIT 1)",
     },
     "bank_returns": {"file_sha256": "encode(sha256(gen_random_uuid()::text::bytea), 'hex')"},
     "jobs": {"idempotency_key": "'attack'"},
@@ -278,3 +285,29 @@ FRESH_COLUMNS: dict[str, dict[str, str]] = {
     "program_receipts": {"award_ref": "gen_random_uuid()::text"},
     "program_claims": {"document_index": "sha256(gen_random_uuid()::text::bytea)"},
 }
+
+
+async def copy_statement(superuser: asyncpg.Connection, table: str, row_id: str) -> tuple[str, list[object]]:
+    """An INSERT of a copy of the row (new id, FRESH_COLUMNS fresh, same tenant_id), and its
+    arguments: the insert attack, run in some other context."""
+    fresh = FRESH_COLUMNS.get(table, {})
+    every = [
+        r["attname"]
+        for r in await superuser.fetch(
+            """SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0
+               AND NOT attisdropped ORDER BY attnum""",
+            table,
+        )
+    ]
+    columns = [c for c in every if c not in ("id", "seq") and c not in fresh]
+    extra_cols, extra_vals = list(fresh), list(fresh.values())
+    if "seq" in every:
+        extra_cols.append("seq")
+        extra_vals.append("999999")
+    row = await superuser.fetchrow(f"SELECT {', '.join(columns)} FROM {table} WHERE id::text = $1", row_id)
+    placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns + extra_cols)}) "
+        f"VALUES ({placeholders}{''.join(', ' + v for v in extra_vals)})"
+    )
+    return sql, list(row.values())

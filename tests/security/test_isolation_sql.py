@@ -18,7 +18,7 @@ import pytest_asyncio
 from renshe.db import urls
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.tenancy import service as tenancy
-from tests.security.tenant_rows import FACTORIES, FRESH_COLUMNS
+from tests.security.tenant_rows import FACTORIES, copy_statement
 
 
 async def _tenant_tables(conn: asyncpg.Connection) -> list[str]:
@@ -157,36 +157,10 @@ async def test_district_cannot_insert_into_another_district(
     table: str, units: dict[str, UUID], victim_rows: dict[str, str], superuser: asyncpg.Connection
 ) -> None:
     """Copy the victim's row with a new id: as the attacker's context, the insert is refused."""
-    fresh = FRESH_COLUMNS.get(table, {})
-    columns = [
-        r["attname"]
-        for r in await superuser.fetch(
-            """SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0
-               AND NOT attisdropped AND attname NOT IN ('id', 'seq') ORDER BY attnum""",
-            table,
-        )
-        if r["attname"] not in fresh
-    ]
-    extra_cols, extra_vals = list(fresh), list(fresh.values())
-    if "seq" in [
-        r["attname"]
-        for r in await superuser.fetch(
-            "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass", table
-        )
-    ]:
-        extra_cols.append("seq")
-        extra_vals.append("999999")
-    row = await superuser.fetchrow(
-        f"SELECT {', '.join(columns)} FROM {table} WHERE id::text = $1", victim_rows[table]
-    )
-    placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns + extra_cols)}) "
-        f"VALUES ({placeholders}{''.join(', ' + v for v in extra_vals)})"
-    )
+    sql, values = await copy_statement(superuser, table, victim_rows[table])
     with pytest.raises((asyncpg.InsufficientPrivilegeError,)):
         async with tenant_transaction(TenantContext.district(units["440703"])):
-            await current_transaction().connection.execute(sql, *row.values())
+            await current_transaction().connection.execute(sql, *values)
     # control: where the app may insert at all, the same statement works in the victim's own context
     if await superuser.fetchval("SELECT has_table_privilege('renshe_app', $1, 'INSERT')", table):
 
@@ -195,7 +169,7 @@ async def test_district_cannot_insert_into_another_district(
 
         with pytest.raises(Undo):
             async with tenant_transaction(TenantContext.district(units["440704"])):
-                await current_transaction().connection.execute(sql, *row.values())
+                await current_transaction().connection.execute(sql, *values)
                 raise Undo
 
 
