@@ -138,6 +138,8 @@ async def test_a_reason_stored_in_clear_before_masking_is_shown_masked(
     masked = f"户名不符：{mask_name(line['payee_name'])}，账号 6222 **** **** 0001"
     conn = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))  # the row as an old release left it
     try:
+        # a line failed by an old release, set by hand: the state machine's trigger stands aside
+        await conn.execute("SET session_replication_role = replica")
         await conn.execute(
             "UPDATE payment_lines SET state = 'failed', bank_reason = $2 WHERE id = $1", line["id"], clear
         )
