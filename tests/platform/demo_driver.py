@@ -1,11 +1,12 @@
 """``renshe demo``'s start-up and shutdown (``run_demo``) without databases, for
 ``test_supervisor.py``: three children that sleep forever stand in for web, worker and scheduler.
 
-    python -m tests.platform.demo_driver WORK_DIR [signal-in-banner]
+    python -m tests.platform.demo_driver WORK_DIR [signal-in-banner | signal-in-prepare]
 
 Ready once the test creates ``WORK_DIR/ready``; ``WORK_DIR/cleaned`` appears when the embedded
 servers would be stopped. With ``signal-in-banner`` the process sends itself SIGINT while it builds
-the banner: a Ctrl-C at the worst moment, every time.
+the banner: a Ctrl-C at the worst moment, every time; with ``signal-in-prepare`` while it would
+migrate and seed.
 """
 
 from __future__ import annotations
@@ -36,10 +37,15 @@ def main(work: Path, mode: str) -> int:
         (work / "banner").touch()
         return "renshe is running   stop: Ctrl-C"
 
+    def prepare() -> None:
+        if mode == "signal-in-prepare":
+            os.kill(os.getpid(), signal.SIGINT)
+            (work / "prepared").touch()  # never reached: Ctrl-C interrupts the preparation
+
     return run_demo(
         supervisor,
         starting="starting…",
-        prepare=lambda: None,
+        prepare=prepare,
         ready=ready,
         banner=banner,
         cleanup=(work / "cleaned").touch,

@@ -48,6 +48,20 @@ def test_ctrl_c_while_the_banner_is_printed_stops_cleanly(tmp_path: Path, leftov
     assert not leftovers.tagged()
 
 
+def test_ctrl_c_while_preparing_interrupts_it_and_still_cleans_up(
+    tmp_path: Path, leftovers: Leftovers
+) -> None:
+    proc = _start(tmp_path, leftovers, "signal-in-prepare")
+    proc.wait(timeout=60)
+    out, err = _output(tmp_path)
+    assert proc.returncode == 130, err  # interrupted, as the shell reports a Ctrl-C
+    assert "Traceback" not in err, err
+    assert not (tmp_path / "prepared").exists()
+    assert (tmp_path / "cleaned").exists()  # the embedded servers are stopped all the same
+    assert out.rstrip().endswith("stopped."), out
+    assert not leftovers.tagged()  # no child was started
+
+
 def test_ctrl_c_before_ready_stops_every_child(tmp_path: Path, leftovers: Leftovers) -> None:
     proc = _start(tmp_path, leftovers)
     children = _children(proc)
