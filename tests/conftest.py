@@ -19,6 +19,9 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
+# the clock and rng fixtures, the seed in every failure report (docs/testing.md, "Determinism")
+pytest_plugins = ["tests.determinism"]
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA_DIR = ROOT / "var" / "test"
 _state: dict[str, str] = {}

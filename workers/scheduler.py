@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from renshe import clock
 from renshe.db import engine
 from renshe.jobs import dispatcher, kinds, nightly
 from renshe.logging import configure_logging
@@ -41,7 +42,7 @@ def last_due_business_date(now: datetime, nightly_hour: int) -> date:
 
 
 async def run_nightly(day: date | None = None) -> None:
-    day = day or business_date(datetime.now(SHANGHAI))
+    day = day or business_date(clock.now())
     planned = await nightly.fan_out(day)
     log.info(
         "scheduler.nightly",
@@ -88,7 +89,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
              dispatcher_seconds=settings.dispatcher_interval_seconds)  # fmt: skip
     try:
         try:
-            await run_nightly(last_due_business_date(datetime.now(SHANGHAI), settings.nightly_hour))
+            await run_nightly(last_due_business_date(clock.now(), settings.nightly_hour))
         except Exception:
             log.warning("scheduler.catch_up_failed", exc_info=True)
         await stop.wait()

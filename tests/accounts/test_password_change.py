@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from renshe.accounts import sessions
 from renshe.accounts.principal import Role
@@ -74,9 +74,9 @@ async def test_a_change_rotates_the_session_and_is_audited(client):
     assert (await login(client, name, "Brand-New-Pass-9")).status_code == 303
 
 
-async def test_an_old_password_forces_a_change_before_anything_else(client):
+async def test_an_old_password_forces_a_change_before_anything_else(client, clock):
     user_id, name, _ = await make_user("440703", Role.CLERK)
-    await set_user(user_id, password_changed_at=datetime.now(UTC) - timedelta(days=91))
+    await set_user(user_id, password_changed_at=clock.now() - timedelta(days=91))
     answer = await login(client, name, next_path="/admin/users")
     assert answer.headers["location"] == "/account/password"
     blocked = await client.get("/", follow_redirects=False)

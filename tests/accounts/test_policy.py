@@ -45,8 +45,16 @@ def test_the_last_five_passwords_are_refused_and_the_sixth_is_allowed():
     assert passwords.policy_errors(used[0], "someone", everything) == []
 
 
+def test_password_age_is_judged_on_the_injectable_clock(clock):
+    changed = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)
+    clock.set(changed + timedelta(days=89))
+    assert not passwords.is_expired(changed, 90)
+    clock.advance(timedelta(days=2))
+    assert passwords.is_expired(changed, 90)
+
+
 def test_password_age():
-    now = datetime.now(UTC)
+    now = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
     assert passwords.is_expired(now - timedelta(days=91), 90, now)
     assert not passwords.is_expired(now - timedelta(days=89), 90, now)
     assert not passwords.is_expired(now - timedelta(days=9000), 0, now)  # 0 = off

@@ -41,9 +41,8 @@ async def _lines(tenant: UUID) -> tuple[int, int]:
 
 
 async def test_a_batch_build_killed_again_and_again_finishes_exactly_once(
-    workers: list[Worker], tmp_path: Path, admin_url: str
+    workers: list[Worker], tmp_path: Path, admin_url: str, rng: random.Random
 ) -> None:
-    rng = random.Random()
     tenant = await district("440785")
     apps = await make_ready(admin_url, tenant, AWARDS, amount_fen=AMOUNT, ready_on=BUSINESS_DATE)
     async with tenant_transaction(TenantContext.district(tenant)):

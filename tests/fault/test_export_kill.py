@@ -93,9 +93,8 @@ async def _kill_while_running(admin_url: str, worker: Worker, job_id: UUID, dela
 
 
 async def test_an_export_killed_again_and_again_exports_exactly_once(
-    workers: list[Worker], tmp_path: Path, admin_url: str
+    workers: list[Worker], tmp_path: Path, admin_url: str, rng: random.Random
 ) -> None:
-    rng = random.Random()
     tenant = await district(JIANGHAI)
     await make_ready(admin_url, tenant, AWARDS, amount_fen=AMOUNT, ready_on=BUSINESS_DATE)
     built = await build(

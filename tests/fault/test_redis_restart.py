@@ -140,9 +140,8 @@ async def _until_lines(tenant: UUID, job_id: UUID, target: int, what: str) -> No
 
 
 async def test_a_redis_restart_mid_build_loses_nothing_and_doubles_nothing(
-    server: Server, workers: list[Worker], tmp_path: Path, admin_url: str
+    server: Server, workers: list[Worker], tmp_path: Path, admin_url: str, rng: random.Random
 ) -> None:
-    rng = random.Random()
     tenant = await district(PENGJIANG)
     apps = await make_ready(admin_url, tenant, AWARDS, amount_fen=AMOUNT, ready_on=BUSINESS_DATE)
     async with tenant_transaction(TenantContext.district(tenant)):

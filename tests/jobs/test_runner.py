@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from uuid import UUID
 
 import pytest
@@ -116,7 +117,10 @@ async def test_a_worker_that_lost_its_claim_commits_nothing() -> None:
     """Split brain: a slow worker presumed dead comes back after another took the job over."""
     tenant, job_id = await _enqueue("440784", steps=6, step_seconds=0.2)
     slow = asyncio.create_task(runner.run(tenant, job_id, worker="slow"))
+    deadline = time.monotonic() + 30
     while (await load_job(tenant, job_id)).progress_done < 1:
+        assert time.monotonic() < deadline, "the slow worker made no progress"
+        assert not slow.done(), slow
         await asyncio.sleep(0.05)
     # the dispatcher-and-claim path of another worker, compressed: it takes the job over
     async with tenant_transaction(TenantContext.district(tenant)):

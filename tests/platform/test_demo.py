@@ -3,7 +3,6 @@ scheduler under one supervisor; Ctrl-C stops every child; a second run reuses th
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -17,6 +16,7 @@ import psutil
 import pytest
 
 from renshe import embedded
+from tests.platform.leftovers import TAG, Leftovers, still_running, tree
 
 
 def _free_port() -> int:
@@ -25,8 +25,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RENSHE_")}
+def _start(data_dir: Path, port: int, leftovers: Leftovers) -> subprocess.Popen[str]:
+    env = {k: v for k, v in leftovers.env().items() if not k.startswith("RENSHE_") or k == TAG}
     env.update(RENSHE_DATA_DIR=str(data_dir), RENSHE_LOG_LEVEL="WARNING")
     return subprocess.Popen(
         [sys.executable, "-m", "renshe", "demo", "--port", str(port)],
@@ -54,19 +54,20 @@ def _wait_for_banner(proc: subprocess.Popen[str], timeout: float) -> str:
     pytest.fail("demo did not print its banner:\n" + "".join(seen[-40:]))
 
 
-def _stop(proc: subprocess.Popen[str]) -> list[int]:
-    children = [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
+def _stop(proc: subprocess.Popen[str]) -> list[psutil.Process]:
+    children = tree(proc.pid)[1:]
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=60) == 0
     return children
 
 
 @pytest.mark.integration
-def test_demo_runs_serves_login_stops_cleanly_and_restarts_on_its_data() -> None:
+def test_demo_runs_serves_login_stops_cleanly_and_restarts_on_its_data(leftovers: Leftovers) -> None:
+    """Whatever happens, the ``leftovers`` fixture kills every process the demo started."""
     data_dir = Path(tempfile.mkdtemp(prefix="rs-demo-"))
     port = _free_port()
     try:
-        proc = _start(data_dir, port)
+        proc = _start(data_dir, port, leftovers)
         banner = _wait_for_banner(proc, 240)
         assert f"http://127.0.0.1:{port}" in banner
         assert "Renshe@2026demo" in banner and "clerk_C" in banner and "auditor" in banner
@@ -75,15 +76,12 @@ def test_demo_runs_serves_login_stops_cleanly_and_restarts_on_its_data() -> None
         assert page.status == 200 and "登录" in html
         children = _stop(proc)
         assert len(children) >= 3  # web, worker(s), scheduler
-        time.sleep(0.5)
-        assert not [
-            pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"
-        ]
+        assert not still_running(children)
         assert not embedded.postgres_running(data_dir)
 
-        proc = _start(data_dir, port)  # how fast: `python -m bench --only demo` (goal ≤ 10 s)
+        proc = _start(data_dir, port, leftovers)  # how fast: `python -m bench --only demo` (goal ≤ 10 s)
         banner = _wait_for_banner(proc, 120)
         assert "demo data seeded" not in banner  # seeded once, reused
-        _stop(proc)
+        assert not still_running(_stop(proc))
     finally:
         embedded.wipe(data_dir)

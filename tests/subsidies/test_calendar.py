@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import structlog.testing
 from hypothesis import given
 from hypothesis import strategies as st
 
+from renshe.subsidies import calendar
 from renshe.subsidies.calendar import (
     NoticeWindow,
     add_working_days,
@@ -147,6 +149,26 @@ def test_add_and_count_conventions() -> None:
 
 def test_an_unpublished_year_is_flagged() -> None:
     assert not schedule_published(2040)
+
+
+def test_an_unpublished_year_counts_weekends_only_and_says_so_in_the_log() -> None:
+    calendar._year.cache_clear()  # the warning is logged once per process and year
+    with structlog.testing.capture_logs() as logs:
+        # 2040-10-01 is a Monday: National Day by statute, but no notice says which days are off
+        assert is_working_day(D(2040, 10, 1))
+        assert not is_working_day(D(2040, 10, 6))  # a Saturday stays a weekend
+        assert notice_window(D(2040, 9, 28), 5) == NoticeWindow(D(2040, 10, 1), D(2040, 10, 5))
+    assert [(e["event"], e["log_level"], e["year"]) for e in logs] == [
+        ("holiday_calendar_unpublished", "warning", 2040)
+    ]
+    assert not is_working_day(D(2026, 10, 1))  # a published year keeps its holidays
+
+
+def test_administrators_are_warned_of_every_unpublished_year_a_notice_can_reach() -> None:
+    assert calendar.unpublished_years(D(2026, 3, 10)) == []
+    assert calendar.unpublished_years(D(2040, 3, 10)) == [2040]
+    assert calendar.unpublished_years(D(2039, 12, 1)) == [2039, 2040]
+    assert calendar.unpublished_years(D(2026, 12, 20)) == ([2027] if not schedule_published(2027) else [])
 
 
 dates = st.dates(min_value=D(2024, 1, 1), max_value=D(2026, 11, 30))

@@ -17,6 +17,7 @@ from renshe.errors import Conflict, Forbidden, ValidationFailed
 from renshe.jobs import nightly, runner
 from renshe.subsidies.applications import notice, service, store
 from renshe.subsidies.programs.sync import sync_catalogue
+from tests.determinism import FrozenClock
 from tests.registry.support import unit_id
 from tests.subsidies.applications_support import (
     PENGJIANG,
@@ -178,3 +179,19 @@ async def test_correct_payee_after_failed_payment(ready: None) -> None:
     async with tenant_transaction(TenantContext.district(tenant)):
         events = await store.history(tenant, done["id"])
     assert (events[-1]["from_state"], events[-1]["to_state"]) == ("payment_failed", "ready")
+
+
+async def test_in_a_year_without_a_published_calendar_the_window_counts_weekends_only(
+    db: None, admin_url: str, clock: FrozenClock
+) -> None:
+    """2040: no State Council notice yet. The package would guess the National Day days off;
+    the rule is weekends only (and administrators are told, see test_dashboard)."""
+    clock.set(date(2040, 9, 28))  # a Friday; the award is approved "today"
+    await budget_room(admin_url, PENGJIANG, STARTUP, 2040, 200 * STARTUP_FEN)
+    clerk = await caller(PENGJIANG, Role.CLERK)
+    reviewer = await caller(PENGJIANG, Role.REVIEWER)
+    sub = await submitted(clerk)
+    done = await service.approve(reviewer, sub["id"], sub["version"])
+    # Mon 10-01 … Fri 10-05 are five working days: no holiday is assumed
+    assert (done["notice_starts_on"], done["notice_ends_on"]) == (date(2040, 10, 1), date(2040, 10, 5))
+    assert done["application_date"] == date(2040, 9, 28)

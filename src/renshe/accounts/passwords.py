@@ -10,12 +10,12 @@ from __future__ import annotations
 import secrets
 import string
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from renshe import text_rules
+from renshe import clock, text_rules
 
 MIN_LENGTH = 10
 MIN_CLASSES = 3
@@ -93,7 +93,7 @@ def new_history(current_hash: str | None, history: list[str]) -> list[str]:
 def is_expired(changed_at: datetime, max_age_days: int, now: datetime | None = None) -> bool:
     if max_age_days <= 0:
         return False
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     return now - changed_at > timedelta(days=max_age_days)
 
 

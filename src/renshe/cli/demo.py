@@ -12,7 +12,7 @@ import click
 
 from renshe import embedded
 from renshe.cli.runtime import settings as load_settings
-from renshe.cli.supervisor import Child, Supervisor
+from renshe.cli.supervisor import Child, Supervisor, run_demo
 from renshe.db import engine, migrate, urls
 from renshe.settings import Settings
 
@@ -46,17 +46,12 @@ async def _prepare(s: Settings) -> bool:
         await engine.close()
 
 
-def _wait_ready(url: str, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/readyz", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return True
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    return False
+def _is_ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/readyz", timeout=2) as response:  # noqa: S310
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
 
 
 def banner(s: Settings, url: str, seconds: float, seeded: bool) -> str:
@@ -90,10 +85,6 @@ def demo_command(host: str, port: int, worker_processes: int) -> None:
     s = load_settings()
     if s.production:
         raise click.ClickException("renshe demo is not for RENSHE_ENV=production")
-    click.echo("starting database and Redis…" if s.embedded_database else "using RENSHE_DATABASE_URL…")
-    urls.admin_url(s)
-    urls.redis_url(s)
-    seeded = asyncio.run(_prepare(s))
     me = [sys.executable, "-m", "renshe"]
     supervisor = Supervisor(
         [
@@ -103,22 +94,29 @@ def demo_command(host: str, port: int, worker_processes: int) -> None:
         ]
     )
     url = f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}"  # noqa: S104
-    code = 0
-    try:
-        supervisor.start()
-        if not _wait_ready(url, 60):
-            raise click.ClickException(f"the web server did not become ready at {url}/readyz")
-        click.echo(banner(s, url, time.monotonic() - t0, seeded))
-        code = supervisor.run()
-    finally:
-        click.echo("stopping…")
-        supervisor.stop()
+    seeded: list[bool] = []
+
+    def prepare() -> None:
+        urls.admin_url(s)
+        urls.redis_url(s)
+        seeded.append(asyncio.run(_prepare(s)))
+
+    def stop_servers() -> None:
         if s.embedded_redis:
             embedded.stop_valkey(s.data_dir)
         if s.embedded_database:
             embedded.stop_postgres(s.data_dir)
-        click.echo("stopped.")
-    sys.exit(code)
+
+    sys.exit(
+        run_demo(
+            supervisor,
+            starting="starting database and Redis…" if s.embedded_database else "using RENSHE_DATABASE_URL…",
+            prepare=prepare,
+            ready=lambda: _is_ready(url),
+            banner=lambda: banner(s, url, time.monotonic() - t0, seeded[0]),
+            cleanup=stop_servers,
+        )
+    )
 
 
 @click.command("totp-now")

@@ -110,10 +110,11 @@ def nightly_command(day: object, tenant_code: str | None) -> None:
 
 
 def _yesterday() -> date:
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
+    from datetime import timedelta
 
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)
+    from renshe import clock
+
+    return clock.today() - timedelta(days=1)
 
 
 COMMANDS = [web_command, worker_command, scheduler_command, nightly_command]

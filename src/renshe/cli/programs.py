@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import click
 
+from renshe import clock
 from renshe.cli.runtime import run_with_db
 from renshe.db.tenant import TenantContext, tenant_transaction
 from renshe.settings import Settings
@@ -79,7 +79,7 @@ def sync() -> None:
 )
 def list_programs(on_date: object) -> None:
     """Print every program with its versions; * marks the version in force."""
-    day = on_date.date() if hasattr(on_date, "date") else date.today()
+    day = on_date.date() if hasattr(on_date, "date") else clock.today()
 
     async def work(s: Settings) -> list[service.StoredProgram]:
         async with tenant_transaction(TenantContext.none()):

@@ -7,11 +7,13 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
+
+from renshe.cli.console import say
 
 log = structlog.get_logger(__name__)
 MAX_RESTARTS = 5
@@ -42,45 +44,73 @@ class Child:
 
 
 class Supervisor:
+    """Ctrl-C and SIGTERM only set a flag once children may exist: the handlers are installed
+    (``install_signal_handlers``) before anything is printed or started, so a signal at any later
+    moment ends in ``stop()``, never in a ``KeyboardInterrupt`` that skips it half-way."""
+
     def __init__(self, children: list[Child]) -> None:
         self.children = children
         self._stopping = False
+        self._started = False
+        self._previous: dict[signal.Signals, object] = {}
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def install_signal_handlers(self) -> None:
+        self._previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore_signal_handlers(self) -> None:
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)  # type: ignore[arg-type]
+        self._previous = {}
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        first = not self._stopping
+        self._stopping = True
+        if first and not self._started:
+            # Still preparing (migrations, seeding): nothing to stop yet, so interrupt that work
+            # as Ctrl-C always does. A second signal only repeats the request: the clean-up that
+            # the first one started must not be cut short.
+            raise KeyboardInterrupt
 
     def start(self) -> None:
+        self._started = True  # from here on a signal only asks for a stop
         for child in self.children:
+            if self._stopping:
+                return
             child.start()
             log.info("started", child=child.name, pid=child.process.pid if child.process else None)
 
-    def _on_signal(self, signum: int, frame: object) -> None:
-        self._stopping = True
+    def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:
+        """Poll ``condition`` until it holds (True), ``timeout`` passes or a stop is asked (False)."""
+        deadline = time.monotonic() + timeout
+        while not self._stopping:
+            if condition():
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+        return False
 
     def run(self) -> int:
         """Watch the children until a signal arrives; restart a child that exits on its own."""
-        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            while not self._stopping:
-                for child in self.children:
-                    if child.alive() or self._stopping:
-                        continue
-                    code = child.process.returncode if child.process else None
-                    if child.restarts >= MAX_RESTARTS:
-                        print(
-                            f"renshe demo: {child.name} keeps exiting (code {code}); stopping",
-                            file=sys.stderr,
-                        )
-                        return 1
-                    child.restarts += 1
-                    print(
-                        f"renshe demo: {child.name} exited (code {code}); restarting",
-                        file=sys.stderr,
-                    )
-                    time.sleep(min(2**child.restarts, 10) * 0.5)
+        while not self._stopping:
+            for child in self.children:
+                if child.alive() or self._stopping:
+                    continue
+                code = child.process.returncode if child.process else None
+                if child.restarts >= MAX_RESTARTS:
+                    say(f"renshe demo: {child.name} keeps exiting (code {code}); stopping", err=True)
+                    return 1
+                child.restarts += 1
+                say(f"renshe demo: {child.name} exited (code {code}); restarting", err=True)
+                time.sleep(min(2**child.restarts, 10) * 0.5)
+                if not self._stopping:
                     child.start()
-                time.sleep(0.2)
-            return 0
-        finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
+            time.sleep(0.2)
+        return 0
 
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM every child's process group, wait, then SIGKILL what is left."""
@@ -97,3 +127,49 @@ class Supervisor:
                 child.process.wait()
             # workers fork their own children: make sure the group is gone
             child.signal_group(signal.SIGKILL)
+
+
+INTERRUPTED = 130  # the shell's code for a command ended by SIGINT
+
+
+def run_demo(
+    supervisor: Supervisor,
+    *,
+    starting: str,
+    prepare: Callable[[], None],
+    ready: Callable[[], bool],
+    banner: Callable[[], str],
+    cleanup: Callable[[], None],
+    ready_timeout: float = 60.0,
+) -> int:
+    """``renshe demo`` from the first line printed to the last: prepare (servers, migrations,
+    data), start the children, show the banner once ready, watch until Ctrl-C or SIGTERM, then stop
+    the children and ``cleanup``. Every exit path stops what was started, whatever the signal's
+    timing and whether stdout still works. Returns the exit code (0 for a requested stop)."""
+    supervisor.install_signal_handlers()  # before anything is printed or started
+    code = INTERRUPTED
+    try:
+        say(starting)
+        prepare()
+        try:
+            supervisor.start()
+            if supervisor.wait_until(ready, ready_timeout):
+                say(banner())
+                code = supervisor.run()
+            elif supervisor.stopping:
+                code = 0
+            else:
+                say("renshe demo: the web server did not become ready", err=True)
+                code = 1
+        finally:
+            say("stopping…")
+            supervisor.stop()
+    except KeyboardInterrupt:  # only while preparing, before any child was started
+        code = INTERRUPTED
+    finally:
+        try:
+            cleanup()
+        finally:
+            supervisor.restore_signal_handlers()
+    say("stopped.")
+    return code

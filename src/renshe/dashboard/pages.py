@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from litestar import Response, get
 from litestar.response import Template
 
-from renshe import i18n
+from renshe import clock, i18n
 from renshe.accounts.guards import principal_of, requires_roles
 from renshe.accounts.principal import CITY_ROLES, DISTRICT_ROLES, Principal
 from renshe.dashboard import service
@@ -27,7 +26,6 @@ from renshe.registry.exports import render as render_table
 from renshe.registry.pages_common import Req, download
 from renshe.subsidies.applications.states import STATE_LABELS, STATES
 from renshe.web.request_context import request_id_of
-from renshe.web.templating import SHANGHAI
 
 VIEWERS = requires_roles(*DISTRICT_ROLES, *CITY_ROLES)
 HEADERS = (lazy("Program"), lazy("State"), lazy("Count"), lazy("Amount (yuan)"))
@@ -54,7 +52,7 @@ class Figures:
 
 
 def _year(raw: str | None) -> int:
-    current = datetime.now(SHANGHAI).year
+    current = clock.today().year
     try:
         year = int(raw or current)
     except ValueError:
@@ -74,7 +72,7 @@ async def figures(principal: Principal, year: int) -> Figures:
     """The totals table of the caller's district (a city user: every district in reach)."""
     units = _units(principal)
     totals = await service.totals(units, year)
-    years = sorted({*await service.years(units), datetime.now(SHANGHAI).year, year}, reverse=True)
+    years = sorted({*await service.years(units), clock.today().year, year}, reverse=True)
     programs = await service.program_names({t.program_code for t in totals})
     districts = await service.district_names(units) if not principal.is_district else {}
     order = {s: i for i, s in enumerate(STATES)}

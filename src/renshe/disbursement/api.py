@@ -17,7 +17,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 
-from renshe import text_rules
+from renshe import clock, text_rules
 from renshe.accounts.authentication import Origin, actor_for
 from renshe.accounts.guards import principal_of, requires_roles
 from renshe.accounts.principal import Principal, Role
@@ -149,7 +149,7 @@ async def build_now(request: Req) -> JobAccepted:
     principal = principal_of(request)
     tenant = _district(principal)
     async with tenant_transaction(principal.context(request_id_of(request))):
-        job = await tasks.request_build(tenant, principal.user_id, datetime.now(SHANGHAI).date())
+        job = await tasks.request_build(tenant, principal.user_id, clock.today())
     return JobAccepted(job_id=job.id)
 
 

@@ -9,7 +9,6 @@ a missing one. Downloading works in the request (``export.export_batch``), like 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +16,7 @@ from litestar import Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from renshe import text_rules
+from renshe import clock, text_rules
 from renshe.accounts.principal import Role
 from renshe.db.tenant import tenant_transaction
 from renshe.disbursement import browse, export, lifecycle, pages_returns, tasks
@@ -43,7 +42,7 @@ from renshe.registry.exports import render as render_table
 from renshe.registry.forms import parse_day
 from renshe.registry.pages_common import download, positive_int
 from renshe.web.request_context import request_id_of
-from renshe.web.templating import SHANGHAI, format_datetime
+from renshe.web.templating import format_datetime
 
 CONFIRM_CANCEL = lazy("Tick the box to confirm that this batch is to be cancelled.")
 LIST_HEADERS = (
@@ -150,7 +149,7 @@ async def build_now(request: Req) -> Redirect:
     """立即组批: a job collects the district's ready awards; its page shows the live progress."""
     principal, tenant = district_of(request)
     async with tenant_transaction(principal.context(request_id_of(request))):
-        job = await tasks.request_build(tenant, principal.user_id, datetime.now(SHANGHAI).date())
+        job = await tasks.request_build(tenant, principal.user_id, clock.today())
     return Redirect(f"/jobs/{job.id}", status_code=303)
 
 

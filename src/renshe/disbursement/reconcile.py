@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from renshe import clock
 from renshe.audit import service as audit
 from renshe.db.tenant import current_transaction
 from renshe.disbursement.bankfiles import sha256_of
@@ -217,7 +217,7 @@ async def _apply_paid(tenant_id: UUID, actor: audit.Actor, lines: list[_Line]) -
         for line in lines
         if line.person_id is not None
     ]
-    await citywide.record_program_receipts(tenant_id, receipts, datetime.now(SHANGHAI).date())
+    await citywide.record_program_receipts(tenant_id, receipts, clock.today())
 
 
 async def _apply_failed(tenant_id: UUID, actor: audit.Actor, lines: list[tuple[_Line, str]]) -> None:

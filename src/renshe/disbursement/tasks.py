@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from renshe import clock
 from renshe.db.tenant import TenantContext, tenant_transaction
 from renshe.disbursement.build import BuildRequest, build
 from renshe.disbursement.service import CHUNK_LINES, KIND
@@ -31,7 +32,7 @@ from renshe.subsidies.applications import notice
 def request_of(run: JobRun) -> BuildRequest:
     args = run.args
     raw_date = args.get("business_date")
-    business_date = date.fromisoformat(raw_date) if raw_date else (run.business_date or date.today())
+    business_date = date.fromisoformat(raw_date) if raw_date else (run.business_date or clock.today())
     origin = args.get("origin", "nightly")
     if origin == "manual":
         stem = f"manual:{args['manual_id']}"

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from litestar import Request, Response
 
+from renshe import clock
 from renshe.i18n import gettext as _
 from renshe.registry.api import caller
 from renshe.registry.forms import parse_day
@@ -106,7 +107,7 @@ def _iso(day: date | None) -> str:
 
 def download(content: bytes, file_format: str, stem: str) -> Response[bytes]:
     """A file answer; the name is ASCII (no personal data) with the date."""
-    name = f"{stem}-{date.today():%Y%m%d}.{file_format}"
+    name = f"{stem}-{clock.today():%Y%m%d}.{file_format}"
     return Response(
         content=content,
         media_type=CONTENT_TYPES[file_format],

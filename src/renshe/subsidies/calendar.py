@@ -7,7 +7,11 @@ which carries the published schedules including make-up workdays; ``tests/subsid
 pins every published date of 2024–2026 so a package upgrade that changes one fails the suite.
 
 For a year whose schedule is not yet published (``schedule_published(year)`` is false) the package
-estimates the statutory holidays but cannot know the make-up workdays; the notice service can warn.
+only estimates the statutory holidays and cannot know the make-up workdays. Rather than count on a
+guess, such a year falls back to **weekends only** (every Monday to Friday is a working day), says
+so in the log (``holiday_calendar_unpublished``, once per process and year) and, through
+``unpublished_years``, on every page an administrator opens (docs/operations.md, "Holiday
+calendar"), until an upgraded ``holidays`` package brings the State Council's notice.
 
 Conventions (all dates are calendar dates in Asia/Shanghai, no times):
 
@@ -33,9 +37,14 @@ from dataclasses import dataclass
 from functools import cache
 
 import holidays
+import structlog
 from holidays.countries.china import ChinaStaticHolidays
 
+log = structlog.get_logger(__name__)
 _ONE_DAY = dt.timedelta(days=1)
+# How far a notice period opened today can reach: 30 working days are about 45 calendar days,
+# plus the longest holiday. Administrators are warned this long before an unpublished year begins.
+NOTICE_HORIZON = dt.timedelta(days=60)
 _SATURDAY = 5
 
 
@@ -49,6 +58,14 @@ class _Year:
 
 @cache
 def _year(year: int) -> _Year:
+    if not schedule_published(year):
+        log.warning(
+            "holiday_calendar_unpublished",
+            year=year,
+            fallback="weekends only: Monday to Friday are working days",
+            remedy="upgrade the holidays package once the State Council's notice is out",
+        )
+        return _Year(days_off=frozenset(), make_up_workdays=frozenset())
     cn = holidays.China(years=year)
     return _Year(
         days_off=frozenset(d for d in cn if d.year == year),
@@ -77,6 +94,13 @@ def schedule_published(year: int) -> bool:
     no substituted days in the package is an estimate (statutory days only, no make-up workdays).
     """
     return year in ChinaStaticHolidays.special_public_holidays
+
+
+def unpublished_years(today: dt.date) -> list[int]:
+    """The years a notice period opened ``today`` may reach whose schedule is not published (and
+    so count weekends only): what administrators are warned about."""
+    last = (today + NOTICE_HORIZON).year
+    return [year for year in range(today.year, last + 1) if not schedule_published(year)]
 
 
 def next_working_day(day: dt.date) -> dt.date:

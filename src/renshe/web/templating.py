@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from renshe import i18n
+from renshe import clock, i18n
+from renshe.accounts.principal import Role
 from renshe.paths import static_dir, templates_dir
+from renshe.subsidies import calendar
 from renshe.web import navigation
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -72,6 +74,19 @@ def nav_links(request: Any) -> list[navigation.Link]:
     return navigation.links_for(principal, navigation.get_handlers(request.app))
 
 
+# Who is told that a year's holiday calendar is missing: those who can have it updated.
+CALENDAR_WARNED = frozenset({Role.DISTRICT_ADMIN, Role.CITY_ADMIN, Role.SYSADMIN})
+
+
+def unpublished_calendar_years(request: Any) -> list[int]:
+    """Years whose official holiday calendar is missing (notice periods there count weekends
+    only), for the warning every page shows to administrators; empty for everyone else."""
+    principal = principal_of(request)
+    if principal is None or not principal.has(*CALENDAR_WARNED):
+        return []
+    return calendar.unpublished_years(clock.today())
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(templates_dir())),
@@ -91,4 +106,5 @@ def build_environment() -> Environment:
     env.globals["role_label"] = navigation.role_label
     env.filters["role_label"] = navigation.role_label
     env.globals["nav_links"] = nav_links
+    env.globals["unpublished_calendar_years"] = unpublished_calendar_years
     return env

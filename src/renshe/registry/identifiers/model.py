@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from renshe import clock
 from renshe.errors import DomainError
 from renshe.i18n import gettext, lazy
 
@@ -111,7 +112,7 @@ class BankAccountInvalid(IdentifierInvalid):
 
 def today_in_shanghai() -> date:
     """The calendar date in China (the birth-date-in-the-future check uses it)."""
-    return datetime.now(SHANGHAI).date()
+    return clock.today()
 
 
 def parse_document_type(value: str) -> DocumentType:

@@ -6,11 +6,11 @@ payment the clerk fixes the bank account and the award is ready again with a new
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
-from renshe import text_rules
+from renshe import clock, text_rules
 from renshe.accounts.principal import Role
 from renshe.audit import service as audit
 from renshe.db.tenant import tenant_transaction
@@ -148,7 +148,7 @@ async def resolve_objection(
         await store.conn().execute(
             """UPDATE objections SET resolution = $3, resolution_comment = $4, resolved_by = $5,
                                      resolved_at = $6 WHERE tenant_id = $1 AND id = $2""",
-            tenant_id, objection_id, resolution, comment, caller.actor.user_id, datetime.now(store.SHANGHAI),
+            tenant_id, objection_id, resolution, comment, caller.actor.user_id, clock.now(),
         )  # fmt: skip
         row = await store.load([tenant_id], found["application_id"], lock=True)
         if row["state"] != "on_hold":

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from renshe import text_rules
+from renshe import clock, text_rules
 from renshe.accounts.principal import Role
 from renshe.db.tenant import tenant_transaction, within
 from renshe.errors import Conflict, Forbidden, ValidationFailed
@@ -168,7 +168,7 @@ async def submit(
             raise Conflict(NOT_ELIGIBLE)
         new = await store.change(row, {
             "state": "submitted", "submitted_by": caller.actor.user_id,
-            "submitted_at": datetime.now(SHANGHAI), "evaluation": store.json.dumps(evaluation.to_json()),
+            "submitted_at": clock.now(), "evaluation": store.json.dumps(evaluation.to_json()),
             "amount_fen": evaluation.amount_fen,
         })  # fmt: skip
         await store.event(tenant_id, caller.actor, row, new, comment)
@@ -203,7 +203,7 @@ async def approve(
         frozen = {
             "state": "approved", "amount_fen": evaluation.amount_fen, "policy_version_id": policy.version_id,
             "budget_year": day.year, "evaluation": store.json.dumps(evaluation.to_json()),
-            "decided_by": caller.actor.user_id, "decided_at": datetime.now(SHANGHAI),
+            "decided_by": caller.actor.user_id, "decided_at": clock.now(),
             "decision_comment": comment,
             **await store.payee_snapshot(row),
         }  # fmt: skip
@@ -234,7 +234,7 @@ async def reject(
             raise Forbidden(OWN_SUBMISSION)
         new = await store.change(row, {
             "state": "rejected", "decided_by": caller.actor.user_id,
-            "decided_at": datetime.now(SHANGHAI), "decision_comment": comment,
+            "decided_at": clock.now(), "decision_comment": comment,
         })  # fmt: skip
         await store.event(tenant_id, caller.actor, row, new, comment)
         return new

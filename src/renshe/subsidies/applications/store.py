@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from renshe import clock
 from renshe.audit import service as audit
 from renshe.db.tenant import current_transaction
 from renshe.errors import Conflict, DomainError, NotFound
@@ -39,7 +40,7 @@ NO_BANK_ACCOUNT = lazy("The beneficiary has no bank account on record: add one i
 
 def today() -> date:
     """The business day in Asia/Shanghai."""
-    return datetime.now(SHANGHAI).date()
+    return clock.today()
 
 
 class OverBudget(DomainError):

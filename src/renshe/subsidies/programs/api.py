@@ -5,7 +5,7 @@ merged on top (and whether the district offers the program at all)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -14,6 +14,7 @@ import msgspec
 from litestar import Request, get
 from litestar.params import FromPath, FromQuery
 
+from renshe import clock
 from renshe.accounts.guards import principal_of, requires_login
 from renshe.api.openapi import query_rule
 from renshe.db.tenant import tenant_transaction
@@ -136,7 +137,7 @@ def _program_out(
 
 
 def _today() -> date:
-    return datetime.now(SHANGHAI).date()
+    return clock.today()
 
 
 @get("/api/v1/programs", name="api.programs.list", guards=[requires_login], tags=TAGS)

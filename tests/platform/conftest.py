@@ -1,0 +1,3 @@
+from tests.platform.leftovers import leftovers
+
+__all__ = ["leftovers"]
