@@ -11,6 +11,7 @@ resolved becomes ``reconciled``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from renshe.audit import service as audit
 from renshe.db.tenant import current_transaction
+from renshe.disbursement import returns
 from renshe.disbursement.bankfiles import sha256_of
 from renshe.disbursement.returns import (
     ProblemKind,
@@ -38,7 +40,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 BATCH = "disbursement_batch"
 RECONCILABLE = frozenset({"exported", "reconciled"})
-MAX_RETURN_BYTES = 10 * 1024 * 1024
+MAX_RETURN_BYTES = returns.MAX_RETURN_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +121,8 @@ async def upload_return(
             existing["id"], True, errors=json.loads(errors) if isinstance(errors, str) else errors,
             batch_state=batch.state,
         )  # fmt: skip
-    parsed = parse_return(content, filename)
+    # reading a spreadsheet is seconds of CPU: in a thread, so the event loop keeps answering
+    parsed = await asyncio.to_thread(parse_return, content, filename)
     lines = await _lines(batch.tenant_id, batch.id)
     matched, problems = match_returns(lines, parsed.lines)
     result = Reconciliation(return_id, False)
