@@ -9,9 +9,11 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from tests.accounts.support import csrf_from
+from renshe.accounts.principal import Role
+from tests.accounts.support import csrf_from, new_client
 from tests.disbursement.awards import district, states
 from tests.disbursement.test_pages import KAIPING, app, built_batch, people, post  # noqa: F401
+from tests.registry.support import api_headers
 from tests.spreadsheets import hostile
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -41,6 +43,7 @@ async def returns_recorded(admin_url: str, batch_id: UUID) -> int:
 
 
 async def test_hostile_return_files_are_refused_and_nothing_is_applied(
+    app: Any,  # noqa: F811
     people: Any,  # noqa: F811
     admin_url: str,
 ) -> None:
@@ -55,5 +58,16 @@ async def test_hostile_return_files_are_refused_and_nothing_is_applied(
         answer = await checker.post(f"{detail}/returns", data={"_csrf": token}, files=upload)
         assert answer.status_code == 422, (name, answer.status_code)
         assert shown in answer.text, name
+
+    # the API answers problem+json with the same reason; in English when asked
+    async with new_client(app) as api:
+        finance = await api_headers(KAIPING, Role.FINANCE, language="en")
+        wide = hostile.far_column(rows=50, dimension=False)
+        upload = {"file": ("return.xlsx", wide, "application/octet-stream")}
+        url = f"/api/v1/disbursement-batches/{batch_id}/bank-return"
+        answer = await api.post(url, headers=finance, files=upload)
+    assert answer.status_code == 422 and answer.headers["content-type"].startswith("application/problem+json")
+    assert "Row 1: there is a cell in column XFD; at most 50 columns (up to AX) are read." in answer.text
+
     assert await returns_recorded(admin_url, batch_id) == 0
     assert await states(await district(KAIPING), apps) == {"in_batch": 2}

@@ -69,3 +69,16 @@ async def test_a_cell_in_column_xfd_stops_the_check_naming_row_and_column(clerk:
     page = await clerk.get(f"/registry/imports/{batch}")
     assert "第 1 行：XFD 列有单元格；最多读取 50 列（至 AX 列）" in page.text
     assert await count_people(tenant) == people_before
+
+
+async def test_the_refusal_is_in_english_when_switched(clerk: httpx.AsyncClient) -> None:
+    token = await page_csrf(clerk, "/registry/imports")
+    answer = await clerk.post(
+        "/registry/imports",
+        data={"_csrf": token, "kind": "people"},
+        files={"file": ("people.xlsx", hostile.zip_bomb(), "application/octet-stream")},
+        headers={"Accept-Language": "en"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 422
+    assert "The workbook unpacks to more than 100 MB." in answer.text
