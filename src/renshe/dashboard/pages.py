@@ -22,7 +22,7 @@ from renshe.db.tenant import tenant_transaction
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
 from renshe.registry.exports import format_of
-from renshe.registry.exports import render as render_table
+from renshe.registry.exports import render_in_thread as render_table
 from renshe.registry.pages_common import Req, download
 from renshe.subsidies.applications.states import STATE_LABELS, STATES
 from renshe.web.request_context import request_id_of
@@ -140,7 +140,7 @@ async def dashboard_export(request: Req) -> Response[bytes]:
         ]
         for r in data.rows
     ]
-    content = render_table(file_format, header, rows, _("Totals %(year)s") % {"year": year})
+    content = await render_table(file_format, header, rows, _("Totals %(year)s") % {"year": year})
     return download(content, file_format, f"dashboard-totals-{year}")
 
 

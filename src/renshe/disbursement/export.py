@@ -13,6 +13,7 @@ is written in the district's ``[payer] file_encoding`` when no encoding is asked
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from uuid import UUID
@@ -136,11 +137,14 @@ async def export_batch(
     header, lines = await payment_file_of(batch)
     chosen = layout or batch.layout
     own = chosen == batch.layout and encoding is None
+    # rendering (an XLSX of thousands of lines) is seconds of CPU: in a thread, off the event loop
     if own:
-        bank_file = _own_file(batch, header, lines, await _district_encoding(batch, chosen))
+        preferred = await _district_encoding(batch, chosen)
+        bank_file = await asyncio.to_thread(_own_file, batch, header, lines, preferred)
     else:
         preferred = encoding or await _district_encoding(batch, chosen)
-        bank_file = export(chosen, header, lines, preferred)  # envelope checked before any byte
+        # envelope checked before any byte
+        bank_file = await asyncio.to_thread(export, chosen, header, lines, preferred)
     if own and batch.file_sha256 is None:
         await _record(batch, bank_file, lines, actor, job=False)
     else:
@@ -171,7 +175,8 @@ async def export_own_file(
         return Exported("skipped", None, 0)
     _exportable(batch)
     header, lines = await payment_file_of(batch, progress)
-    made = _own_file(batch, header, lines, await _district_encoding(batch, batch.layout))
+    preferred = await _district_encoding(batch, batch.layout)
+    made = await asyncio.to_thread(_own_file, batch, header, lines, preferred)
     if progress is not None:
         await progress(len(lines), len(lines))
     if batch.file_sha256 is not None:

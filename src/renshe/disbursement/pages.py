@@ -38,7 +38,7 @@ from renshe.errors import DomainError, NotFound
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
 from renshe.registry.exports import format_of
-from renshe.registry.exports import render as render_table
+from renshe.registry.exports import render_in_thread as render_table
 from renshe.registry.forms import parse_day
 from renshe.registry.pages_common import download, positive_int
 from renshe.web.request_context import request_id_of
@@ -131,7 +131,7 @@ async def batches_export(request: Req) -> Response[bytes]:
         )
         for r in rows
     ]
-    content = render_table(file_format, [_(h) for h in LIST_HEADERS], table, _("Disbursement batches"))
+    content = await render_table(file_format, [_(h) for h in LIST_HEADERS], table, _("Disbursement batches"))
     return download(content, file_format, "disbursement-batches")
 
 

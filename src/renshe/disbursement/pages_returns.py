@@ -34,7 +34,7 @@ from renshe.errors import DomainError, NotFound
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
 from renshe.registry.exports import format_of
-from renshe.registry.exports import render as render_table
+from renshe.registry.exports import render_in_thread as render_table
 from renshe.registry.pages_common import download
 from renshe.web.request_context import request_id_of
 
@@ -148,7 +148,7 @@ async def lines_export(request: Req, batch_id: FromPath[UUID]) -> Response[bytes
         )
         for line in lines
     ]
-    content = render_table(file_format, [_(h) for h in LINE_HEADERS], rows, batch.reference)
+    content = await render_table(file_format, [_(h) for h in LINE_HEADERS], rows, batch.reference)
     return download(content, file_format, f"batch-{batch.reference}-lines")
 
 

@@ -16,24 +16,24 @@ matches (paid / payment_failed) is the reconciliation service's job.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
+from renshe import spreadsheets
 from renshe.disbursement.bankfiles.record import yuan
 from renshe.errors import DomainError
 from renshe.i18n import lazy
 
 HEADER_SEARCH_ROWS = 30
-MAX_XLSX_UNPACKED_BYTES = 200 * 1024 * 1024  # a zip bomb is refused before openpyxl opens it
-_ZIP_MAGIC = b"PK\x03\x04"
+MAX_RETURN_BYTES = 10 * 1024 * 1024
+# A return answers one batch file (at most a district's max_lines_per_file lines) plus the bank's
+# header and footer block; 100,000 rows is far beyond any, and still read in seconds.
+LIMITS = spreadsheets.Limits(max_bytes=MAX_RETURN_BYTES, max_rows=100_000, max_seconds=60)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _CONTROL = {code: " " for code in (*range(32), 127)}
 
@@ -137,52 +137,23 @@ class UnreadableReturnFile(DomainError):
 # -- reading rows -------------------------------------------------------------------------------
 
 
-def _decode(content: bytes) -> tuple[str, str]:
-    if content.startswith(b"\xef\xbb\xbf"):
-        return content[3:].decode("utf-8", errors="strict"), "utf-8"
+def _table(content: bytes, filename: str) -> spreadsheets.Table:
+    """The file's rows through ``renshe.spreadsheets`` (its limits); refusals become
+    ``UnreadableReturnFile`` with the reader's message (row and column named)."""
+    if content.startswith(_OLE_MAGIC) or filename.lower().endswith(".xls"):
+        raise UnreadableReturnFile(
+            lazy("Old .xls workbooks cannot be read: save the return file as .xlsx or CSV.")
+        )
+    if content.startswith(spreadsheets.ZIP_MAGIC):
+        file_format = "xlsx"
+    elif filename.lower().endswith(".xlsx"):
+        raise UnreadableReturnFile(lazy("The return file is not a valid XLSX workbook."))
+    else:
+        file_format = "csv"
     try:
-        return content.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return content.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError:
-        raise UnreadableReturnFile(lazy("The return file is neither UTF-8 nor GBK text.")) from None
-
-
-def _csv_rows(content: bytes) -> tuple[Iterator[Sequence[object]], str]:
-    text, encoding = _decode(content)
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:8192], delimiters=",\t;|")
-    except csv.Error:
-        dialect = csv.excel
-    return csv.reader(io.StringIO(text, newline=""), dialect), encoding
-
-
-def _xlsx_rows(content: bytes) -> Iterator[Sequence[object]]:
-    from openpyxl import load_workbook
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-        if unpacked > MAX_XLSX_UNPACKED_BYTES:
-            raise UnreadableReturnFile(lazy("The return workbook is too large to read."))
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise UnreadableReturnFile(lazy("The return file is not a valid XLSX workbook.")) from None
-    try:
-        sheet = workbook.worksheets[0]
-        # read-only sheets skip empty rows: keep the real row numbers from the cells.
-        expected = 1
-        for cells in sheet.iter_rows():
-            number = next((c.row for c in cells if getattr(c, "row", None)), expected)
-            while expected < number:
-                yield ()
-                expected += 1
-            yield tuple(getattr(c, "value", None) for c in cells)
-            expected += 1
-    finally:
-        workbook.close()
+        return spreadsheets.read_rows(file_format, content, LIMITS, delimiters=",\t;|")
+    except spreadsheets.SpreadsheetRefused as exc:
+        raise UnreadableReturnFile(exc.message, **exc.params) from None
 
 
 def _cell_text(value: object) -> str:
@@ -257,40 +228,34 @@ def _line(number: int, row: Sequence[object], columns: dict[str, int]) -> Return
 
 
 def parse_return(content: bytes, filename: str) -> ParsedReturn:
-    """Read a bank return file (CSV or XLSX, told apart by content; ``filename`` for old .xls)."""
-    if content.startswith(_OLE_MAGIC) or filename.lower().endswith(".xls"):
-        raise UnreadableReturnFile(
-            lazy("Old .xls workbooks cannot be read: save the return file as .xlsx or CSV.")
-        )
-    rows: Iterable[Sequence[object]]
-    if content.startswith(_ZIP_MAGIC):
-        rows, encoding = _xlsx_rows(content), "xlsx"
-    elif filename.lower().endswith(".xlsx"):
-        raise UnreadableReturnFile(lazy("The return file is not a valid XLSX workbook."))
-    else:
-        rows, encoding = _csv_rows(content)
+    """Read a bank return file (CSV or XLSX, told apart by content; ``filename`` for old .xls).
 
+    CPU-bound: a request handler runs it in a thread (``reconcile.upload_return`` does)."""
+    table = _table(content, filename)
     lines: list[ReturnLine] = []
     problems: list[ReturnProblem] = []
     columns: dict[str, int] | None = None
-    for number, row in enumerate(rows, start=1):
-        if columns is None:
-            columns = _header(row)
-            if columns is None and number >= HEADER_SEARCH_ROWS:
-                break
-            continue
-        if not any(_cell_text(value) for value in row):
-            continue  # blank rows (and trailing empty spreadsheet rows) carry nothing
-        parsed = _line(number, row, columns)
-        if isinstance(parsed, ReturnLine):
-            lines.append(parsed)
-        else:
-            problems.append(parsed)
+    try:
+        for number, row in table.rows:
+            if columns is None:
+                columns = _header(row)
+                if columns is None and number >= HEADER_SEARCH_ROWS:
+                    break
+                continue
+            if not any(_cell_text(value) for value in row):
+                continue  # blank rows (and trailing empty spreadsheet rows) carry nothing
+            parsed = _line(number, row, columns)
+            if isinstance(parsed, ReturnLine):
+                lines.append(parsed)
+            else:
+                problems.append(parsed)
+    except spreadsheets.SpreadsheetRefused as exc:
+        raise UnreadableReturnFile(exc.message, **exc.params) from None
     if columns is None:
         raise UnreadableReturnFile(
             lazy("The return file has no header row with a line reference column and a status column.")
         )
-    return ParsedReturn(lines, problems, encoding)
+    return ParsedReturn(lines, problems, table.encoding)
 
 
 # -- matching -----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ repository, so a list never decrypts anything.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
@@ -83,18 +84,26 @@ async def people_page(
 async def all_people(
     tenant_ids: Collection[UUID], f: PeopleFilter, sort: str = "newest", limit: int = EXPORT_LIMIT
 ) -> list[Person]:
+    """Everyone the filter finds (for an export). The records become ``Person`` s in a thread:
+    100,000 of them are a second of CPU the event loop must not spend."""
     where, args = _person_where(tenant_ids, f)
-    return await _people(where, args, sort, limit, 0)
+    return await _people(where, args, sort, limit, 0, in_thread=True)
 
 
-async def _people(where: str, args: list[Any], sort: str, limit: int, offset: int) -> list[Person]:
+async def _people(
+    where: str, args: list[Any], sort: str, limit: int, offset: int, *, in_thread: bool = False
+) -> list[Person]:
     order = PERSON_SORTS.get(sort, PERSON_SORTS["newest"])
     n = len(args)
     rows = await repo.person_rows(
         f"{where} ORDER BY {order} LIMIT ${n + 1} OFFSET ${n + 2}", *args, limit, offset
     )
     documents = await repo.documents_of([r["id"] for r in rows])
-    return [repo.person_from(r, documents.get(r["id"], [])) for r in rows]
+
+    def people() -> list[Person]:
+        return [repo.person_from(r, documents.get(r["id"], [])) for r in rows]
+
+    return await asyncio.to_thread(people) if in_thread else people()
 
 
 def _enterprise_where(tenant_ids: Collection[UUID], f: EnterpriseFilter) -> tuple[str, list[Any]]:

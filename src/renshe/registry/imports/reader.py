@@ -1,5 +1,6 @@
 """Reading an uploaded spreadsheet (读取导入文件): CSV or XLSX, UTF-8 (with or without BOM) or
-GBK/GB18030, within a size and a row limit.
+GBK/GB18030, through ``renshe.spreadsheets`` within ``LIMITS`` (size, unpacked size, rows,
+columns, cell length, time).
 
 Every cell comes back as text, numbered as the clerk sees it in the spreadsheet (the header is
 row 1). Excel turns a long number typed into a General cell into a floating-point number and
@@ -9,28 +10,25 @@ so that the report says what happened instead of "wrong check character".
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from renshe import spreadsheets
 from renshe.errors import ValidationFailed
 from renshe.i18n import lazy
+from renshe.spreadsheets import SpreadsheetRefused
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
 # Excel keeps 15 significant digits of a number; anything longer was changed.
 EXACT_DIGITS = 15
 HEADER_SEARCH_ROWS = 5
+# The check runs in a job (20 minutes): time enough for 50,000 rows on a busy worker.
+LIMITS = spreadsheets.Limits(max_bytes=MAX_BYTES, max_rows=MAX_ROWS + HEADER_SEARCH_ROWS, max_seconds=300)
 
-FILE_EMPTY = lazy("The file is empty.")
-FILE_TOO_LARGE = lazy("The file is larger than %(mb)s MB. Split it into several files.")
 TOO_MANY_ROWS = lazy("The file has more than %(max)s rows. Split it into several files.")
 UNKNOWN_FORMAT = lazy("Upload a CSV file or an Excel workbook (.xlsx).")
-UNREADABLE_ENCODING = lazy("The file is neither UTF-8 nor GBK text. Save it again as CSV (UTF-8).")
-UNREADABLE_XLSX = lazy("The Excel file cannot be read. Open it in Excel, save it as .xlsx and upload again.")
 NO_HEADER = lazy("No header row with known column names was found in the first rows of the file.")
 NO_DATA = lazy("The file has a header but no data rows.")
 
@@ -74,25 +72,19 @@ def detect_format(filename: str, data: bytes) -> str:
 
 
 def check_size(data: bytes) -> None:
-    if not data:
-        raise FileProblem(FILE_EMPTY)
-    if len(data) > MAX_BYTES:
-        raise FileProblem(FILE_TOO_LARGE, mb=MAX_BYTES // (1024 * 1024))
+    try:
+        spreadsheets.check_size(data, LIMITS)
+    except SpreadsheetRefused as exc:
+        raise FileProblem(exc.message, **exc.params) from None
 
 
-def decode_text(data: bytes) -> str:
-    """UTF-8 (a BOM is dropped), else GB18030 — a superset of GBK and GB2312, what Excel writes
-    for "CSV" on a Chinese Windows."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+def preflight(file_format: str, data: bytes) -> None:
+    """What can be refused before the file is stored: size, an XLSX's package, a CSV's encoding
+    (CPU work: run it in a thread)."""
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise FileProblem(UNREADABLE_ENCODING) from None
+        spreadsheets.preflight(file_format, data, LIMITS)
+    except SpreadsheetRefused as exc:
+        raise FileProblem(exc.message, **exc.params) from None
 
 
 def cell_text(value: Any) -> tuple[str, bool]:  # noqa: PLR0911 - one answer per cell type
@@ -144,45 +136,12 @@ def _rows_of(records: list[tuple[int, list[Any]]], is_header: Any) -> Sheet:
     return sheet
 
 
-def read_csv(data: bytes, is_header: Any) -> Sheet:
-    text = decode_text(data)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records: list[tuple[int, list[Any]]] = []
-    try:
-        for number, cells in enumerate(reader, start=1):
-            records.append((number, list(cells)))
-            if number > MAX_ROWS + HEADER_SEARCH_ROWS + 1:
-                raise FileProblem(TOO_MANY_ROWS, max=MAX_ROWS)
-    except csv.Error:
-        raise FileProblem(UNKNOWN_FORMAT) from None
-    return _rows_of(records, is_header)
-
-
-def read_xlsx(data: bytes, is_header: Any) -> Sheet:
-    """The first worksheet of a workbook (values, not formulas)."""
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise FileProblem(UNREADABLE_XLSX) from None
-    try:
-        sheet = book.worksheets[0]
-        records: list[tuple[int, list[Any]]] = []
-        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
-            records.append((number, list(values)))
-            if number > MAX_ROWS + HEADER_SEARCH_ROWS + 1:
-                raise FileProblem(TOO_MANY_ROWS, max=MAX_ROWS)
-    except (zipfile.BadZipFile, KeyError, ValueError, IndexError):
-        raise FileProblem(UNREADABLE_XLSX) from None
-    finally:
-        book.close()
-    return _rows_of(records, is_header)
-
-
 def read_sheet(file_format: str, data: bytes, is_header: Any) -> Sheet:
-    """The rows of a CSV or XLSX file; ``is_header(cells)`` recognises the header row."""
-    check_size(data)
-    if file_format == "xlsx":
-        return read_xlsx(data, is_header)
-    return read_csv(data, is_header)
+    """The rows of a CSV or XLSX file (through ``renshe.spreadsheets`` and its limits);
+    ``is_header(cells)`` recognises the header row."""
+    try:
+        table = spreadsheets.read_rows(file_format, data, LIMITS)
+        records = [(number, list(values)) for number, values in table.rows]
+    except SpreadsheetRefused as exc:
+        raise FileProblem(exc.message, **exc.params) from None
+    return _rows_of(records, is_header)

@@ -17,6 +17,7 @@ that mixes new and known people needs no editing. Once imported, the stored file
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -115,6 +116,8 @@ async def upload(tenant_id: UUID, actor: audit.Actor, kind: str, filename: str, 
         raise ValidationFailed({"kind": UNKNOWN_KIND}, UNKNOWN_KIND)
     reader.check_size(data)
     file_format = reader.detect_format(filename, data)
+    # a zip bomb or a file in no known encoding is refused now, before it is stored
+    await asyncio.to_thread(reader.preflight, file_format, data)
     batch_id = uuid.uuid4()
     sealed = seal(TABLE, FILE_COLUMN, tenant_id, batch_id, base64.b64encode(data).decode())
     await _conn().execute(
@@ -222,7 +225,7 @@ async def _read_and_check(run: JobRun, batch: Batch, stored: str | None, today: 
     if stored is None:
         raise NotFound(NO_SUCH_BATCH)
     data = base64.b64decode(unseal(TABLE, FILE_COLUMN, run.tenant_id, batch.id, stored))
-    sheet = reader.read_sheet(batch.file_format, data, looks_like_header(batch.kind))
+    sheet = await asyncio.to_thread(reader.read_sheet, batch.file_format, data, looks_like_header(batch.kind))
     report = await check_sheet(batch.kind, sheet, today, run.progress)
     await mark_registered(batch.kind, run.tenant_id, report)
     return report

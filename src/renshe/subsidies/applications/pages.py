@@ -129,7 +129,7 @@ async def application_export(request: Req) -> Response[bytes]:
     async with tenant_transaction(c.context()):
         rows = await listing.everything(units, f, sort)
         await audited_export(c, "application_list", rows, file_format, filters=keep)
-    content = exports.render(
+    content = await exports.render_in_thread(
         file_format, [_(h) for h in EXPORT_HEADERS], export_rows(rows), _("Applications")
     )
     return download(content, file_format, "applications")

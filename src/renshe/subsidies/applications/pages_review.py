@@ -61,7 +61,7 @@ async def review_export(request: Req) -> Response[bytes]:
         work = await listing.queue(units)
         rows = work["submitted"] + work["on_hold"]
         await audited_export(c, "review_queue", rows, file_format)
-    content = exports.render(
+    content = await exports.render_in_thread(
         file_format, [_(h) for h in EXPORT_HEADERS], export_rows(rows), _("Review queue")
     )
     return download(content, file_format, "review-queue")
