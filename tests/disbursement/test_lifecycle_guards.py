@@ -1,6 +1,7 @@
-"""Cancelling a batch under the conditions mutation testing found untested (docs/testing.md,
-"Mutation testing"): a stale version, a change in flight by another transaction (the row lock),
-the message a refused cancel gives, and no invented reason on the awards' timelines."""
+"""Approving and cancelling a batch under the conditions mutation testing found untested
+(docs/testing.md, "Mutation testing"): a stale version, a change in flight by another transaction
+(the row lock), the message a refusal gives, and what a cancel writes on the awards' timelines and
+in the audit log."""
 
 from __future__ import annotations
 
@@ -17,13 +18,15 @@ from renshe.db.tenant import TenantContext, tenant_transaction
 from renshe.disbursement import lifecycle
 from renshe.disbursement.build import BuildRequest, build
 from renshe.disbursement.service import Batch, get_batch
-from renshe.errors import Conflict
+from renshe.errors import Conflict, Forbidden
 from tests.disbursement.awards import district, live_lines_per_award, make_ready, make_user, states
 
 pytestmark = pytest.mark.usefixtures("db")
 KAIPING = "440783"
 STALE = "This batch was changed by someone else meanwhile: reload it and try again."
 NOT_CANCELLABLE = "Only a batch that is built or approved (not yet exported) can be cancelled."
+NOT_APPROVABLE = "Only a built batch awaiting approval can be approved."
+MAKER_CHECKER = "You asked for this batch, so someone else in finance must approve it."
 
 
 async def _batch(admin_url: str) -> tuple[uuid.UUID, Batch, list[uuid.UUID]]:
@@ -39,6 +42,11 @@ async def _batch(admin_url: str) -> tuple[uuid.UUID, Batch, list[uuid.UUID]]:
 async def _cancel(tenant: uuid.UUID, who: audit.Actor, batch_id: uuid.UUID, **kwargs: object) -> Batch:
     async with tenant_transaction(TenantContext.district(tenant, who.user_id)):
         return await lifecycle.cancel(tenant, who, batch_id, **kwargs)  # type: ignore[arg-type]
+
+
+async def _approve(tenant: uuid.UUID, who: audit.Actor, batch_id: uuid.UUID) -> Batch:
+    async with tenant_transaction(TenantContext.district(tenant, who.user_id)):
+        return await lifecycle.approve(tenant, who, batch_id)
 
 
 async def _current(tenant: uuid.UUID, batch_id: uuid.UUID) -> Batch:
@@ -158,3 +166,68 @@ async def test_a_cancel_without_a_reason_writes_none(admin_url: str) -> None:
     assert [e["comment"] for e in events] == [None, None]
     [cancelled] = [a for a in audited if a["action"] == "disbursement.batch_cancelled"]
     assert json.loads(cancelled["after"])["reason"] == ""
+
+
+async def test_approve_waits_for_a_cancel_in_flight_and_then_refuses(admin_url: str) -> None:
+    """A cancel not yet committed holds the batch: the approval must wait and then see a cancelled
+    batch, not approve it over the cancel from a stale read (its awards are already released)."""
+    tenant, batch, _apps = await _batch(admin_url)
+    approver = await make_user(admin_url, tenant)
+    holder = await asyncpg.connect(admin_url)
+    try:
+        in_flight = holder.transaction()
+        await in_flight.start()
+        await holder.execute(
+            "UPDATE disbursement_batches SET state = 'cancelled', version = version + 1 WHERE id = $1",
+            batch.id,
+        )
+        approving = asyncio.create_task(_approve(tenant, approver, batch.id))
+        await _until_a_backend_waits_for_a_lock(holder)
+        await in_flight.commit()
+        with pytest.raises(Conflict) as refused:
+            await approving
+        assert refused.value.message == NOT_APPROVABLE
+    finally:
+        await holder.close()
+    assert (await _current(tenant, batch.id)).state == "cancelled"
+
+
+async def test_a_refused_approval_says_why(admin_url: str) -> None:
+    tenant = await district(KAIPING)
+    maker, checker = await make_user(admin_url, tenant), await make_user(admin_url, tenant)
+    await make_ready(admin_url, tenant, 1)
+    result = await build(
+        BuildRequest(tenant, date(2026, 4, 2), "manual", f"manual:{uuid.uuid4()}", created_by=maker.user_id)
+    )
+    batch_id = uuid.UUID(result.batches[0])
+    with pytest.raises(Forbidden) as own:
+        await _approve(tenant, maker, batch_id)
+    assert own.value.message == MAKER_CHECKER
+    await _approve(tenant, checker, batch_id)
+    with pytest.raises(Conflict) as twice:
+        await _approve(tenant, checker, batch_id)
+    assert twice.value.message == NOT_APPROVABLE
+
+
+async def test_an_approval_is_audited_and_its_export_runs_for_the_approver(admin_url: str) -> None:
+    tenant, batch, apps = await _batch(admin_url)
+    checker = await make_user(admin_url, tenant)
+    await _approve(tenant, checker, batch.id)
+    _events, audited = await _records(admin_url, batch.id, apps)
+    approved = [a for a in audited if a["action"] == "disbursement.batch_approved"]
+    assert len(approved) == 1
+    assert approved[0]["actor_username"] == checker.username
+    assert approved[0]["object_type"] == "disbursement_batch"
+    assert json.loads(approved[0]["before"]) == {"state": "built"}
+    assert json.loads(approved[0]["after"]) == {"state": "approved"}
+    conn = await asyncpg.connect(admin_url)
+    try:
+        export = await conn.fetchrow(
+            "SELECT requested_by, args->>'approved_by' AS approved_by FROM jobs"
+            " WHERE kind = 'disbursement.export_batch' AND args->>'batch_id' = $1",
+            str(batch.id),
+        )
+    finally:
+        await conn.close()
+    # the export job writes the bank file on behalf of the approving officer (its audit says so)
+    assert (export["requested_by"], export["approved_by"]) == (checker.user_id, str(checker.user_id))
