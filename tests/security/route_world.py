@@ -92,6 +92,7 @@ class World:
     code: str
     tenant: UUID
     ids: dict[str, UUID] = field(default_factory=dict)
+    uscc: str = ""  # the enterprise's credit code (the link form names an enterprise by it)
 
 
 async def build_world(code: str, admin_url: str) -> World:
@@ -114,6 +115,7 @@ async def build_world(code: str, admin_url: str) -> World:
             tenant, TESTER, ids["person"], ids["enterprise"], "founder", since=date(2022, 1, 1)
         )
         ids["link"] = made.id
+        world.uscc = await conn.fetchval("SELECT uscc FROM enterprises WHERE id = $1", ids["enterprise"])
         batch = await imports.upload(
             tenant, clerk.actor, "people", "people.csv", "姓名,证件类型,证件号码\n".encode()
         )

@@ -195,15 +195,16 @@ def api_body(case: Case, version: int) -> dict[str, Any]:
     return {"json": bodies[path]}
 
 
-def page_form(case: Case, version: int) -> dict[str, Any]:
-    """The fields of the route's form as the page would post them (extra fields are ignored)."""
+def page_form(case: Case, version: int, own_uscc: str) -> dict[str, Any]:
+    """The fields of the route's form as the page would post them (extra fields are ignored);
+    a link names the attacker's own enterprise."""
     form = {"version": str(version), "reason": "核对身份信息", "comment": "跨区测试", "confirm": "1"}
     suffix = case.path.rsplit("}", 1)[-1]
     form |= {
         "/roles": {"roles": "clerk"},
         "/unmask": {"field": "bank_account" if "enterprises" in case.path else "mobile"},
         "/documents": {"type": "prc_id", "number": prc_id(A)},
-        "/links": {"enterprise_id": str(uuid.uuid4()), "role": "founder", "since": "2022-01-01"},
+        "/links": {"uscc": own_uscc, "role": "founder", "since": "2022-01-01"},
         "/edit": {"name": "跨区测试", "residency": "mainland"},
         "/confirm": {"confirm_warnings": "1"},
         "/objections": {"raised_by": "张三", "raised_on": "2026-03-02", "content": "跨区测试"},
@@ -236,7 +237,7 @@ def fill(case: Case, values: dict[str, str]) -> str:
 
 
 async def send(
-    case: Case, attackers: Attackers, url: str, version: int, values: dict[str, str]
+    case: Case, attackers: Attackers, url: str, version: int, values: dict[str, str], own_uscc: str
 ) -> httpx.Response:
     role = ACTION_ROLES.get(values.get("action", ""), role_for(case))
     if case.api:
@@ -246,7 +247,7 @@ async def send(
     client = await attackers.browser(role)
     if case.method == "GET":
         return await client.get(url, follow_redirects=False)
-    data = {"_csrf": await page_csrf(client), **page_form(case, version)}
+    data = {"_csrf": await page_csrf(client), **page_form(case, version, own_uscc)}
     files = None
     if url.endswith("/returns"):
         files = {"file": ("return.csv", "参考号,金额,状态\n".encode(), "text/csv")}
@@ -283,8 +284,8 @@ async def test_another_districts_object_is_exactly_not_found(
     for label, values in variants(case, worlds):
         # the same request with every id of A's swapped for one that exists nowhere (B's own stay)
         fake_values = {p: v if p in VALUES or v in mine else nowhere[p] for p, v in values.items()}
-        real = await send(case, attackers, fill(case, values), version, values)
-        fake = await send(case, attackers, fill(case, fake_values), version, values)
+        real = await send(case, attackers, fill(case, values), version, values, worlds[B].uscc)
+        fake = await send(case, attackers, fill(case, fake_values), version, values, worlds[B].uscc)
         where = f"{case} with {label} ids"
         expected = 403 if _template(case.path) in REFUSED_FOR_ANY_ID else 404
         assert real.status_code == expected, (where, real.status_code, real.text[:500])
