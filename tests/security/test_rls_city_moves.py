@@ -17,7 +17,8 @@ from renshe.db.tenant import TenantContext, current_transaction, tenant_transact
 from renshe.tenancy import service as tenancy
 from tests.security.tenant_rows import FACTORIES
 
-CITY, VICTIM = "440700", "440704"
+# Xinhui: test_isolation_sql.py puts its victim rows (fixed keys) in Jianghai, 440704
+CITY, VICTIM = "440700", "440705"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
