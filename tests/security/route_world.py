@@ -1,0 +1,164 @@
+"""One object of every kind a route can name by id, made in one district, for the route attacks.
+
+``KIND_OF`` maps a route's path parameter to the kind of object it names. A parameter this module
+does not know makes ``kind_of`` fail loudly, so a new route with a new kind of id cannot pass the
+cross-district test without someone adding a factory here. Parameters that are not ids at all are
+listed in ``NOT_IDS`` with the reason, and ``VALUES`` gives the ones that pick an action.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from renshe.accounts.principal import Role
+from renshe.db import urls
+from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
+from renshe.disbursement.build import BuildRequest, build
+from renshe.registry import links
+from renshe.registry.imports import service as imports
+from renshe.subsidies.applications import notice
+from tests.accounts.support import make_user
+from tests.disbursement.awards import make_ready
+from tests.registry.support import TESTER, unit_id
+from tests.subsidies.applications_support import caller, person
+from tests.subsidies.pages_support import enterprise, in_notice
+
+# Path parameters that do not name a stored object of a district, and why.
+NOT_IDS: dict[str, str] = {
+    "file_path": "a static file of the release, the same for every district",
+    "code": "a language code (/lang) or a program code of the city catalogue (/api/v1/programs)",
+    "file_format": "the import template's format (csv, xlsx), the same for every district",
+    "district_code": "the public notice board of a district: public by design (公示)",
+    "path": "the API documentation's own pages",
+}
+
+# Parameters that select an action on the object named by the other parameters: every value is tried.
+VALUES: dict[str, tuple[str, ...]] = {
+    "action": ("submit", "approve", "reject", "withdraw", "correct-payee"),
+}
+
+
+def kind_of(path: str, param: str) -> str:
+    """The kind of object ``param`` of route ``path`` names; fails for a parameter nobody mapped."""
+    if param == "batch_id":
+        return "import_batch" if path.startswith("/registry/imports/") else "disbursement_batch"
+    if param == "application_id" and "{objection_id" in path:
+        return "objection_application"  # the objection's own award: the route names both
+    kind = KIND_OF.get(param)
+    if kind is None:
+        raise LookupError(
+            f"route {path} takes the path parameter {param!r}, which tests/security/route_world.py does"
+            " not know: add a factory for that kind of object (KIND_OF) or, if it names no district's"
+            " object, list it in NOT_IDS with the reason"
+        )
+    return kind
+
+
+KIND_OF: dict[str, str] = {
+    "person_id": "person",
+    "document_id": "document",
+    "enterprise_id": "enterprise",
+    "link_id": "link",
+    "user_id": "user",
+    "job_id": "job",
+    "application_id": "application",
+    "objection_id": "objection",
+}
+
+# Where each kind lives, so a test can prove the object did not change.
+TABLE_OF = {
+    "person": "persons",
+    "document": "person_documents",
+    "enterprise": "enterprises",
+    "link": "person_enterprise_links",
+    "user": "users",
+    "job": "jobs",
+    "import_batch": "import_batches",
+    "application": "applications",
+    "objection": "objections",
+    "objection_application": "applications",
+    "disbursement_batch": "disbursement_batches",
+}
+
+
+@dataclass
+class World:
+    code: str
+    tenant: UUID
+    ids: dict[str, UUID] = field(default_factory=dict)
+    uscc: str = ""  # the enterprise's credit code (the link form names an enterprise by it)
+
+
+async def build_world(code: str, admin_url: str) -> World:
+    """One object of every kind in district ``code``, each in a state where the routes' actions
+    would succeed for an insider: a person with a document, linked to an enterprise; a clerk; an
+    import awaiting validation (and its job); an award in public notice; an award on hold with an
+    open objection; a built payment batch awaiting approval."""
+    tenant = await unit_id(code)
+    world = World(code, tenant)
+    ids = world.ids
+    ids["person"] = await person(code)
+    ids["enterprise"] = await enterprise(code)
+    clerk = await caller(code, Role.CLERK)
+    async with tenant_transaction(TenantContext.district(tenant)):
+        conn = current_transaction().connection
+        ids["document"] = await conn.fetchval(
+            "SELECT id FROM person_documents WHERE tenant_id = $1 AND person_id = $2", tenant, ids["person"]
+        )
+        made = await links.link_person(
+            tenant, TESTER, ids["person"], ids["enterprise"], "founder", since=date(2022, 1, 1)
+        )
+        ids["link"] = made.id
+        world.uscc = await conn.fetchval("SELECT uscc FROM enterprises WHERE id = $1", ids["enterprise"])
+        batch = await imports.upload(
+            tenant, clerk.actor, "people", "people.csv", "姓名,证件类型,证件号码\n".encode()
+        )
+        ids["import_batch"] = batch.id
+        ids["job"] = await conn.fetchval(
+            "SELECT validate_job_id FROM import_batches WHERE tenant_id = $1 AND id = $2", tenant, batch.id
+        )
+    ids["user"] = (await make_user(code, Role.CLERK))[0]
+    ids["application"] = UUID(str((await in_notice(code))["id"]))
+    held = UUID(str((await in_notice(code))["id"]))
+    objection = await notice.record_objection(
+        clerk, held, raised_by="张三", raised_on=date(2026, 3, 2), content="申报材料与实际经营不符"
+    )
+    ids["objection"], ids["objection_application"] = objection["id"], held
+    await make_ready(admin_url, tenant, 2)
+    built = await build(BuildRequest(tenant, date(2026, 6, 1), "nightly", f"nightly:{uuid.uuid4()}"))
+    ids["disbursement_batch"] = UUID(built.batches[0])
+    assert set(ids) == set(TABLE_OF), set(TABLE_OF) ^ set(ids)
+    return world
+
+
+async def snapshot(admin_url: str, world: World) -> dict[str, Any]:
+    """Every object of ``world`` as stored, and how many rows of each tenant table its district
+    holds (so a row added or removed anywhere in the district shows too). Read as a superuser."""
+    conn = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))
+    try:
+        seen: dict[str, Any] = {}
+        for kind, object_id in world.ids.items():
+            seen[kind] = await conn.fetchval(
+                f"SELECT to_jsonb(t)::text FROM {TABLE_OF[kind]} t WHERE id = $1", object_id
+            )
+            assert seen[kind] is not None, (kind, object_id)
+        tables = await conn.fetch(
+            """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+                 AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+                             AND a.attname = 'tenant_id' AND NOT a.attisdropped)"""
+        )
+        for table in tables:
+            name = table["relname"]
+            seen[f"rows:{name}"] = await conn.fetchval(
+                f"SELECT count(*) FROM {name} WHERE tenant_id = $1", world.tenant
+            )
+        return seen
+    finally:
+        await conn.close()
