@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import os
 import random
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +33,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.live_server import live_server
+
 ROOT = Path(__file__).resolve().parents[2]
 LOG = ROOT / "var" / "test" / "schemathesis-server.log"
 # A fixed seed by default, so the suite gives the same answer every run (issue 8 §7: no flakes);
@@ -50,44 +49,11 @@ REVOKE = "/api/v1/auth/revoke"  # revokes the token it presents: called on its o
 pytestmark = pytest.mark.schemathesis
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(db: None) -> Iterator[str]:
     """The app under uvicorn in a subprocess, with the test session's environment."""
-    port = _free_port()
-    LOG.parent.mkdir(parents=True, exist_ok=True)
-    log = LOG.open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "renshe.web.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
-        cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the web server did not start; see {LOG}")
-            time.sleep(0.2)
+    with live_server(LOG) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -15,15 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from datetime import date
-from pathlib import Path
 from typing import TypeVar
 
 import asyncpg
@@ -36,6 +30,7 @@ from renshe.accounts.principal import Role
 from renshe.disbursement.build import BuildRequest, build
 from tests.accounts.support import signed_in
 from tests.disbursement.awards import district, make_ready
+from tests.live_server import RENSHE_WEB, live_server
 from tests.registry.support import api_headers
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -52,41 +47,11 @@ HESHAN, KAIPING = "440784", "440783"
 MARK = "导出压测"
 
 
-RENSHE = str(Path(sys.executable).parent / "renshe")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(db: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``renshe web`` on a free port (the test environment inherited), until the module ends."""
-    port = free_port()
-    log = (tmp_path_factory.mktemp("web") / "web.log").open("wb")
-    proc = subprocess.Popen(
-        [RENSHE, "web", "--port", str(port)], env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, "renshe web did not start"
-        time.sleep(0.1)  # polling for the server to listen, bounded above
-    yield url
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    log.close()
+    with live_server(tmp_path_factory.mktemp("web") / "web.log", RENSHE_WEB, ready="/healthz") as url:
+        yield url
 
 
 def client_of(url: str) -> httpx.AsyncClient:
