@@ -8,14 +8,12 @@ checks prove `tenant_id` is in every key and that RLS is enabled and forced.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from uuid import UUID
 
 import asyncpg
 import pytest
 import pytest_asyncio
 
-from renshe.db import urls
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.tenancy import service as tenancy
 from tests.security.tenant_rows import FACTORIES, copy_statement
@@ -30,13 +28,6 @@ async def _tenant_tables(conn: asyncpg.Connection) -> list[str]:
            ORDER BY 1"""
     )
     return [r["relname"] for r in rows]
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def superuser(db: None, admin_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))
-    yield conn
-    await conn.close()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -5,27 +5,18 @@ docs/testing.md, "Mutation testing")."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from uuid import UUID
 
 import asyncpg
 import pytest
 import pytest_asyncio
 
-from renshe.db import urls
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.tenancy import service as tenancy
 from tests.security.tenant_rows import FACTORIES
 
 # Xinhui: test_isolation_sql.py puts its victim rows (fixed keys) in Jianghai, 440704
 CITY, VICTIM = "440700", "440705"
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def superuser(db: None, admin_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))
-    yield conn
-    await conn.close()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -85,13 +85,6 @@ async def tenant_tables(conn: asyncpg.Connection) -> list[str]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def superuser(db: None, admin_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))
-    yield conn
-    await conn.close()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def owner(db: None, settings: Settings) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(**urls.asyncpg_kwargs(urls.role_url(settings, "owner")))
     yield conn
