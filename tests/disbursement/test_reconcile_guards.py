@@ -103,3 +103,60 @@ async def test_a_file_answering_every_line_reconciles_the_stored_batch_and_is_re
     after = json.loads(audited[0]["after"])
     assert (after["state"], after["paid"], after["failed"]) == ("reconciled", len(lines), 0)
     assert after["errors"] == 1
+
+
+async def test_rows_the_file_skips_do_not_stop_the_rows_after_them_and_paid_awards_show_on_their_timeline(
+    admin_url: str,
+) -> None:
+    """A row still pending at the bank, a row repeating what an earlier file applied and a row
+    contradicting an already-resolved line are each passed over, and the good rows after them in
+    the same file are applied (a ``break`` instead of ``continue`` left them pending, silently);
+    every award paid gets its 'in_batch → paid' event by the finance user on its timeline."""
+    tenant = await district(HESHAN)
+    checker = await make_user(admin_url, tenant)
+    await make_ready(admin_url, tenant, 6, amount_fen=AMOUNT)
+    batch_id = await _exported_batch(admin_url, tenant, checker, date(2026, 5, 13))
+    ((_, lines),) = await batches_with_lines(tenant, [str(batch_id)])
+    refs = [str(x["reference"]) for x in lines[:6]]
+    first, repeated, contradicted, still_pending, paid_now, failed_now = refs
+    amount = {str(x["reference"]): f"{x['amount_fen'] // 100}.{x['amount_fen'] % 100:02d}" for x in lines}
+    award = {str(x["reference"]): x["application_id"] for x in lines}
+
+    earlier = _csv([(first, amount[first], "成功", ""), (repeated, amount[repeated], "成功", ""),
+                    (contradicted, amount[contradicted], "成功", "")])  # fmt: skip
+    await _in(tenant, checker, lambda: reconcile.upload_return(tenant, checker, batch_id, "r1.csv", earlier))
+    later = _csv([
+        (still_pending, amount[still_pending], "处理中", ""),
+        (paid_now, amount[paid_now], "成功", ""),
+        (repeated, amount[repeated], "成功", ""),
+        (contradicted, amount[contradicted], "失败", "账户已销户"),
+        (failed_now, amount[failed_now], "失败", "账户已冻结"),
+        (first, amount[first], "成功", ""),
+    ])  # fmt: skip
+    done = await _in(
+        tenant, checker, lambda: reconcile.upload_return(tenant, checker, batch_id, "r2.csv", later)
+    )
+
+    assert (done.paid, done.failed) == (1, 1)
+    assert [e["kind"] for e in done.errors] == ["already_resolved"]
+    conn = await asyncpg.connect(admin_url)
+    try:
+        states = {
+            str(r["reference"]): r["state"]
+            for r in await conn.fetch(
+                "SELECT reference, state FROM payment_lines WHERE batch_id = $1", batch_id
+            )
+        }
+        events = await conn.fetch(
+            "SELECT application_id, actor_user_id FROM application_events"
+            " WHERE application_id = ANY($1::uuid[]) AND from_state = 'in_batch' AND to_state = 'paid'",
+            [award[r] for r in (first, repeated, contradicted, paid_now)],
+        )
+    finally:
+        await conn.close()
+    assert states[paid_now] == "paid" and states[failed_now] == "failed"
+    assert states[still_pending] == "pending" and states[contradicted] == "paid"
+    assert sorted(str(e["application_id"]) for e in events) == sorted(
+        str(award[r]) for r in (first, repeated, contradicted, paid_now)
+    )
+    assert {e["actor_user_id"] for e in events} == {checker.user_id}
