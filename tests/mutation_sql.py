@@ -18,6 +18,7 @@ READ = "USING (tenant_id = ANY ((SELECT app_read_tenants())::uuid[]))"
 TESTS = [
     "tests/security/test_isolation_sql.py",
     "tests/security/test_rls_city_moves.py",
+    "tests/security/test_rls_policies.py",
     "tests/security/test_route_isolation.py",
 ]
 
