@@ -98,9 +98,10 @@ async def _people(
     rows = await repo.person_rows(
         f"{where} ORDER BY {order} LIMIT ${n + 1} OFFSET ${n + 2}", *args, limit, offset
     )
-    documents = await repo.documents_of([r["id"] for r in rows])
+    document_rows = await repo.document_rows([r["id"] for r in rows])
 
     def people() -> list[Person]:
+        documents = repo.documents_by_person(document_rows)
         return [repo.person_from(r, documents.get(r["id"], [])) for r in rows]
 
     return await asyncio.to_thread(people) if in_thread else people()

@@ -84,11 +84,22 @@ def enterprise_from(row: asyncpg.Record) -> Enterprise:
 
 
 async def documents_of(person_ids: Collection[UUID]) -> dict[UUID, list[PersonDocument]]:
-    rows = await conn().fetch(
-        """SELECT person_id, id, doc_type, number_masked, renewal_count FROM person_documents
-           WHERE person_id = ANY($1::uuid[]) ORDER BY person_id, position, created_at""",
-        list(person_ids),
+    return documents_by_person(await document_rows(person_ids))
+
+
+async def document_rows(person_ids: Collection[UUID]) -> list[asyncpg.Record]:
+    """The documents' rows of these people, in their order (build them with
+    :func:`documents_by_person`, in a thread when there are many)."""
+    return list(
+        await conn().fetch(
+            """SELECT person_id, id, doc_type, number_masked, renewal_count FROM person_documents
+               WHERE person_id = ANY($1::uuid[]) ORDER BY person_id, position, created_at""",
+            list(person_ids),
+        )
     )
+
+
+def documents_by_person(rows: list[asyncpg.Record]) -> dict[UUID, list[PersonDocument]]:
     found: dict[UUID, list[PersonDocument]] = {}
     for r in rows:
         found.setdefault(r["person_id"], []).append(
