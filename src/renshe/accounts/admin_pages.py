@@ -38,10 +38,6 @@ def _principal(request: Req) -> Principal:
     return principal_of(request)
 
 
-def _int(value: str | None, default: int = 1) -> int:
-    return page_number(value, default)
-
-
 @get("/admin/users", name="accounts.admin.users", guards=[ADMIN_AREA])
 async def users_list(request: Req) -> Template:
     by = _principal(request)
@@ -49,7 +45,9 @@ async def users_list(request: Req) -> Template:
     unit = q.get("unit") or None
     role = q.get("role") if q.get("role") in {r.value for r in Role} else None
     status = q.get("status") if q.get("status") in listing.STATUSES else None
-    page = await listing.list_users(by, unit_code=unit, role=role, status=status, page=_int(q.get("page")))
+    page = await listing.list_users(
+        by, unit_code=unit, role=role, status=status, page=page_number(q.get("page"))
+    )
     return Template(
         template_name="admin/users.html",
         context={
