@@ -14,7 +14,7 @@ import pytest_asyncio
 from openpyxl import load_workbook
 
 from renshe.accounts.principal import Role
-from renshe.registry.exports import neutralise, to_xlsx
+from renshe.spreadsheets.writers import neutralise, to_xlsx
 from tests.accounts.support import audit_actions, new_client, page_csrf, signed_in
 from tests.registry.support import credit_code, luhn_card, mobile, prc_id, unit_id
 

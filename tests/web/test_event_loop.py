@@ -1,7 +1,8 @@
 """Reading a bank return and writing an XLSX export never block the event loop: ``/healthz``
 answers within 200 ms (issue 8) while a 20,000-row return is parsed through the real upload route
-and while a 100,000-row people export is written — 95 % of the probes within 200 ms, none
-beyond a second (five during the export; see ``CEILING`` and ``EXPORT_CEILING``).
+and while a 100,000-row people export is written: every probe, not a percentile. Both run in a
+pool process (:mod:`renshe.offload`); in a thread they shared the GIL with the loop and held probes
+0.3–2 s on this 2-core machine.
 
 The application runs as it does in production — ``renshe web`` (uvicorn) in its own process, on
 the test database — and this test talks to it over TCP: the heavy request in one task, the health
@@ -36,16 +37,10 @@ from tests.registry.support import api_headers
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 T = TypeVar("T")
-BOUND = 0.2  # seconds: what 19 probes out of 20 must meet
-# No single probe may wait this long. Work on the loop holds a probe for the whole parse or export
-# (4 s and 60+ s here); work in a thread still shares the GIL with the loop, and on a busy machine
-# a garbage collection or a long C call in that thread has delayed a probe by up to half a second.
-CEILING = 1.0
-# The 100,000-row export holds ~1M live objects in the server while its thread writes the sheet:
-# in full CI runs single probes were held 1.6–2.1 s (twice), which a collection of that heap or the
-# thread's long C calls explain; the export on the loop holds a probe 52–67 s. A strict bound
-# needs the export out of the web process (a job): docs/performance.md, issue 8's note.
-EXPORT_CEILING = 5.0
+BOUND = 0.2  # seconds: what every probe must meet
+# Fewer probes than this and the work was too short to say anything (on the loop, the 20,000-row
+# return holds it ~4 s and the export over 50 s: either shows as dozens of late probes).
+ENOUGH_PROBES = 5
 PACE = 0.025  # between two probes: they measure the loop without crowding the GIL
 RETURN_ROWS = 20_000
 EXPORT_ROWS = 100_000
@@ -94,13 +89,14 @@ async def while_probing(prober: httpx.AsyncClient, work: Awaitable[T]) -> tuple[
         gc.enable()
 
 
-def check(latencies: list[float], ceiling: float = CEILING) -> None:
+def check(latencies: list[float]) -> None:
     ordered = sorted(latencies)
     p95 = ordered[int(len(ordered) * 0.95)]
     slowest = ordered[-1]
     summary = f"{len(ordered)} probes, 95th percentile {p95 * 1000:.0f} ms, slowest {slowest * 1000:.0f} ms"
-    assert slowest < ceiling and p95 < BOUND, summary
-    assert len(ordered) >= 20, f"{summary}: the work was too quick to tell"
+    print(summary)
+    assert slowest < BOUND, summary
+    assert len(ordered) >= ENOUGH_PROBES, f"{summary}: the work was too quick to tell"
 
 
 def return_workbook(references: list[str], rows: int) -> bytes:
@@ -170,4 +166,4 @@ async def test_healthz_answers_while_a_100000_row_xlsx_export_is_written(
     sheet = load_workbook(io.BytesIO(answer.content), read_only=True).active
     assert sheet is not None
     assert sum(1 for _row in sheet.iter_rows(min_col=1, max_col=1, values_only=True)) == EXPORT_ROWS + 1
-    check(latencies, EXPORT_CEILING)
+    check(latencies)

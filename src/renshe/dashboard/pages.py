@@ -21,9 +21,9 @@ from renshe.dashboard import service
 from renshe.db.tenant import tenant_transaction
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
-from renshe.registry.exports import format_of
-from renshe.registry.exports import render_in_thread as render_table
 from renshe.registry.pages_common import Req, download
+from renshe.spreadsheets.writers import format_of
+from renshe.spreadsheets.writers import render_off_loop as render_table
 from renshe.subsidies.applications.states import STATE_LABELS, STATES
 from renshe.web.request_context import request_id_of
 

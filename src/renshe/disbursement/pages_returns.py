@@ -33,9 +33,9 @@ from renshe.disbursement.service import get_batch
 from renshe.errors import DomainError, NotFound
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
-from renshe.registry.exports import format_of
-from renshe.registry.exports import render_in_thread as render_table
 from renshe.registry.pages_common import download
+from renshe.spreadsheets.writers import format_of
+from renshe.spreadsheets.writers import render_off_loop as render_table
 from renshe.web.request_context import request_id_of
 
 UPLOAD_LIMIT = reconcile.MAX_RETURN_BYTES + 64 * 1024

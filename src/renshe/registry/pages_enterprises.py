@@ -31,6 +31,7 @@ from renshe.registry.pages_common import (
     positive_int,
 )
 from renshe.registry.pages_common import sort_of as sort_param
+from renshe.spreadsheets.writers import format_of
 
 DONE = {"registered": lazy("The enterprise is registered."), "updated": lazy("The changes are saved.")}
 
@@ -60,7 +61,7 @@ async def enterprise_list(request: Req) -> Template:
     "/registry/enterprises/export", name="registry.enterprises.export", guards=[READ], include_in_schema=False
 )
 async def enterprise_export(request: Req) -> Response[bytes]:
-    file_format = exports.format_of(request.query_params.get("format"))
+    file_format = format_of(request.query_params.get("format"))
     f, _keep = enterprise_filter(request.query_params)
     content = await exports.export_enterprises(
         caller(request), f, file_format, sort=sort_param(request.query_params)
@@ -77,7 +78,7 @@ async def enterprise_export(request: Req) -> Response[bytes]:
 )
 async def enterprise_export_unmasked(request: Req) -> Response[bytes]:
     form = await request.form()
-    file_format = exports.format_of(text(form, "format"))
+    file_format = format_of(text(form, "format"))
     f, _keep = enterprise_filter(form)
     content = await exports.export_enterprises(
         caller(request), f, file_format, sort=sort_param(form), reason=text(form, "reason")

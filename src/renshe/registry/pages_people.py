@@ -36,6 +36,7 @@ from renshe.registry.pages_common import (
     positive_int,
 )
 from renshe.registry.pages_common import sort_of as sort_param
+from renshe.spreadsheets.writers import format_of
 
 NO_PERSON_WITH_DOCUMENT = lazy("No person with this document is registered here.")
 DONE = {
@@ -75,7 +76,7 @@ async def people_list(request: Req) -> Template:
 @get("/registry/people/export", name="registry.people.export", guards=[READ], include_in_schema=False)
 async def people_export(request: Req) -> Response[bytes]:
     """The filtered list, masked (the unmasked export is a POST with a reason)."""
-    file_format = exports.format_of(request.query_params.get("format"))
+    file_format = format_of(request.query_params.get("format"))
     f, _keep = people_filter(request.query_params)
     content = await exports.export_people(
         caller(request), f, file_format, sort=sort_param(request.query_params)
@@ -92,7 +93,7 @@ async def people_export(request: Req) -> Response[bytes]:
 )
 async def people_export_unmasked(request: Req) -> Response[bytes]:
     form = await request.form()
-    file_format = exports.format_of(text(form, "format"))
+    file_format = format_of(text(form, "format"))
     f, _keep = people_filter(form)
     content = await exports.export_people(
         caller(request), f, file_format, sort=sort_param(form), reason=text(form, "reason")

@@ -4,12 +4,12 @@ cell text, so Excel keeps long numbers) or CSV (UTF-8 with BOM)."""
 
 from __future__ import annotations
 
-from renshe.registry.exports import render
 from renshe.registry.identifiers import luhn_check_digit
 from renshe.registry.identifiers.resident_id import check_character
 from renshe.registry.identifiers.uscc import check_character as uscc_check
 from renshe.registry.identifiers.uscc import organization_check_character
 from renshe.registry.imports.columns import ENTERPRISE_COLUMNS, PEOPLE_COLUMNS
+from renshe.spreadsheets.writers import render
 
 # Synthetic: born 1990-03-07 in 蓬江区, sequence 001; a card number with a valid Luhn digit.
 _ID = "44070319900307001"

@@ -25,11 +25,11 @@ from renshe.db.tenant import tenant_transaction
 from renshe.errors import DomainError, NotFound, ValidationFailed
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
-from renshe.registry import exports
 from renshe.registry.api import READ
 from renshe.registry.forms import failed, parse_day, text
 from renshe.registry.pages_common import download, positive_int
 from renshe.registry.service import Caller
+from renshe.spreadsheets.writers import format_of, render_off_loop
 from renshe.subsidies.applications import listing, notice, pages_new, service, store
 from renshe.subsidies.applications.api import caller
 from renshe.subsidies.applications.pages_forms import (
@@ -123,13 +123,13 @@ async def audited_export(
 async def application_export(request: Req) -> Response[bytes]:
     """The filtered list as CSV or XLSX: names and accounts masked, formulas neutralised."""
     c = caller(request)
-    file_format = exports.format_of(request.query_params.get("format"))
+    file_format = format_of(request.query_params.get("format"))
     f, keep, sort = list_filter(request.query_params)
     units = c.reading()
     async with tenant_transaction(c.context()):
         rows = await listing.everything(units, f, sort)
         await audited_export(c, "application_list", rows, file_format, filters=keep)
-    content = await exports.render_in_thread(
+    content = await render_off_loop(
         file_format, [_(h) for h in EXPORT_HEADERS], export_rows(rows), _("Applications")
     )
     return download(content, file_format, "applications")

@@ -20,9 +20,9 @@ from renshe.db.tenant import tenant_transaction
 from renshe.errors import NotFound
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
-from renshe.registry import exports
 from renshe.registry.forms import text
 from renshe.registry.pages_common import download
+from renshe.spreadsheets.writers import format_of, render_off_loop
 from renshe.subsidies.applications import listing, notice, service
 from renshe.subsidies.applications.api import caller
 from renshe.subsidies.applications.pages import (
@@ -55,13 +55,13 @@ async def review_queue(request: Req) -> Template:
 async def review_export(request: Req) -> Response[bytes]:
     """The queue as CSV or XLSX (submitted first, then on hold), masked like the page."""
     c = caller(request)
-    file_format = exports.format_of(request.query_params.get("format"))
+    file_format = format_of(request.query_params.get("format"))
     units = c.reading()
     async with tenant_transaction(c.context()):
         work = await listing.queue(units)
         rows = work["submitted"] + work["on_hold"]
         await audited_export(c, "review_queue", rows, file_format)
-    content = await exports.render_in_thread(
+    content = await render_off_loop(
         file_format, [_(h) for h in EXPORT_HEADERS], export_rows(rows), _("Review queue")
     )
     return download(content, file_format, "review-queue")
