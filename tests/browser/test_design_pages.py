@@ -28,7 +28,9 @@ async def test_reference_pages_fit_the_screen_at_both_widths(server: str) -> Non
         try:
             for label, (width, height) in WIDTHS.items():
                 page = await browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
-                page.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None)
+                page.on(
+                    "console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None
+                )
                 await page.goto(server + "/login")
                 await page.screenshot(path=str(ARTIFACTS / f"design-login-{label}.png"), full_page=True)
                 await page.fill("#f-username", username)
@@ -47,8 +49,12 @@ async def test_reference_pages_fit_the_screen_at_both_widths(server: str) -> Non
                     await page.fill("#f-documents-0-number", prc_id("440703"))
                     await page.click("#person-form button[type=submit].btn-primary")
                     await page.wait_for_url(server + "/registry/people/*")
-                pages = {"home": "/", "people": "/registry/people", "person-new": "/registry/people/new",
-                         "dashboard": "/dashboard"}
+                pages = {
+                    "home": "/",
+                    "people": "/registry/people",
+                    "person-new": "/registry/people/new",
+                    "dashboard": "/dashboard",
+                }
                 await page.goto(server + "/registry/people")
                 pages["person"] = await page.locator("#people tbody a").first.get_attribute("href") or ""
                 for name, path in pages.items():

@@ -92,11 +92,16 @@ def test_every_class_a_template_uses_is_defined() -> None:
     [
         ('class="btn btn-primary"', {"btn", "btn-primary"}),
         ('class="nav-item{% if current %} active{% endif %}"', {"nav-item", "active"}),
-        ("class=\"btn {{ 'btn-danger' if danger else 'btn-primary' }}\"", {"btn", "btn-danger", "btn-primary"}),
+        (
+            "class=\"btn {{ 'btn-danger' if danger else 'btn-primary' }}\"",
+            {"btn", "btn-danger", "btn-primary"},
+        ),
         ('class="status status-{{ b.status }}"', {"status"}),
     ],
 )
-def test_the_collector_reads_literal_tokens_and_expression_strings(attribute: str, expected: set[str]) -> None:
+def test_the_collector_reads_literal_tokens_and_expression_strings(
+    attribute: str, expected: set[str]
+) -> None:
     value = CLASS_ATTR.search(" " + attribute)
     assert value
     assert tokens_in_attribute(value.group(2)) == expected

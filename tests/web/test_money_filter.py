@@ -9,7 +9,14 @@ from renshe.web.templating import build_environment, format_money
 
 @pytest.mark.parametrize(
     ("fen", "shown"),
-    [(123450, "¥1,234.50"), (0, "¥0.00"), (5, "¥0.05"), (351200000, "¥3,512,000.00"), (-1999, "-¥19.99"), (None, "—")],
+    [
+        (123450, "¥1,234.50"),
+        (0, "¥0.00"),
+        (5, "¥0.05"),
+        (351200000, "¥3,512,000.00"),
+        (-1999, "-¥19.99"),
+        (None, "—"),
+    ],
 )
 def test_fen_become_yuan_with_sign_separators_and_two_decimals(fen: int | None, shown: str) -> None:
     assert format_money(fen) == shown
