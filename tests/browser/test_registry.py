@@ -49,7 +49,7 @@ async def test_clerk_registers_a_person_after_fixing_a_wrong_check_character(ser
             await page.fill("#f-name", "陈美玲")
             await page.fill("#f-documents-0-number", wrong)
             await page.fill("#f-mobile", "13800138000")
-            await page.click("form.form button[type=submit].button-primary")
+            await page.click("#person-form button[type=submit].btn-primary")
             error = page.locator("#f-documents-0-number-msg")
             await error.wait_for()
             assert "校验码不符" in await error.inner_text()
@@ -65,7 +65,7 @@ async def test_clerk_registers_a_person_after_fixing_a_wrong_check_character(ser
             await page.locator(".document-row").nth(1).locator("input").fill(hkid())
             await page.locator(".document-row").nth(1).locator("button").click()
             await page.locator(".document-row").nth(1).wait_for(state="detached")
-            await page.click("form.form button[type=submit].button-primary")
+            await page.click("#person-form button[type=submit].btn-primary")
             await page.wait_for_url("**/registry/people/*?done=registered")
             main = await page.locator("main").inner_text()
             assert "人员已登记" in main

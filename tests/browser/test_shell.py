@@ -94,7 +94,11 @@ async def test_language_switch_login_and_home(server: str) -> None:
             body = await page.locator("main").inner_text()
             assert "您现在可以办理" in body
             assert "测试用户" in await page.locator(".whoami").inner_text()
-            assert "经办员" in await page.locator(".whoami").inner_text()
+            # The roles and the log-out button are in the user menu, opened from the name.
+            await page.click("button[data-ui-toggle='user-menu']")
+            assert "经办员" in await page.locator("#user-menu").inner_text()
+            assert await page.locator("#user-menu button:has-text('退出登录')").is_visible()
+            await page.keyboard.press("Escape")
             assert "后台任务" in body
             await page.screenshot(path=str(ARTIFACTS / "home-clerk.png"), full_page=True)
 
@@ -117,10 +121,13 @@ async def test_language_switch_login_and_home(server: str) -> None:
             await page.click("text=English")
             await page.wait_for_url(server + "/")
             assert "What you can do now" in await page.locator("main").inner_text()
-            assert "Clerk" in await page.locator(".whoami").inner_text()
+            await page.click("button[data-ui-toggle='user-menu']")
+            assert "Clerk" in await page.locator("#user-menu").inner_text()
+            await page.keyboard.press("Escape")
             await page.screenshot(path=str(ARTIFACTS / "home-clerk-en.png"), full_page=True)
 
             # Sign out (a POST form with the CSRF field) leads back to the login page.
+            await page.click("button[data-ui-toggle='user-menu']")
             await page.click("form.logout button")
             await page.wait_for_url("**/login**")
             assert await page.locator("h1").inner_text() == "Sign in"

@@ -157,7 +157,8 @@ async def test_totals_by_program_and_state_for_the_chosen_year_and_their_export(
     page = (await browsers["reviewer"].get("/dashboard", params={"year": str(YEAR)})).text
     assert f'data-total-count="{expected_count}"' in page and f'data-total-fen="{expected_fen}"' in page
     assert "2019 年度汇总" in page and name_zh in page
-    paid_row = re.search(r"<tr><td>已支付</td><td>(\d+)</td><td>([\d,.]+)</td></tr>", page)
+    cell = r'<td class="text-end ui-num">'
+    paid_row = re.search(rf"<tr><td>已支付</td>{cell}([\d,]+)</td>{cell}¥([\d,.]+)</td></tr>", page)
     assert paid_row and paid_row.groups() == ("2", "12,345.67")
     assert 'value="2019" selected' in page
 

@@ -26,12 +26,14 @@ from renshe.registry.api import READ, UNMASK, WRITE
 from renshe.registry.forms import PersonForm, failed, parse_day, text, translate
 from renshe.registry.model import DocumentInput, DuplicateRecord, FieldErrors, Problems, StaleVersion
 from renshe.registry.pages_common import (
+    PAGE_SIZES,
     Req,
     caller,
     can,
     choices,
     download,
     labels,
+    page_size,
     people_filter,
     positive_int,
 )
@@ -58,13 +60,18 @@ async def people_list(request: Req) -> Template:
     units = c.reading()
     async with tenant_transaction(c.context()):
         page = await listing.people_page(
-            units, f, sort_param(request.query_params), positive_int(request.query_params.get("page"))
+            units,
+            f,
+            sort_param(request.query_params),
+            positive_int(request.query_params.get("page")),
+            page_size(request.query_params.get("size"), listing.PAGE_SIZE),
         )
     return Template(
         "registry/people_list.html",
         context={
             "page": page,
             "filters": keep,
+            "page_sizes": PAGE_SIZES,
             "choices": choices(),
             "labels": labels(),
             "city_view": not c.principal.is_district,

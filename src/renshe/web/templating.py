@@ -37,6 +37,14 @@ def format_yuan(fen: int | None) -> str:
     return f"{sign}{fen // 100:,}.{fen % 100:02d}"
 
 
+def format_money(fen: int | None) -> str:
+    """Integer fen as a price people read aloud: ``123450`` -> ``¥1,234.50``; "—" when unknown."""
+    if fen is None:
+        return "—"
+    yuan = format_yuan(fen)
+    return f"-¥{yuan[1:]}" if yuan.startswith("-") else f"¥{yuan}"
+
+
 @cache
 def _static_version(path: str) -> str:
     try:
@@ -98,6 +106,7 @@ def build_environment() -> Environment:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["datetime"] = format_datetime
     env.filters["yuan"] = format_yuan
+    env.filters["money"] = format_money
     env.globals["current_locale"] = i18n.current_locale.get
     env.globals["static_url"] = static_url
     env.globals["principal_of"] = principal_of

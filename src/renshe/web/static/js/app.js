@@ -33,7 +33,7 @@
       return;
     }
     var box = document.createElement("div");
-    box.className = "alert alert-error";
+    box.className = "alert alert-danger";
     box.setAttribute("role", "alert");
     // The text comes translated from the layout (Babel catalogs), not from this file.
     var text = document.getElementById("msg-network-error");
@@ -50,4 +50,71 @@
       }
     }
   }, true);
+
+  // Menu button (phone width) and user menu: a [data-ui-toggle] button shows or hides the element
+  // it names (Tabler's "show" class) and says so in aria-expanded. Escape or a click elsewhere
+  // closes an open menu. Replaces Tabler's own JS, which is not vendored.
+  function setOpen(button, open) {
+    var target = document.getElementById(button.dataset.uiToggle);
+    if (!target) {
+      return;
+    }
+    target.classList.toggle("show", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("[data-ui-toggle]") : null;
+    document.querySelectorAll("[data-ui-toggle][aria-expanded='true']").forEach(function (other) {
+      var menu = document.getElementById(other.dataset.uiToggle);
+      if (other !== button && menu && !menu.contains(event.target) && menu.classList.contains("dropdown-menu")) {
+        setOpen(other, false);
+      }
+    });
+    if (button) {
+      setOpen(button, button.getAttribute("aria-expanded") !== "true");
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      document.querySelectorAll("[data-ui-toggle][aria-expanded='true']").forEach(function (b) {
+        setOpen(b, false);
+      });
+    }
+  });
+
+  // Confirm buttons (ui/feedback.html confirm_button): the form's submit opens its <dialog>,
+  // which names what will happen; only "confirm" sends the form (through HTMX too: the first
+  // submit is stopped before HTMX's own listener on the form sees it).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.dataset.uiConfirm) {
+      return;
+    }
+    if (form.dataset.uiConfirmed === "1") {
+      delete form.dataset.uiConfirmed;
+      return;
+    }
+    var dialog = document.getElementById(form.dataset.uiConfirm);
+    if (!dialog || typeof dialog.showModal !== "function") {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+    dialog.returnValue = "";
+    dialog.addEventListener("close", function () {
+      if (dialog.returnValue === "confirm") {
+        form.dataset.uiConfirmed = "1";
+        form.requestSubmit();
+      }
+    }, { once: true });
+    dialog.showModal();
+  }, true);
+
+  // A select marked data-autosubmit (page size) sends its form when changed.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (select instanceof HTMLSelectElement && select.dataset.autosubmit !== undefined && select.form) {
+      select.form.requestSubmit();
+    }
+  });
 })();
