@@ -121,6 +121,11 @@ async def test_line_and_list_exports_are_masked(people: Any, admin_url: str) -> 
     number = await asyncpg_number(admin_url, batch_id)
     assert re.fullmatch(r"PF[0-9]{6}-[0-9]{4}-[0-9]{6}", number)  # a number, not a fragment of the id
     mine = [r for r in rows[1:] if r[0] == number]
+    # the list's filter box finds the batch by its number, exact and in any case
+    found = await maker.get("/disbursement/batches", params={"number": number.lower()})
+    assert f"<code>{number}</code>" in found.text and found.text.count('data-batch="') == 1
+    missed = await maker.get("/disbursement/batches", params={"number": number[:-1]})
+    assert number not in missed.text
     assert len(mine) == 1 and mine[0][2] == "已组批，待审批"
     total = sum(line["amount_fen"] for line in lines)
     assert mine[0][8] == f"{total // 100}.{total % 100:02d}"
