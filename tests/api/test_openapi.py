@@ -135,5 +135,11 @@ def test_the_rules_the_services_enforce_are_stated(document: dict[str, Any]) -> 
     assert _component(document, "PersonIn")["name"]["maxLength"] == 100
     assert set(_component(document, "LinkIn")["role"]["enum"]) == {"founder", "employee"}
     assert _component(document, "ObjectionIn")["content"]["pattern"] == r"\S"
+    # the number people say on the phone comes with every application and batch
+    from renshe.numbering import PATTERN
+
+    for schema in ("ApplicationOut", "BatchOut"):
+        assert _component(document, schema)["number"]["pattern"] == PATTERN
+        assert "number" in document["components"]["schemas"][schema]["required"]
     jobs = {p["name"]: p for p in document["paths"]["/api/v1/jobs"]["get"]["parameters"]}
     assert "succeeded" in jobs["status"]["schema"]["enum"]

@@ -61,6 +61,9 @@ async def test_build_now_approve_download_and_reconcile_over_http(
     assert listed.status_code == 200 and batch_id in {b["id"] for b in listed.json()["items"]}
     one = (await client.get(f"/api/v1/disbursement-batches/{batch_id}", headers=admin)).json()
     assert one["state"] == "built" and one["line_count"] == len(one["lines"]) >= 2
+    # the batch number: the business date's year, in the list and the detail alike
+    assert one["number"].startswith("PF") and one["number"][8:14] == "-2026-"
+    assert {b["number"] for b in listed.json()["items"] if b["id"] == batch_id} == {one["number"]}
     assert one["total_fen"] == sum(line["amount_fen"] for line in one["lines"])
     assert {"id", "application_id", "amount_fen", "state"} <= one["lines"][0].keys()
     assert "payee_account_enc" not in one["lines"][0] and "payee_name" not in one["lines"][0]

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -116,7 +118,14 @@ async def test_line_and_list_exports_are_masked(people: Any, admin_url: str) -> 
     listed = await maker.get("/disbursement/batches/export", params={"format": "csv", "state": "built"})
     rows = list(csv.reader(io.StringIO(listed.content.decode("utf-8-sig"))))
     assert rows[0][0] == "批次号"
-    mine = [r for r in rows[1:] if r[0] == batch_id.hex[:12].upper()]
+    number = await asyncpg_number(admin_url, batch_id)
+    assert re.fullmatch(r"PF[0-9]{6}-[0-9]{4}-[0-9]{6}", number)  # a number, not a fragment of the id
+    mine = [r for r in rows[1:] if r[0] == number]
+    # the list's filter box finds the batch by its number, exact and in any case
+    found = await maker.get("/disbursement/batches", params={"number": number.lower()})
+    assert f"<code>{number}</code>" in found.text and found.text.count('data-batch="') == 1
+    missed = await maker.get("/disbursement/batches", params={"number": number[:-1]})
+    assert number not in missed.text
     assert len(mine) == 1 and mine[0][2] == "已组批，待审批"
     total = sum(line["amount_fen"] for line in lines)
     assert mine[0][8] == f"{total // 100}.{total % 100:02d}"
@@ -155,3 +164,12 @@ async def test_a_reason_stored_in_clear_before_masking_is_shown_masked(
     from_api = next(x for x in answer.json()["lines"] if x["id"] == str(line["id"]))["bank_reason"]
     for shown in (page, export.content.decode("utf-8-sig"), from_api):
         assert masked in shown and clear not in shown and "62220202" not in shown
+
+
+async def asyncpg_number(admin_url: str, batch_id: UUID) -> str:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        number: str = await conn.fetchval("SELECT number FROM disbursement_batches WHERE id = $1", batch_id)
+        return number
+    finally:
+        await conn.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -123,6 +124,9 @@ async def test_clean_file_imports_everything_and_a_second_upload_adds_nobody(
     assert await count_people(tenant) == before + 4
     page = await clerk.get(f"/registry/imports/{batch}")
     assert 'data-count="imported">4<' in page.text
+    # the import's number, on its page and in the list of recent imports
+    assert re.fullmatch(r"DR440705-20[0-9]{2}-[0-9]{6}", done["number"])
+    assert done["number"] in page.text and done["number"] in (await clerk.get("/registry/imports")).text
     # the same file again: every row is "already registered", nothing is created twice
     again = await upload(clerk, content)
     checked = await validate(tenant, again)

@@ -130,6 +130,19 @@ async def _import_batches(conn: asyncpg.Connection, tenant: UUID) -> str:
     )
 
 
+async def _record_numbers(conn: asyncpg.Connection, tenant: UUID) -> str:
+    # a year of its own: a district has one counter per kind and year
+    return str(
+        await conn.fetchval(
+            """INSERT INTO record_numbers (tenant_id, kind, year, last_value)
+               VALUES ($1, 'DR', 2002 + floor(random() * 90)::int, 1)
+               ON CONFLICT (tenant_id, kind, year) DO UPDATE SET last_value = record_numbers.last_value
+               RETURNING id""",
+            tenant,
+        )
+    )
+
+
 async def _fixture_program(conn: asyncpg.Connection, code: str = "fixture_program") -> str:
     await conn.execute(
         """INSERT INTO programs (code, family, name_zh, name_en, beneficiary)
@@ -259,6 +272,7 @@ FACTORIES: dict[str, Factory] = {
     "program_receipts": _program_receipts,
     "program_claims": _program_claims,
     "import_batches": _import_batches,
+    "record_numbers": _record_numbers,
 }
 
 # Columns under a unique constraint: the insert attack copies a victim row, and its control
@@ -266,6 +280,7 @@ FACTORIES: dict[str, Factory] = {
 # expressions, evaluated by the database.
 FRESH_COLUMNS: dict[str, dict[str, str]] = {
     "budgets": {"year": "2002 + floor(random() * 90)::int"},
+    "record_numbers": {"year": "2002 + floor(random() * 90)::int"},
     "disbursement_batches": {"build_key": "gen_random_uuid()::text"},
     "payment_lines": {
         "reference": "gen_random_uuid()::text",

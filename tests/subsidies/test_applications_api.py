@@ -3,6 +3,7 @@ maker-checker 403, history, list filters and cursor, objections, and another dis
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -51,6 +52,7 @@ async def test_create_submit_approve_with_history(client: httpx.AsyncClient) -> 
     app = await _created(client, clerk)
     assert (app["state"], app["amount_fen"], app["version"]) == ("draft", STARTUP_FEN, 1)
     assert app["evaluation"]["eligible"] is True
+    assert re.fullmatch(r"SQ440703-20[0-9]{2}-[0-9]{6}", app["number"])  # what people say on the phone
 
     url = f"/api/v1/applications/{app['id']}"
     sub = await client.post(f"{url}/submit", json={"version": 1, "comment": "齐全"}, headers=clerk)
@@ -65,6 +67,7 @@ async def test_create_submit_approve_with_history(client: httpx.AsyncClient) -> 
     assert body["state"] == "in_notice" and body["policy_version_id"] and body["payee_account_masked"]
     assert body["payee_name_masked"] != "陈美玲"
     one = (await client.get(url, headers=reviewer)).json()
+    assert one["number"] == body["number"] == app["number"]  # never changes
     assert [h["to_state"] for h in one["history"]] == ["draft", "submitted", "approved", "in_notice"]
     assert one["history"][2]["comment"] == "同意"
 

@@ -15,7 +15,6 @@ import pytest_asyncio
 
 from renshe.accounts.principal import Role
 from renshe.subsidies.applications import notice, service
-from renshe.subsidies.applications.listing import reference
 from renshe.subsidies.applications.signals import Signal
 from renshe.subsidies.applications.store import today
 from tests.accounts.support import field_error
@@ -61,12 +60,12 @@ async def test_queue_lists_submitted_oldest_first_and_awards_on_hold(reviewer: h
     page = await reviewer.get("/subsidies/review")
     assert page.status_code == 200 and "<h1>待审核</h1>" in page.text
     waiting = page.text.split('id="submitted"')[1].split("</table>")[0]
-    assert waiting.index(reference(first["id"])) < waiting.index(reference(second["id"]))
+    assert waiting.index(first["number"]) < waiting.index(second["number"])
     on_hold = page.text.split('id="on-hold"')[1].split("</table>")[0]
-    assert reference(held["id"]) in on_hold and reference(held["id"]) not in waiting
+    assert held["number"] in on_hold and held["number"] not in waiting
     export = await reviewer.get("/subsidies/review/export", params={"format": "csv"})
     text = export.content.decode("utf-8-sig")
-    assert reference(first["id"]) in text and reference(held["id"]) in text and "陈美玲" not in text
+    assert first["number"] in text and held["number"] in text and "陈美玲" not in text
 
 
 async def test_approve_puts_the_award_in_notice_with_its_window(reviewer: httpx.AsyncClient) -> None:
@@ -183,7 +182,7 @@ async def test_another_districts_application_answers_404(reviewer: httpx.AsyncCl
     resolve = f"/subsidies/review/{held['id']}/objections/{objection['id']}/resolve"
     answer = await post_from(reviewer, "/subsidies/review", resolve, {"resolution": "upheld", "comment": "x"})
     assert answer.status_code == 404
-    assert reference(foreign["id"]) not in (await reviewer.get("/subsidies/review")).text
+    assert foreign["number"] not in (await reviewer.get("/subsidies/review")).text
     assert (await row(foreign["id"], JIANGHAI))["state"] == "submitted"
     assert (await row(held["id"], JIANGHAI))["state"] == "on_hold"
 

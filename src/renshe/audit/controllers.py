@@ -24,7 +24,7 @@ Req = Request[Any, Any, Any]
 AUDITOR_ONLY = requires_roles(Role.AUDITOR)
 CSV_COLUMNS = (
     "org_unit", "seq", "at", "actor_username", "actor_role", "action", "object_type",
-    "object_id", "before", "after", "request_id", "ip",
+    "object_id", "object_number", "before", "after", "request_id", "ip",
 )  # fmt: skip
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -71,7 +71,7 @@ async def audit_export(request: Req) -> Response[bytes]:
     for e in page.entries:
         writer.writerow([_cell(v) for v in (
             e.unit_code, e.seq, e.at.isoformat(), e.actor_username, e.actor_role, e.action,
-            e.object_type, e.object_id, e.before_json.replace("\n", " "),
+            e.object_type, e.object_id, e.object_number, e.before_json.replace("\n", " "),
             e.after_json.replace("\n", " "), e.request_id, e.ip,
         )])  # fmt: skip
     return Response(

@@ -96,6 +96,7 @@ class AuditEntry:
     action: str
     object_type: str | None
     object_id: str | None
+    object_number: str | None  # SQ…/PF…/DR… when the object is an application, batch or import
     before: Any
     after: Any
     request_id: str | None
@@ -146,6 +147,15 @@ def _after(cursor: str | None) -> tuple[datetime, UUID, int] | None:
 QUERY = """
 SELECT a.tenant_id, o.code AS unit_code, o.name_zh AS unit_name_zh, o.name_en AS unit_name_en,
        a.seq, a.at, a.actor_username, a.actor_role, a.action, a.object_type, a.object_id,
+       CASE WHEN a.object_id !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN NULL
+       ELSE CASE a.object_type  -- the number people say on the phone, where the object has one
+         WHEN 'application' THEN (SELECT x.number FROM applications x
+                                  WHERE x.tenant_id = a.tenant_id AND x.id = a.object_id::uuid)
+         WHEN 'disbursement_batch' THEN (SELECT x.number FROM disbursement_batches x
+                                         WHERE x.tenant_id = a.tenant_id AND x.id = a.object_id::uuid)
+         WHEN 'import_batch' THEN (SELECT x.number FROM import_batches x
+                                   WHERE x.tenant_id = a.tenant_id AND x.id = a.object_id::uuid)
+       END END AS object_number,
        a.before, a.after, a.request_id, a.ip
 FROM audit_log a JOIN org_units o ON o.id = a.tenant_id
 WHERE a.tenant_id = ANY($1::uuid[])
@@ -153,7 +163,10 @@ WHERE a.tenant_id = ANY($1::uuid[])
   AND ($3::text IS NULL OR a.action LIKE $3)
   AND ($4::text IS NULL OR a.actor_username = $4)
   AND ($5::text IS NULL OR a.object_type = $5)
-  AND ($6::text IS NULL OR a.object_id = $6)
+  AND ($6::text IS NULL OR a.object_id = $6 OR a.object_id IN (
+         SELECT id::text FROM applications WHERE number = upper($6)
+         UNION ALL SELECT id::text FROM disbursement_batches WHERE number = upper($6)
+         UNION ALL SELECT id::text FROM import_batches WHERE number = upper($6)))
   AND ($7::timestamptz IS NULL OR a.at >= $7)
   AND ($8::timestamptz IS NULL OR a.at < $8)
   AND ($9::timestamptz IS NULL OR (a.at, a.tenant_id, a.seq) < ($9, $10::uuid, $11::bigint))

@@ -24,6 +24,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "renshe.subsidies.programs.tables",
     "renshe.subsidies.applications.tables",
     "renshe.disbursement.tables",
+    "renshe.numbering.tables",
 )
 
 _engine: PostgresEngine | None = None

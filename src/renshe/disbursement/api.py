@@ -30,6 +30,7 @@ from renshe.disbursement.bankfiles.layouts import LAYOUTS
 from renshe.disbursement.service import Batch, batch_lines, get_batch, list_batches
 from renshe.errors import Forbidden, ValidationFailed
 from renshe.i18n import lazy
+from renshe.numbering import Number
 from renshe.registry.masking import mask_in_text, mask_name
 from renshe.web.request_context import request_id_of
 
@@ -75,6 +76,7 @@ class LineOut(msgspec.Struct):
 
 class BatchOut(msgspec.Struct):
     id: UUID
+    number: Number  # 批次号 PF440703-2026-000045, what people say on the phone (the id stays the key)
     state: str
     business_date: date
     origin: str
@@ -110,7 +112,8 @@ class ReconciliationOut(msgspec.Struct):
 
 def _batch_out(batch: Batch, lines: list[dict[str, Any]] | None = None) -> BatchOut:
     return BatchOut(
-        id=batch.id, state=batch.state, business_date=batch.business_date, origin=batch.origin,
+        id=batch.id, number=batch.number, state=batch.state, business_date=batch.business_date,
+        origin=batch.origin,
         part=batch.part, layout=batch.layout, payer_name=batch.payer_name,
         line_count=batch.declared_count, total_fen=batch.declared_total_fen, version=batch.version,
         created_at=batch.created_at, file_sha256=batch.file_sha256, approved_by=batch.approved_by,

@@ -31,6 +31,7 @@ class BatchFilter:
     date_from: date | None = None
     date_to: date | None = None
     with_failures: bool = False  # reconciled batches whose bank refused some lines
+    number: str | None = None  # the batch number (批次号), exact, upper case
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,9 @@ def _where(tenant_id: UUID, f: BatchFilter) -> tuple[str, list[Any]]:
     if f.date_to:
         args.append(f.date_to)
         clauses.append(f"b.business_date <= ${len(args)}")
+    if f.number:
+        args.append(f.number)
+        clauses.append(f"b.number = ${len(args)}")
     if f.with_failures:
         clauses.append(
             "EXISTS (SELECT 1 FROM payment_lines f WHERE f.tenant_id = b.tenant_id"

@@ -15,7 +15,7 @@ from renshe.db.tenant import tenant_transaction
 from renshe.disbursement import export, lifecycle, reconcile
 from renshe.disbursement.bankfiles.record import yuan
 from renshe.disbursement.build import BuildRequest, build
-from renshe.disbursement.service import batch_lines
+from renshe.disbursement.service import batch_lines, get_batch
 from renshe.registry.service import Caller
 
 # What the bank answers for a refused payment (the reason is shown on the award).
@@ -56,10 +56,9 @@ async def reconcile_with_failures(
     the given ones are refused, every other line is paid. Returns the refused awards."""
     async with tenant_transaction(finance.context()):
         lines = [line for line in await batch_lines(tenant_id, batch_id) if line["state"] == "pending"]
+        number = (await get_batch(tenant_id, batch_id)).number  # the file named as a bank names it
     refused = [line["application_id"] for line in lines if line["application_id"] in among][:failing]
     content = return_file(lines, set(refused))
     async with tenant_transaction(finance.context()):
-        await reconcile.upload_return(
-            tenant_id, finance.actor, batch_id, f"回盘_{batch_id.hex[:12]}.csv", content
-        )
+        await reconcile.upload_return(tenant_id, finance.actor, batch_id, f"回盘_{number}.csv", content)
     return refused

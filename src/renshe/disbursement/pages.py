@@ -37,6 +37,7 @@ from renshe.disbursement.service import get_batch
 from renshe.errors import DomainError, NotFound
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
+from renshe.numbering import clean_number
 from renshe.registry.forms import parse_day
 from renshe.registry.pages_common import download, positive_int
 from renshe.spreadsheets.writers import format_of
@@ -69,8 +70,10 @@ def batch_filter(q: Any) -> tuple[browse.BatchFilter, dict[str, str]]:
         date_from=parse_day(q.get("from")),
         date_to=parse_day(q.get("to")),
         with_failures=q.get("failures") == "1",
+        number=clean_number(q.get("number")),
     )
     keep = {
+        "number": f.number or "",
         "state": f.state or "",
         "from": f.date_from.isoformat() if f.date_from else "",
         "to": f.date_to.isoformat() if f.date_to else "",

@@ -94,7 +94,7 @@ def line_account(tenant_id: UUID, line_id: UUID, stored: str) -> str:
 
 # -- rows ----------------------------------------------------------------------------------------
 
-BATCH_COLUMNS = """tenant_id, id, build_key, business_date, origin, payer_account, payer_name,
+BATCH_COLUMNS = """tenant_id, id, number, build_key, business_date, origin, payer_account, payer_name,
     payer_bank, layout, part, state, declared_count, declared_total_fen, created_by, approved_by,
     approved_at, file_sha256, exported_at, reconciled_at, version, created_at, updated_at"""
 
@@ -103,6 +103,7 @@ BATCH_COLUMNS = """tenant_id, id, build_key, business_date, origin, payer_accoun
 class Batch:
     tenant_id: UUID
     id: UUID
+    number: str  # PF440703-2026-000045, handed out by the database (renshe.numbering)
     build_key: str
     business_date: date
     origin: str
@@ -130,11 +131,14 @@ class Batch:
 
     @property
     def reference(self) -> str:
-        """The batch's short reference (批次号), the prefix of its line references."""
-        return short_id(self.id)
+        """The batch's number (批次号) as people and the bank file say it."""
+        return self.number
 
 
 def short_id(batch_id: UUID) -> str:
+    """The prefix of the batch's line references: fixed at the first export and echoed back by
+    the bank, so it stays derived from the id (lines of batches exported before numbers existed
+    must still match)."""
     return batch_id.hex[:12].upper()
 
 

@@ -13,6 +13,7 @@ class DisbursementBatch(Table, tablename="disbursement_batches"):
 
     id = UUID(primary_key=True)
     tenant_id = UUID()
+    number = Text()  # PF…, set by the database (0014)
     build_key = Text()
     business_date = Date()
     origin = Text()

@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from renshe import clock
-from renshe.db.tenant import TenantContext, tenant_transaction
+from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.disbursement.build import BuildRequest, build
 from renshe.disbursement.service import CHUNK_LINES, KIND
 from renshe.jobs import service as jobs
@@ -60,11 +60,27 @@ async def close_notices_first(tenant_id: UUID, business_date: date) -> int:
         return await notice.close_notices(tenant_id, business_date, wait=True)
 
 
+async def batch_numbers(tenant_id: UUID, batch_ids: list[str]) -> list[str]:
+    """The numbers of the batches a build made, for its result (people say numbers, not ids)."""
+    async with tenant_transaction(TenantContext.district(tenant_id)):
+        rows = await current_transaction().connection.fetch(
+            """SELECT number FROM disbursement_batches WHERE tenant_id = $1 AND id = ANY($2::uuid[])
+               ORDER BY number""",
+            tenant_id,
+            batch_ids,
+        )
+    return [r["number"] for r in rows]
+
+
 async def build_batches(run: JobRun) -> dict[str, Any]:
     request = request_of(run)
     closed = await detached(lambda: close_notices_first(request.tenant_id, request.business_date))
     result = await build(request, progress=run.progress, detach=detached)
-    return {"batches": result.batches, "lines_added": result.lines_added, "notices_closed": closed}
+    numbers = await detached(lambda: batch_numbers(request.tenant_id, result.batches))
+    return {
+        "batches": result.batches, "batch_numbers": numbers,
+        "lines_added": result.lines_added, "notices_closed": closed,
+    }  # fmt: skip
 
 
 async def request_build(

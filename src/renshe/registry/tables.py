@@ -113,6 +113,7 @@ class ImportBatch(Table, tablename="import_batches"):
 
     id = UUID(primary_key=True)
     tenant_id = UUID()
+    number = Text()  # DR…, set by the database (0014)
     kind = Text()
     filename = Text()
     file_format = Text()

@@ -60,7 +60,7 @@ CHANGED_SINCE_CHECK = lazy(
     "Nothing was imported; see the report."
 )
 
-_COLUMNS = """tenant_id, id, kind, filename, file_format, file_size, status, row_count, error_count,
+_COLUMNS = """tenant_id, id, number, kind, filename, file_format, file_size, status, row_count, error_count,
   duplicate_count, imported_count, report, validate_job_id, import_job_id, created_by, created_at,
   updated_at"""
 
@@ -69,6 +69,7 @@ _COLUMNS = """tenant_id, id, kind, filename, file_format, file_size, status, row
 class Batch:
     tenant_id: UUID
     id: UUID
+    number: str  # DR440703-2026-000007, handed out by the database (renshe.numbering)
     kind: str
     filename: str
     file_format: str

@@ -22,6 +22,7 @@ from renshe.api.openapi import rule
 from renshe.api.pagination import Limit, bad_cursor, clamp_limit, decode_cursor, encode_cursor
 from renshe.db.tenant import tenant_transaction
 from renshe.errors import NotFound
+from renshe.numbering import Number
 from renshe.registry.masking import mask_name
 from renshe.registry.service import READERS, Caller
 from renshe.subsidies.applications import notice, service, signals, store
@@ -73,6 +74,7 @@ class SignalOut(msgspec.Struct):
 
 class ApplicationOut(msgspec.Struct):
     id: UUID
+    number: Number  # 申请编号 SQ440703-2026-000123, what people say on the phone (the id stays the key)
     state: str
     program_code: str
     amount_fen: int | None
@@ -130,7 +132,8 @@ class ObjectionList(msgspec.Struct):
 
 def application_out(row: dict[str, Any], history: list[dict[str, Any]] | None = None) -> ApplicationOut:
     return ApplicationOut(
-        id=row["id"], state=row["state"], program_code=row["program_code"], amount_fen=row["amount_fen"],
+        id=row["id"], number=row["number"], state=row["state"], program_code=row["program_code"],
+        amount_fen=row["amount_fen"],
         version=row["version"], person_id=row["person_id"], enterprise_id=row["enterprise_id"],
         application_date=row["application_date"], evaluation=store.as_json(row["evaluation"]),
         policy_version_id=row["policy_version_id"], budget_year=row["budget_year"],

@@ -28,7 +28,7 @@ EXPORT_LIMIT = 20_000  # a district's year of applications fits; beyond, narrow 
 class Filter:
     state: str | None = None
     program_code: str | None = None
-    reference: str | None = None  # leading hex digits of the application's id (申请编号)
+    reference: str | None = None  # the application's number (申请编号), exact, upper case
     date_from: date | None = None  # application date
     date_to: date | None = None
 
@@ -45,16 +45,6 @@ class Page:
         self.pages = max(1, -(-self.total // self.size))
 
 
-def reference(application_id: UUID) -> str:
-    """The short reference shown on pages and exports: the id's first 8 hex digits."""
-    return application_id.hex[:8].upper()
-
-
-def clean_reference(raw: str | None) -> str | None:
-    text = "".join((raw or "").split()).replace("-", "").lower()[:32]
-    return text if text and all(c in "0123456789abcdef" for c in text) else None
-
-
 _SELECT = """
 SELECT a.*, p.name AS person_name, e.name AS enterprise_name, g.name_zh AS program_name_zh,
        g.name_en AS program_name_en, u.code AS district_code
@@ -66,7 +56,7 @@ LEFT JOIN enterprises e ON e.tenant_id = a.tenant_id AND e.id = a.enterprise_id
 """
 _FILTERS = """
   AND ($2::text IS NULL OR a.state = $2) AND ($3::text IS NULL OR a.program_code = $3)
-  AND ($4::text IS NULL OR replace(a.id::text, '-', '') LIKE $4 || '%')
+  AND ($4::text IS NULL OR a.number = $4)
   AND ($5::date IS NULL OR a.application_date >= $5) AND ($6::date IS NULL OR a.application_date <= $6)
 """
 
@@ -83,7 +73,7 @@ def shown(row: Any) -> dict[str, Any]:
     out = dict(row)
     person = out.pop("person_name", None)
     out["beneficiary"] = mask_name(person) if person else (out.get("enterprise_name") or "")
-    out["reference"] = reference(out["id"])
+    out["reference"] = out["number"]  # SQ440703-2026-000123: what pages and exports show
     out.pop("payee_account_enc", None)
     out["payee_name_masked"] = mask_name(out["payee_name"]) if out.get("payee_name") else None
     out.pop("payee_name", None)

@@ -18,8 +18,9 @@ from uuid import UUID
 from renshe.errors import DomainError, NotFound
 from renshe.i18n import current_locale, lazy
 from renshe.i18n import gettext as _
+from renshe.numbering import clean_number
 from renshe.registry.forms import parse_day, text
-from renshe.subsidies.applications.listing import Filter, clean_reference
+from renshe.subsidies.applications.listing import Filter
 from renshe.subsidies.applications.states import STATE_LABELS, STATES
 from renshe.subsidies.programs.facts import FactSpec
 from renshe.subsidies.programs.model import BeneficiaryKind, Message
@@ -90,7 +91,7 @@ def list_filter(q: Any) -> tuple[Filter, dict[str, str], str]:
     f = Filter(
         state=state,
         program_code=program,
-        reference=clean_reference(q.get("ref")),
+        reference=clean_number(q.get("ref")),
         date_from=parse_day(q.get("from")),
         date_to=parse_day(q.get("to")),
     )
@@ -98,7 +99,7 @@ def list_filter(q: Any) -> tuple[Filter, dict[str, str], str]:
     keep = {
         "state": f.state or "",
         "program": f.program_code or "",
-        "ref": (f.reference or "").upper(),
+        "ref": f.reference or "",
         "from": f.date_from.isoformat() if f.date_from else "",
         "to": f.date_to.isoformat() if f.date_to else "",
         "sort": sort if sort != "newest" else "",

@@ -14,6 +14,7 @@ class Application(Table, tablename="applications"):
 
     id = UUID(primary_key=True)
     tenant_id = UUID()
+    number = Text()  # SQ…, set by the database (0014)
     program_code = Text()
     policy_version_id = UUID(null=True, default=None)  # frozen at approval
     person_id = UUID(null=True, default=None)
