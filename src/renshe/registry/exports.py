@@ -47,6 +47,7 @@ from renshe.registry.model import (
 from renshe.registry.sealing import DOCUMENTS, ENTERPRISES, PERSONS, unseal
 from renshe.registry.service import Caller
 from renshe.registry.unmask import ENTER_REASON, MAX_REASON, MIN_REASON, REASON_TOO_LONG
+from renshe.tenancy.names import unit_name
 from renshe.web.templating import format_datetime
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -247,7 +248,7 @@ async def export_people(
                         p.bank.bank_name if p.bank else "",
                         p.address or "",
                         p.notes or "",
-                        p.district_code,
+                        unit_name(p.district_code),  # for people: 蓬江区, not 440703
                         format_datetime(p.created_at),
                     ]
                 )
@@ -297,7 +298,7 @@ async def export_enterprises(
                 e.bank.bank_name or "" if e.bank else "",
                 e.address or "",
                 e.notes or "",
-                e.district_code,
+                unit_name(e.district_code),
                 format_datetime(e.created_at),
             ]
             for e in found
