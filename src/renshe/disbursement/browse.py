@@ -122,7 +122,8 @@ async def _batch_rows(where: str, args: list[Any], limit: int, offset: int) -> l
         name = actor_name(r) if r["created_by"] is not None else None
         for key in ("actor_user_id", "actor_username", "actor_display_name", "actor_active"):
             del data[key]
-        out.append(BatchRow(Batch(**data), name, data.pop("failed_lines")))
+        failed = data.pop("failed_lines")
+        out.append(BatchRow(Batch(**data), name, failed))
     return out
 
 
