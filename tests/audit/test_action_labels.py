@@ -114,7 +114,8 @@ class Reader:
             for node in ast.walk(module.tree):
                 if not isinstance(node, ast.Call):
                     continue
-                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
                 if name != function:
                     continue
                 calls += 1

@@ -39,7 +39,8 @@ class ActorName:
 
 def actor_name(row: Any, prefix: str = "actor_") -> ActorName:
     """``<prefix>user_id``, ``<prefix>username``, ``<prefix>display_name``, ``<prefix>active`` of
-    a row or dict (asyncpg records and dicts both have ``get``; missing keys count as None) as an :class:`ActorName`."""
+    a row or dict (asyncpg records and dicts both have ``get``; missing keys count as None) as an
+    :class:`ActorName`."""
     return ActorName(
         user_id=row.get(prefix + "user_id"),
         username=row.get(prefix + "username"),

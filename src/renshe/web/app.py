@@ -21,9 +21,9 @@ from renshe.db import engine as db_engine
 from renshe.logging import configure_logging
 from renshe.paths import static_dir
 from renshe.settings import Settings, get_settings
+from renshe.tenancy import names as unit_names
 from renshe.web import middleware as web_middleware
 from renshe.web.restricted import SETTINGS_STATE, api_docs_access
-from renshe.tenancy import names as unit_names
 from renshe.web.routes import route_handlers
 from renshe.web.templating import build_environment
 

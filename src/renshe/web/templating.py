@@ -12,8 +12,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from renshe import clock, i18n
 from renshe.accounts.principal import Role
-from renshe.paths import static_dir, templates_dir
 from renshe.audit import labels as audit_labels
+from renshe.paths import static_dir, templates_dir
 from renshe.subsidies import calendar
 from renshe.tenancy import names as unit_names
 from renshe.web import navigation
