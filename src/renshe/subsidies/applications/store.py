@@ -112,9 +112,9 @@ async def event(
     from_state = before["state"] if before else None
     await conn().execute(
         """INSERT INTO application_events
-             (tenant_id, application_id, actor_user_id, from_state, to_state, comment)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
-        tenant_id, after["id"], actor.user_id, from_state, after["state"], comment,
+             (tenant_id, application_id, actor_user_id, from_state, to_state, comment, at)
+           VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, clock_timestamp()))""",
+        tenant_id, after["id"], actor.user_id, from_state, after["state"], comment, clock.record_time(),
     )  # fmt: skip
     await audit.record(
         tenant_id,
