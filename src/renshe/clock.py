@@ -9,7 +9,9 @@ database writes itself (``now()`` in SQL: ``updated_at``, job heartbeats) stay t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -21,9 +23,37 @@ class _Source:
     read: Callable[[], datetime] | None = None
 
 
+# The demo seed writes a story of past weeks: each step runs "at" its business instant, in its own
+# task (districts are seeded concurrently, so a context variable, not the process-wide source).
+_story_instant: ContextVar[datetime | None] = ContextVar("renshe_story_instant", default=None)
+
+
 def now() -> datetime:
-    """The current instant, timezone-aware (UTC unless a test's source says otherwise)."""
+    """The current instant, timezone-aware (UTC unless a test's source says otherwise; the step's
+    business instant inside :func:`story_at`)."""
+    story = _story_instant.get()
+    if story is not None:
+        return story
     return _Source.read() if _Source.read is not None else datetime.now(UTC)
+
+
+def record_time() -> datetime | None:
+    """The time to stamp on rows written now (``coalesce($n, now())`` in their INSERT/UPDATE):
+    the step's business instant inside :func:`story_at`, else None, and the database's own
+    ``now()`` applies as everywhere else."""
+    return _story_instant.get()
+
+
+@contextmanager
+def story_at(instant: datetime) -> Iterator[None]:
+    """Run the enclosed steps as if it were ``instant`` (timezone-aware): the demo seed dates its
+    applications, decisions, batches and events on their business dates, not on the seeding time.
+    The audit log keeps the database's clock (its time is not the application's to choose)."""
+    token = _story_instant.set(instant)
+    try:
+        yield
+    finally:
+        _story_instant.reset(token)
 
 
 def today() -> date:

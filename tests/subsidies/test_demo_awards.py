@@ -180,3 +180,40 @@ async def test_a_second_run_adds_nothing(seeded: dict[str, int]) -> None:
     before = [await _totals(code) for code in CODES]
     assert await seed_demo_subsidies(CODES) == dict.fromkeys(CODES, 0)
     assert [await _totals(code) for code in CODES] == before
+
+
+async def test_demo_events_carry_their_business_dates(seeded: dict[str, int]) -> None:
+    """Applications, decisions, timeline events and batches are dated on the story's days (spread
+    over weeks), not all on the seeding day."""
+    from renshe.clock import SHANGHAI
+
+    for code in CODES:
+        apps = await _fetch(
+            code,
+            f"""SELECT a.application_date, a.created_at, a.submitted_at, a.decided_at, a.notice_starts_on
+               FROM applications a WHERE {DEMO}""",
+        )
+        for a in apps:  # created on its application date, in office hours
+            assert a["created_at"].astimezone(SHANGHAI).date() == a["application_date"], a
+            assert 8 <= a["created_at"].astimezone(SHANGHAI).hour < 18 or a["application_date"] == today()
+            if a["notice_starts_on"] is not None:  # approved the working day before the notice
+                assert a["decided_at"].astimezone(SHANGHAI).date() < a["notice_starts_on"], a
+        days = {a["created_at"].astimezone(SHANGHAI).date() for a in apps}
+        assert min(days) <= today().fromordinal(today().toordinal() - 28), "spread over weeks"
+        events = await _fetch(
+            code,
+            f"""SELECT e.at, a.application_date FROM application_events e JOIN applications a
+                  ON a.tenant_id = e.tenant_id AND a.id = e.application_id WHERE {DEMO}""",
+        )
+        assert all(e["at"].astimezone(SHANGHAI).date() >= e["application_date"] for e in events)
+        assert len({e["at"].astimezone(SHANGHAI).date() for e in events}) >= 8
+        batches = await _fetch(
+            code,
+            "SELECT b.business_date, b.created_at, b.approved_at FROM disbursement_batches b WHERE "
+            + DEMO_BATCHES,
+        )
+        assert batches
+        for b in batches:  # built in the night after its business date, approved the next morning
+            assert b["created_at"].astimezone(SHANGHAI).date() > b["business_date"], b
+            if b["approved_at"] is not None:
+                assert b["approved_at"] > b["created_at"]

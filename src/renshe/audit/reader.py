@@ -14,7 +14,9 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from renshe import date_range
+from renshe.accounts.display import ActorName, actor_name
 from renshe.api.pagination import bad_cursor, decode_cursor, encode_cursor
+from renshe.audit.labels import action_label
 from renshe.db.tenant import current_transaction
 from renshe.errors import ValidationFailed
 
@@ -101,6 +103,18 @@ class AuditEntry:
     after: Any
     request_id: str | None
     ip: str | None
+    actor_user_id: UUID | None = None
+    actor_display_name: str | None = None  # the users row's, when there is one
+    actor_active: bool | None = None
+
+    @property
+    def actor(self) -> ActorName:
+        return actor_name({"user_id": self.actor_user_id, "username": self.actor_username,
+                           "display_name": self.actor_display_name, "active": self.actor_active}, "")
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.action)
 
     @property
     def before_json(self) -> str:
@@ -156,8 +170,10 @@ SELECT a.tenant_id, o.code AS unit_code, o.name_zh AS unit_name_zh, o.name_en AS
          WHEN 'import_batch' THEN (SELECT x.number FROM import_batches x
                                    WHERE x.tenant_id = a.tenant_id AND x.id = a.object_id::uuid)
        END END AS object_number,
-       a.before, a.after, a.request_id, a.ip
+       a.before, a.after, a.request_id, a.ip,
+       a.actor_user_id, u.display_name AS actor_display_name, u.active AS actor_active
 FROM audit_log a JOIN org_units o ON o.id = a.tenant_id
+     LEFT JOIN users u ON u.id = a.actor_user_id
 WHERE a.tenant_id = ANY($1::uuid[])
   AND ($2::text IS NULL OR o.code = $2)
   AND ($3::text IS NULL OR a.action LIKE $3)

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from renshe.accounts.display import ActorName, actor_name
 from renshe.db.tenant import current_transaction
 from renshe.disbursement.service import BATCH_COLUMNS, KIND, Batch
 from renshe.registry.masking import mask_in_text, mask_name
@@ -37,7 +38,7 @@ class BatchFilter:
 @dataclass(frozen=True, slots=True)
 class BatchRow:
     batch: Batch
-    created_by_name: str | None
+    created_by_name: ActorName | None  # None: built by the nightly run
     failed_lines: int
 
 
@@ -109,7 +110,8 @@ async def all_batches(tenant_id: UUID, f: BatchFilter) -> list[BatchRow]:
 
 async def _batch_rows(where: str, args: list[Any], limit: int, offset: int) -> list[BatchRow]:
     rows = await current_transaction().connection.fetch(
-        f"""SELECT {_ROW_SELECT}, u.display_name AS created_by_name,
+        f"""SELECT {_ROW_SELECT}, b.created_by AS actor_user_id, u.username AS actor_username,
+                   u.display_name AS actor_display_name, u.active AS actor_active,
                    (SELECT count(*) FROM payment_lines f WHERE f.tenant_id = b.tenant_id
                     AND f.batch_id = b.id AND f.state = 'failed') AS failed_lines
             FROM disbursement_batches b LEFT JOIN users u ON u.id = b.created_by
@@ -121,18 +123,25 @@ async def _batch_rows(where: str, args: list[Any], limit: int, offset: int) -> l
     out = []
     for r in rows:
         data = dict(r)
-        name, failed = data.pop("created_by_name"), data.pop("failed_lines")
+        name = actor_name(r) if r["created_by"] is not None else None
+        for key in ("actor_user_id", "actor_username", "actor_display_name", "actor_active"):
+            del data[key]
+        failed = data.pop("failed_lines")
         out.append(BatchRow(Batch(**data), name, failed))
     return out
 
 
-async def user_name(user_id: UUID | None) -> str | None:
+async def user_name(user_id: UUID | None) -> ActorName | None:
+    """The user as pages name them (display name); None for no user (the nightly run)."""
     if user_id is None:
         return None
-    name: str | None = await current_transaction().connection.fetchval(
-        "SELECT display_name FROM users WHERE id = $1", user_id
+    row = await current_transaction().connection.fetchrow(
+        """SELECT id AS actor_user_id, username AS actor_username,
+                  display_name AS actor_display_name, active AS actor_active
+           FROM users WHERE id = $1""",
+        user_id,
     )
-    return name
+    return actor_name(row) if row is not None else actor_name({"actor_user_id": user_id})
 
 
 async def envelope(batch: Batch) -> Envelope:

@@ -30,6 +30,7 @@ from uuid import UUID
 
 import structlog
 
+from renshe import clock
 from renshe.audit import service as audit
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.disbursement.service import (
@@ -142,10 +143,11 @@ async def _new_part(request: BuildRequest, payer: Payer) -> _Part:
     key = build_key(request.key_stem, payer, number)
     batch_id = await conn.fetchval(
         """INSERT INTO disbursement_batches (tenant_id, build_key, business_date, origin,
-                  payer_account, payer_name, payer_bank, layout, part, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id""",
+                  payer_account, payer_name, payer_bank, layout, part, created_by, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, now())) RETURNING id""",
         request.tenant_id, key, request.business_date, request.origin, payer.account_number,
         payer.account_name, payer.bank, payer.file_layout, number, request.created_by,
+        clock.record_time(),  # the demo's business date; otherwise the database's now()
     )  # fmt: skip
     return _Part(batch_id, number, "building")
 
@@ -266,13 +268,15 @@ async def _add_lines(
              RETURNING a.tenant_id, a.id),
            event AS (
              INSERT INTO application_events (tenant_id, application_id, actor_user_id, from_state,
-                    to_state, comment)
-             SELECT tenant_id, id, $13::uuid, 'ready', 'in_batch', $14::text FROM award)
+                    to_state, comment, at)
+             SELECT tenant_id, id, $13::uuid, 'ready', 'in_batch', $14::text,
+                    coalesce($16::timestamptz, clock_timestamp()) FROM award)
            SELECT application_id FROM line""",
         *[list(column) for column in zip(*rows, strict=True)],
         request.created_by,
         str(batch_id),
         tenant,
+        clock.record_time(),
     )
     return {row["application_id"] for row in moved}
 

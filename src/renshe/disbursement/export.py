@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from uuid import UUID
 
+from renshe import clock
 from renshe.audit import service as audit
 from renshe.db.tenant import current_transaction
 from renshe.disbursement.bankfiles import BankFile, PaymentFile, PaymentLine, export, get_layout
@@ -110,13 +111,14 @@ async def _record(
     """The first export of the batch's own file: its SHA-256 recorded, approved → exported,
     audited — in the caller's transaction."""
     await current_transaction().connection.execute(
-        """UPDATE disbursement_batches SET file_sha256 = $3, exported_at = now(),
+        """UPDATE disbursement_batches SET file_sha256 = $3, exported_at = coalesce($4, now()),
                   state = CASE WHEN state = 'approved' THEN 'exported' ELSE state END,
                   version = version + 1, updated_at = now()
            WHERE tenant_id = $1 AND id = $2""",
         batch.tenant_id,
         batch.id,
         made.sha256,
+        clock.record_time(),
     )
     after = _audit_after(made, lines) | ({"job": True} if job else {})
     await audit.record(batch.tenant_id, actor, "disbursement.batch_exported", object_type=BATCH,

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
+from renshe import clock
 from renshe.audit import service as audit
 from renshe.db.tenant import current_transaction
 from renshe.disbursement.export_job import request_export
@@ -40,12 +41,14 @@ async def approve(tenant_id: UUID, actor: audit.Actor, batch_id: UUID, version: 
         raise Forbidden(lazy("You asked for this batch, so someone else in finance must approve it."))
     try:
         await current_transaction().connection.execute(
-            """UPDATE disbursement_batches SET state = 'approved', approved_by = $3, approved_at = now(),
+            """UPDATE disbursement_batches SET state = 'approved', approved_by = $3,
+                      approved_at = coalesce($4, now()),
                       version = version + 1, updated_at = now()
                WHERE tenant_id = $1 AND id = $2""",
             batch.tenant_id,
             batch.id,
             actor.user_id,
+            clock.record_time(),
         )
     except asyncpg.CheckViolationError as refused:
         if refused.constraint_name != "batches_maker_checker":

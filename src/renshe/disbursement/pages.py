@@ -128,7 +128,7 @@ async def batches_export(request: Req) -> Response[bytes]:
             r.batch.part,
             "" if r.batch.declared_count is None else r.batch.declared_count,
             _yuan(r.batch.declared_total_fen),
-            r.created_by_name or _("System (nightly)"),
+            str(r.created_by_name) if r.created_by_name else _("System (nightly)"),
             format_datetime(r.batch.created_at),
             r.batch.file_sha256 or "",
         )

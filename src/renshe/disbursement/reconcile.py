@@ -177,10 +177,11 @@ async def upload_return(
     new_state = "reconciled" if unresolved == 0 else batch.state
     await conn.execute(
         """UPDATE disbursement_batches SET state = $3,
-                  reconciled_at = CASE WHEN $3 = 'reconciled' THEN coalesce(reconciled_at, now()) END,
+                  reconciled_at = CASE WHEN $3 = 'reconciled'
+                                       THEN coalesce(reconciled_at, $4, now()) END,
                   version = version + 1, updated_at = now()
            WHERE tenant_id = $1 AND id = $2""",
-        batch.tenant_id, batch.id, new_state,
+        batch.tenant_id, batch.id, new_state, clock.record_time(),
     )  # fmt: skip
     # msgspec encodes 20,000 errors in milliseconds; json.dumps in a thread held the GIL ~50 ms
     stored = msgspec.json.encode(result.errors).decode()
@@ -255,9 +256,10 @@ async def _apply_failed(tenant_id: UUID, actor: audit.Actor, lines: list[tuple[_
     )
     await conn.executemany(
         """INSERT INTO application_events (tenant_id, application_id, actor_user_id, from_state,
-                                           to_state, comment)
-           VALUES ($1, $2, $3, 'in_batch', 'payment_failed', $4)""",
-        [(tenant_id, line.application_id, actor.user_id, reason[:500]) for line, reason in lines],
+                                           to_state, comment, at)
+           VALUES ($1, $2, $3, 'in_batch', 'payment_failed', $4, coalesce($5, clock_timestamp()))""",
+        [(tenant_id, line.application_id, actor.user_id, reason[:500], clock.record_time())
+         for line, reason in lines],
     )
 
 

@@ -17,6 +17,7 @@ from uuid import UUID
 
 import asyncpg
 
+from renshe import clock
 from renshe.db.tenant import current_transaction, within
 from renshe.errors import Conflict, NotFound
 from renshe.i18n import lazy
@@ -195,12 +196,14 @@ async def add_events(  # noqa: PLR0917 - the event's columns, in their order
         return
     await current_transaction().connection.execute(
         """INSERT INTO application_events (tenant_id, application_id, actor_user_id, from_state,
-                                           to_state, comment)
-           SELECT $1, a, $3, $4, $5, $6 FROM unnest($2::uuid[]) AS a""",
+                                           to_state, comment, at)
+           SELECT $1, a, $3, $4, $5, $6, coalesce($7::timestamptz, clock_timestamp())
+           FROM unnest($2::uuid[]) AS a""",
         tenant_id,
         application_ids,
         actor_user_id,
         from_state,
         to_state,
         comment,
+        clock.record_time(),  # the demo's business date; otherwise the database's clock
     )

@@ -41,6 +41,8 @@ from renshe.registry.model import (
 from renshe.registry.sealing import DOCUMENTS, ENTERPRISES, PERSONS, unseal
 from renshe.settings import get_settings
 from renshe.spreadsheets.writers import render
+from renshe.tenancy import names
+from renshe.tenancy.names import unit_name
 from renshe.web.templating import format_datetime
 
 PERSON_HEADERS: tuple[str, ...] = (
@@ -107,6 +109,7 @@ async def _in_process(request: ListFile, build: Any) -> tuple[bytes, int]:
     await engine.start(get_settings(), min_size=1, max_size=1)
     token = current_locale.set(request.locale)
     try:
+        await names.load()  # this process's copy of the district names
         result: tuple[bytes, int] = await build(request)
         return result
     finally:
@@ -153,7 +156,7 @@ def _person_row(p: Person, c: Clear | None) -> list[str | None]:
         p.bank.bank_name if p.bank else "",
         p.address or "",
         p.notes or "",
-        p.district_code,
+        unit_name(p.district_code),  # for people: 蓬江区, not 440703
         format_datetime(p.created_at),
     ]
 
@@ -217,7 +220,7 @@ async def _enterprises(r: ListFile) -> tuple[bytes, int]:
             e.bank.bank_name or "" if e.bank else "",
             e.address or "",
             e.notes or "",
-            e.district_code,
+            unit_name(e.district_code),
             format_datetime(e.created_at),
         ]
         for e in found

@@ -8,22 +8,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from renshe.accounts.display import ActorName, actor_name
+from renshe.audit.labels import action_label
 from renshe.db.tenant import current_transaction
-from renshe.i18n import lazy
 
-ACTION_LABELS = {
-    "person.registered": lazy("Registered"),
-    "person.updated": lazy("Changed"),
-    "person.document_added": lazy("Document added"),
-    "person.document_removed": lazy("Document removed"),
-    "person.unmasked": lazy("Viewed in clear"),
-    "link.created": lazy("Linked to an enterprise"),
-    "link.ended": lazy("Link to an enterprise ended"),
-    "link.removed": lazy("Link to an enterprise removed"),
-    "enterprise.registered": lazy("Registered"),
-    "enterprise.updated": lazy("Changed"),
-    "enterprise.unmasked": lazy("Viewed in clear"),
-}
 LIMIT = 100
 
 
@@ -31,14 +19,15 @@ LIMIT = 100
 class Event:
     at: datetime
     action: str
-    actor: str | None
+    actor: ActorName
     changed: list[str]
     field: str | None  # what was viewed in clear
     reason: str | None
 
     @property
     def label(self) -> str:
-        return ACTION_LABELS.get(self.action, self.action)
+        """The action in words (audit.labels), in the page's language."""
+        return action_label(self.action)
 
 
 def _event(row: Any) -> Event:
@@ -51,7 +40,7 @@ def _event(row: Any) -> Event:
     return Event(
         at=row["at"],
         action=row["action"],
-        actor=row["actor_username"],
+        actor=actor_name(row),
         changed=[str(c) for c in after.get("changed", [])] if isinstance(after, dict) else [],
         field=after.get("field") if isinstance(after, dict) else None,
         reason=after.get("reason") if isinstance(after, dict) else None,
@@ -61,13 +50,15 @@ def _event(row: Any) -> Event:
 async def history(tenant_id: UUID, object_type: str, object_id: UUID) -> list[Event]:
     """Newest first: what happened to this record, who did it, which fields changed."""
     rows = await current_transaction().connection.fetch(
-        """SELECT at, action, actor_username, after FROM audit_log
-           WHERE tenant_id = $1
-             AND ((object_type = $2 AND object_id = $3)
-                  OR (object_type = 'person_enterprise_link'
-                      AND coalesce(after, before)->>(CASE WHEN $2 = 'person' THEN 'person_id'
-                                                          ELSE 'enterprise_id' END) = $3))
-           ORDER BY seq DESC LIMIT $4""",
+        """SELECT a.at, a.action, a.actor_user_id, a.actor_username, a.after,
+                  u.display_name AS actor_display_name, u.active AS actor_active
+           FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id
+           WHERE a.tenant_id = $1
+             AND ((a.object_type = $2 AND a.object_id = $3)
+                  OR (a.object_type = 'person_enterprise_link'
+                      AND coalesce(a.after, a.before)->>(CASE WHEN $2 = 'person' THEN 'person_id'
+                                                              ELSE 'enterprise_id' END) = $3))
+           ORDER BY a.seq DESC LIMIT $4""",
         tenant_id,
         object_type,
         str(object_id),

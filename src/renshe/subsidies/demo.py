@@ -13,6 +13,12 @@ today (Asia/Shanghai) on the working-day calendar, so that each district shows e
   public notice page lists them) and ``on_hold`` awards with an open objection;
 * drafts, submitted, rejected and withdrawn applications.
 
+Each step runs at its business instant (``clock.story_at``): an application is created and
+submitted on its application date in office hours, decided on its decision date, a nightly step
+runs in the night after its business date, finance works the next morning, the bank answers a
+working day later. So the timelines, lists and batches carry the story's dates, the same on every
+run for the same day, not the seeding time (the audit log keeps the database's clock).
+
 Amounts come from the programs' rules (the facts entered per program). Idempotent: a district in
 which any of the chosen demo beneficiaries already has an application is left alone.
 """
@@ -22,13 +28,16 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
 import structlog
 
+from renshe import clock
 from renshe.accounts.authentication import USER_COLUMNS, build_principal, user_roles
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.disbursement import demo as batches
@@ -108,20 +117,38 @@ class Seeder:
         )
 
     async def submitted(self, applied_on: date) -> dict[str, Any]:
-        row = await service.create(self.staff.clerk, self.draft(applied_on))
-        return await service.submit(self.staff.clerk, row["id"], row["version"])
+        """Entered and submitted on ``applied_on``, in the morning."""
+        with at(applied_on, 9, (self.turn * 7) % 50):
+            row = await service.create(self.staff.clerk, self.draft(applied_on))
+        with at(applied_on, 10, (self.turn * 7) % 50):
+            return await service.submit(self.staff.clerk, row["id"], row["version"])
 
     async def award(self, approved_on: date) -> dict[str, Any]:
         """Entered a few working days before ``approved_on``, approved that day: in notice."""
         row = await self.submitted(calendar.add_working_days(approved_on, -3))
         self.awarded.add(row["id"])
         try:
-            return await service.approve(
-                self.staff.reviewer, row["id"], row["version"], APPROVED, on=approved_on
-            )
+            with at(approved_on, 15, (self.turn * 7) % 50):
+                return await service.approve(
+                    self.staff.reviewer, row["id"], row["version"], APPROVED, on=approved_on
+                )
         except store.OverBudget:  # the budget is spent: the application waits for the next year's
             log.warning("demo.over_budget", program=row["program_code"])
             return row
+
+
+@contextmanager
+def at(day: date, hour: int, minute: int = 0) -> Iterator[None]:
+    """Run the enclosed step at ``day`` ``hour``:``minute`` Asia/Shanghai (never later than now:
+    today's steps are not dated in the future)."""
+    instant = min(datetime.combine(day, time(hour, minute), clock.SHANGHAI), clock.now())
+    with clock.story_at(instant):
+        yield
+
+
+def _night_after(day: date) -> date:
+    """The nightly run for business date ``day`` runs just after midnight."""
+    return day + timedelta(days=1)
 
 
 async def _staff(code: str) -> Staff | None:
@@ -187,8 +214,9 @@ async def _notice_days(tenant_id: UUID) -> tuple[int, bool]:
 
 async def _close_notices(tenant_id: UUID, business_date: date) -> None:
     """The nightly ``subsidies.close_notices`` step for a past business date."""
-    async with tenant_transaction(TenantContext.district(tenant_id)):
-        await notice.close_notices(tenant_id, business_date, SEEDER)
+    with at(_night_after(business_date), 0, 30):
+        async with tenant_transaction(TenantContext.district(tenant_id)):
+            await notice.close_notices(tenant_id, business_date, SEEDER)
 
 
 async def seed_district(tenant_id: UUID, code: str, today: date | None = None) -> int:
@@ -214,26 +242,42 @@ async def seed_district(tenant_id: UUID, code: str, today: date | None = None) -
         added += count
         return [await seeder.award(approved_on) for _ in range(count)]
 
+    async def nightly(business_date: date) -> list[UUID]:
+        with at(_night_after(business_date), 0, 45):
+            return await batches.build_nightly(tenant_id, business_date)
+
+    async def finance_morning(business_date: date, batch_id: UUID) -> date:
+        """Finance approves and exports the night's batch the next working morning."""
+        morning = calendar.next_working_day(business_date)
+        with at(morning, 9, 30):
+            await batches.approve_and_export(staff.finance, tenant_id, batch_id)
+        return morning
+
     # 1. paid a month ago; the bank refused two payments, one of which the clerk has corrected
     first = calendar.add_working_days(today, -25)
     await awards(6, first)
     await _close_notices(tenant_id, ready_on(first))
-    for batch_id in await batches.build_nightly(tenant_id, ready_on(first)):
-        await batches.approve_and_export(staff.finance, tenant_id, batch_id)
-        failed = await batches.reconcile_with_failures(staff.finance, tenant_id, batch_id, 2, seeder.awarded)
+    for batch_id in await nightly(ready_on(first)):
+        morning = await finance_morning(ready_on(first), batch_id)
+        answered = calendar.next_working_day(morning)
+        with at(answered, 15):
+            failed = await batches.reconcile_with_failures(
+                staff.finance, tenant_id, batch_id, 2, seeder.awarded
+            )
         if failed:
-            await notice.correct_payee(staff.clerk, failed[0], None, "银行确认账户已解冻，重新发放。")
+            with at(calendar.next_working_day(answered), 10):
+                await notice.correct_payee(staff.clerk, failed[0], None, "银行确认账户已解冻，重新发放。")
     # 2. exported, awaiting the bank's return (with the corrected award as a follow-up line)
     second = calendar.add_working_days(today, -18)
     await awards(4, second)
     await _close_notices(tenant_id, ready_on(second))
-    for batch_id in await batches.build_nightly(tenant_id, ready_on(second)):
-        await batches.approve_and_export(staff.finance, tenant_id, batch_id)
+    for batch_id in await nightly(ready_on(second)):
+        await finance_morning(ready_on(second), batch_id)
     # 3. built by last week's nightly run, awaiting finance approval
     third = calendar.add_working_days(today, -12)
     await awards(4, third)
     await _close_notices(tenant_id, ready_on(third))
-    await batches.build_nightly(tenant_id, ready_on(third))
+    await nightly(ready_on(third))
     # 4. notice ended with no objection: ready for the next nightly batch
     await awards(3, calendar.add_working_days(today, -(days + 2)))
     await _close_notices(tenant_id, today)
@@ -242,21 +286,26 @@ async def seed_district(tenant_id: UUID, code: str, today: date | None = None) -
     held = (await awards(6, current))[:2]
     for row, (who, what) in zip(held, OBJECTIONS, strict=True):
         if row["state"] == "in_notice":
-            await notice.record_objection(
-                staff.clerk, row["id"], raised_by=who, raised_on=today, content=what
-            )
+            with at(today, 9):
+                await notice.record_objection(
+                    staff.clerk, row["id"], raised_by=who, raised_on=today, content=what
+                )
     # 6. the clerk's desk: drafts, submitted, rejected and withdrawn applications
     clerk, reviewer = staff.clerk, staff.reviewer
     for _ in range(2):
-        await service.create(clerk, seeder.draft(today))
+        with at(today, 8, 40):
+            await service.create(clerk, seeder.draft(today))
         await seeder.submitted(calendar.add_working_days(today, -1))
     for reason in REJECTIONS:
         row = await seeder.submitted(calendar.add_working_days(today, -4))
-        await service.reject(reviewer, row["id"], row["version"], reason)
-    row = await service.create(clerk, seeder.draft(today))
-    await service.withdraw(clerk, row["id"], row["version"], "申请人撤回。")
+        with at(calendar.add_working_days(today, -3), 16):
+            await service.reject(reviewer, row["id"], row["version"], reason)
+    with at(today, 8, 50):
+        row = await service.create(clerk, seeder.draft(today))
+        await service.withdraw(clerk, row["id"], row["version"], "申请人撤回。")
     row = await seeder.submitted(calendar.add_working_days(today, -2))
-    await service.withdraw(clerk, row["id"], row["version"], "申请人另行申报其他项目。")
+    with at(calendar.add_working_days(today, -1), 11):
+        await service.withdraw(clerk, row["id"], row["version"], "申请人另行申报其他项目。")
     return added + 8
 
 

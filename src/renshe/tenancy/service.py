@@ -12,6 +12,7 @@ from renshe.audit import service as audit
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.errors import NotFound
 from renshe.subsidies.programs.overrides import program_override_problems
+from renshe.tenancy import names
 from renshe.tenancy.tables import OrgUnit
 from renshe.tenancy.toml_files import Problem, UnitFile, read_directory
 
@@ -167,6 +168,7 @@ async def sync_directory(directory: Path, actor: audit.Actor = audit.SYSTEM) -> 
                     before={"active": True},
                     after={"active": False},
                 )
+    await names.load()  # this process's pages name the units as the files now do
     return report
 
 

@@ -24,6 +24,7 @@ from renshe.db import engine as db_engine
 from renshe.logging import configure_logging
 from renshe.paths import static_dir
 from renshe.settings import Settings, get_settings
+from renshe.tenancy import names as unit_names
 from renshe.web import middleware as web_middleware
 from renshe.web.restricted import SETTINGS_STATE, api_docs_access
 from renshe.web.routes import route_handlers
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Tests start the pool once for the session; the app then borrows it.
         owned = not db_engine.is_started()
         await db_engine.start(settings)
+        await unit_names.load()
         from renshe.redis import close_redis
 
         if owned:

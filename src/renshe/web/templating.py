@@ -12,8 +12,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from renshe import clock, i18n
 from renshe.accounts.principal import Role
+from renshe.audit import labels as audit_labels
 from renshe.paths import static_dir, templates_dir
 from renshe.subsidies import calendar
+from renshe.tenancy import names as unit_names
 from renshe.web import navigation
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -26,6 +28,14 @@ def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo("UTC"))
     return value.astimezone(SHANGHAI).strftime(fmt)
+
+
+def or_dash(value: Any) -> Any:
+    """An empty field on a page is shown as "—": None and "" (and blank text) become the dash,
+    anything else, 0 included, is shown as it is."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "—"
+    return value
 
 
 def format_yuan(fen: int | None) -> str:
@@ -112,6 +122,9 @@ def build_environment() -> Environment:
     env.globals["principal_of"] = principal_of
     env.globals["csrf_token_of"] = csrf_token_of
     env.globals["org_unit_name"] = org_unit_name
+    env.filters["unit_name"] = unit_names.unit_name  # a code or id: 440703 → 蓬江区
+    env.filters["or_dash"] = or_dash
+    env.filters["action_label"] = audit_labels.action_label
     env.globals["role_label"] = navigation.role_label
     env.filters["role_label"] = navigation.role_label
     env.globals["nav_links"] = nav_links

@@ -100,9 +100,11 @@ async def record_objection(
         if row["state"] not in ("in_notice", "ready", "on_hold"):
             raise Conflict(NOT_IN_NOTICE)
         objection = await store.conn().fetchrow(
-            """INSERT INTO objections (tenant_id, application_id, raised_by, raised_on, content, recorded_by)
-               VALUES ($1, $2, $3, $4, $5, $6) RETURNING *""",
+            """INSERT INTO objections (tenant_id, application_id, raised_by, raised_on, content, recorded_by,
+                                     recorded_at)
+               VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, now())) RETURNING *""",
             tenant_id, application_id, raised_by.strip(), raised_on, content.strip(), caller.actor.user_id,
+            clock.record_time(),
         )  # fmt: skip
         if row["state"] != "on_hold":
             new = await store.change(row, {"state": "on_hold"})

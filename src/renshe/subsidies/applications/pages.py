@@ -18,6 +18,7 @@ from litestar import get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
+from renshe.accounts.display import actor_name
 from renshe.accounts.guards import requires_roles
 from renshe.accounts.principal import Role
 from renshe.audit import service as audit
@@ -46,6 +47,7 @@ from renshe.subsidies.applications.pages_forms import (
 )
 from renshe.subsidies.applications.pages_new import Req
 from renshe.subsidies.programs import service as programs
+from renshe.tenancy.names import unit_name
 from renshe.web.templating import format_datetime, format_yuan
 
 CLERK = requires_roles(Role.CLERK)
@@ -103,7 +105,7 @@ def export_rows(rows: list[dict[str, Any]]) -> list[list[object]]:
         [
             r["reference"], program_name(r), r["beneficiary"], state_label(r["state"]),
             format_yuan(r["amount_fen"]), r["application_date"].isoformat(),
-            r["payee_account_masked"] or "", r["district_code"], format_datetime(r["created_at"]),
+            r["payee_account_masked"] or "", unit_name(r["district_code"]), format_datetime(r["created_at"]),
         ]
         for r in rows
     ]  # fmt: skip
@@ -148,12 +150,20 @@ async def detail_context(c: Caller, application_id: UUID, *, signals: bool = Fal
         if row is None:
             raise NotFound(store.NOT_FOUND)
         events = await store.history(row["tenant_id"], application_id)
-        objections = await store.conn().fetch(
-            """SELECT o.*, u.username AS recorded_by_name, r.username AS resolved_by_name FROM objections o
-               LEFT JOIN users u ON u.id = o.recorded_by LEFT JOIN users r ON r.id = o.resolved_by
-               WHERE o.tenant_id = $1 AND o.application_id = $2 ORDER BY o.recorded_at, o.id""",
-            row["tenant_id"], application_id,
-        )  # fmt: skip
+        objections = [
+            {**dict(o), "recorded_by_name": actor_name(o, "recorder_"),
+             "resolved_by_name": actor_name(o, "resolver_")}
+            for o in await store.conn().fetch(
+                """SELECT o.*, o.recorded_by AS recorder_user_id, u.username AS recorder_username,
+                          u.display_name AS recorder_display_name, u.active AS recorder_active,
+                          o.resolved_by AS resolver_user_id, r.username AS resolver_username,
+                          r.display_name AS resolver_display_name, r.active AS resolver_active
+                   FROM objections o
+                   LEFT JOIN users u ON u.id = o.recorded_by LEFT JOIN users r ON r.id = o.resolved_by
+                   WHERE o.tenant_id = $1 AND o.application_id = $2 ORDER BY o.recorded_at, o.id""",
+                row["tenant_id"], application_id,
+            )
+        ]  # fmt: skip
         policy = await listing.policy_version(row["policy_version_id"])
         try:
             terms = (

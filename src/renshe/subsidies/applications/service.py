@@ -131,13 +131,16 @@ async def create(caller: Caller, draft: Draft) -> dict[str, Any]:
         row = dict(
             await store.conn().fetchrow(
                 """INSERT INTO applications (tenant_id, id, program_code, person_id, enterprise_id,
-                                             application_date, facts, evaluation, amount_fen, created_by)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10) RETURNING *""",
+                                             application_date, facts, evaluation, amount_fen, created_by,
+                                             created_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, coalesce($11, now()))
+                   RETURNING *""",
                 *row.values(),
                 store.json.dumps(facts),
                 store.json.dumps(evaluation.to_json()),
                 evaluation.amount_fen,
                 caller.actor.user_id,
+                clock.record_time(),  # the demo's business date; otherwise the database's now()
             )
         )
         await store.event(tenant_id, caller.actor, None, row)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from renshe import clock
+from renshe.accounts.display import actor_name
 from renshe.audit import service as audit
 from renshe.db.tenant import current_transaction
 from renshe.errors import Conflict, DomainError, NotFound
@@ -111,9 +112,9 @@ async def event(
     from_state = before["state"] if before else None
     await conn().execute(
         """INSERT INTO application_events
-             (tenant_id, application_id, actor_user_id, from_state, to_state, comment)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
-        tenant_id, after["id"], actor.user_id, from_state, after["state"], comment,
+             (tenant_id, application_id, actor_user_id, from_state, to_state, comment, at)
+           VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, clock_timestamp()))""",
+        tenant_id, after["id"], actor.user_id, from_state, after["state"], comment, clock.record_time(),
     )  # fmt: skip
     await audit.record(
         tenant_id,
@@ -128,13 +129,16 @@ async def event(
 
 async def history(tenant_id: UUID, application_id: UUID) -> list[dict[str, Any]]:
     rows = await conn().fetch(
-        """SELECT e.at, e.from_state, e.to_state, e.comment, e.actor_user_id, u.username
+        """SELECT e.at, e.from_state, e.to_state, e.comment, e.actor_user_id, u.username,
+                  u.username AS actor_username, u.display_name AS actor_display_name,
+                  u.active AS actor_active
            FROM application_events e LEFT JOIN users u ON u.id = e.actor_user_id
            WHERE e.tenant_id = $1 AND e.application_id = $2 ORDER BY e.at, e.id""",
         tenant_id,
         application_id,
     )
-    return [dict(r) for r in rows]
+    # "actor": who did it as pages name them (display name; 系统 for the scheduler's steps)
+    return [{**dict(r), "actor": actor_name(r)} for r in rows]
 
 
 # ---------------------------------------------------------------- settings and budgets
