@@ -19,6 +19,7 @@ from litestar.response import Redirect, Response, Template
 from renshe.db.tenant import tenant_transaction
 from renshe.errors import NotFound
 from renshe.i18n import gettext as _
+from renshe.i18n import lazy
 from renshe.jobs import service as jobs
 from renshe.registry.api import WRITE
 from renshe.registry.forms import failed, text
@@ -27,9 +28,12 @@ from renshe.registry.imports import service as imports
 from renshe.registry.imports.template import template_file
 from renshe.registry.model import FieldErrors
 from renshe.registry.pages_common import Req, caller, download
+from renshe.web import flash
 
 POLL_SECONDS = 2
 UPLOAD_LIMIT = reader.MAX_BYTES + 512 * 1024  # the file plus the form around it
+UPLOADED = lazy("%(filename)s is uploaded and is being checked.")
+IMPORT_STARTED = lazy("The import has started: %(rows)s rows are being registered.")
 
 
 def message(msgid: str, params: dict[str, Any] | None = None) -> str:
@@ -102,6 +106,7 @@ async def upload(request: Req) -> Template | Redirect:
         return await _upload_page(request, 422, failed(exc), kind)
     except FieldErrors as exc:
         return await _upload_page(request, 422, failed(exc), kind)
+    await flash.push(request, "info", UPLOADED, filename=batch.filename)
     return Redirect(f"/registry/imports/{batch.id}", status_code=303)
 
 
@@ -161,13 +166,14 @@ async def confirm(request: Req, batch_id: FromPath[UUID]) -> Template | Redirect
     tenant = c.writing_district()
     try:
         async with tenant_transaction(c.context()):
-            await imports.confirm(
+            batch = await imports.confirm(
                 tenant, c.actor, batch_id, confirm_warnings=form.get("confirm_warnings") in ("1", "on")
             )
     except FieldErrors as exc:
         context = await _status_context(request, batch_id)
         context["confirm_error"] = failed(exc).get("confirm_warnings")
         return Template("registry/import_detail.html", context=context, status_code=422)
+    await flash.push(request, "info", IMPORT_STARTED, rows=f"{batch.to_import:,}")
     return Redirect(f"/registry/imports/{batch_id}", status_code=303)
 
 

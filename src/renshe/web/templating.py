@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from renshe import clock, i18n
+from renshe import clock, i18n, numbers
 from renshe.accounts.principal import Role
 from renshe.paths import static_dir, templates_dir
 from renshe.subsidies import calendar
-from renshe.web import navigation
+from renshe.web import flash, navigation
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -30,11 +30,7 @@ def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 def format_yuan(fen: int | None) -> str:
     """Integer fen shown as yuan with two decimals (no floats on the way)."""
-    if fen is None:
-        return ""
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}{fen // 100:,}.{fen % 100:02d}"
+    return numbers.yuan(fen)
 
 
 @cache
@@ -98,6 +94,9 @@ def build_environment() -> Environment:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["datetime"] = format_datetime
     env.filters["yuan"] = format_yuan
+    env.filters["money"] = numbers.money  # ¥3,512,000.00
+    env.filters["grouped"] = numbers.grouped  # 1,204
+    env.filters["rate"] = numbers.rate  # 830 行/秒
     env.globals["current_locale"] = i18n.current_locale.get
     env.globals["static_url"] = static_url
     env.globals["principal_of"] = principal_of
@@ -106,5 +105,7 @@ def build_environment() -> Environment:
     env.globals["role_label"] = navigation.role_label
     env.filters["role_label"] = navigation.role_label
     env.globals["nav_links"] = nav_links
+    # (level, text) messages of the session, read once (renshe.web.flash)
+    env.globals["flashes"] = flash.FlashView()
     env.globals["unpublished_calendar_years"] = unpublished_calendar_years
     return env
