@@ -17,7 +17,6 @@ outside the middleware and leaves the queue for the next page.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import hashlib
 import json
@@ -68,12 +67,7 @@ async def push(request: Any, level: Level, msgid: str, **params: object) -> None
 
 
 def _text(item: dict[str, Any]) -> str:
-    text = i18n.gettext(str(item.get("msgid", "")))
-    params = item.get("params") or {}
-    if params:
-        with contextlib.suppress(KeyError, TypeError, ValueError):
-            text = text % params
-    return text
+    return i18n.translate(str(item.get("msgid", "")), item.get("params") or None)
 
 
 @dataclass(slots=True)
