@@ -56,7 +56,8 @@ def test_the_nightly_build_in_both_languages(english: None) -> None:
 
 
 def test_imports_and_the_other_kinds(english: None) -> None:
-    checked = {"status": "invalid", "rows": 1980, "error_rows": 12, "already_registered": 0, "to_import": 1968}
+    checked = {"status": "invalid", "rows": 1980, "error_rows": 12, "already_registered": 0,
+               "to_import": 1968}  # fmt: skip
     assert kinds.summarize("registry.validate_import", checked) == (
         "Checked 1,980 rows: 12 rows have errors; nothing can be imported until they are corrected."
     )

@@ -13,7 +13,15 @@ import pytest_asyncio
 
 from renshe.accounts.principal import Role
 from tests.accounts.support import audit_actions, new_client, signed_in
-from tests.registry.import_support import HEADER, csv_bytes, person_row, remember, upload, validate, xlsx_bytes
+from tests.registry.import_support import (
+    HEADER,
+    csv_bytes,
+    person_row,
+    remember,
+    upload,
+    validate,
+    xlsx_bytes,
+)
 from tests.registry.support import mobile, prc_id, unit_id
 
 
@@ -65,9 +73,7 @@ async def test_a_csv_with_errors_comes_back_with_an_error_column(clerk: httpx.As
     assert "attachment" in answer.headers["content-disposition"]
     text = answer.content.decode("utf-8-sig")
     _check(rows, [list(r) for r in csv.reader(io.StringIO(text))])
-    assert "registry.import_errors_exported" in [
-        r["action"] for r in await audit_actions(tenant, batch)
-    ]
+    assert "registry.import_errors_exported" in [r["action"] for r in await audit_actions(tenant, batch)]
 
 
 async def test_an_xlsx_with_errors_comes_back_as_xlsx(clerk: httpx.AsyncClient) -> None:
@@ -93,7 +99,9 @@ async def test_an_xlsx_with_errors_comes_back_as_xlsx(clerk: httpx.AsyncClient) 
     _check(rows, got)
 
 
-async def test_only_for_who_may_see_the_import_and_only_with_errors(clerk: httpx.AsyncClient, app: Any) -> None:
+async def test_only_for_who_may_see_the_import_and_only_with_errors(
+    clerk: httpx.AsyncClient, app: Any
+) -> None:
     tenant = await unit_id("440705")
     batch = await upload(clerk, csv_bytes(_rows()))
     remember(batch, tenant)

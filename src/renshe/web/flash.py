@@ -137,12 +137,13 @@ class FlashMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        session = scope.get("renshe_session")  # type: ignore[misc]
-        if scope["type"] != "http" or session is None or not is_page_request(scope):
+        session_id = getattr(scope.get("renshe_session"), "id", None)
+        if scope["type"] != "http" or session_id is None or not is_page_request(scope):
             await self.app(scope, receive, send)
             return
-        key = _key(session.id)
-        pending = _Pending(key, list(await get_redis().lrange(key, 0, MAX_QUEUED - 1)))
+        key = _key(session_id)
+        queued = await get_redis().lrange(key, 0, MAX_QUEUED - 1)
+        pending = _Pending(key, [q if isinstance(q, bytes) else q.encode() for q in queued])
         if not pending.raw:
             await self.app(scope, receive, send)
             return
