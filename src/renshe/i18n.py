@@ -7,9 +7,11 @@ catalogs in the repository are the only source and nothing needs a build step.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import gettext as _gettext
 import io
+from collections.abc import Mapping
 from functools import cache
 
 from babel.messages.catalog import Catalog
@@ -53,6 +55,16 @@ def gettext(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_locale.get()).ngettext(singular, plural, n)
+
+
+def translate(message: str, params: Mapping[str, object] | None = None) -> str:
+    """A msgid stored with its parameters (a report, a queued message), in the current language
+    with the placeholders filled; a placeholder that does not fit leaves the text unfilled."""
+    text = gettext(message)
+    if params:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            text = text % dict(params)
+    return text
 
 
 def lazy(message: str) -> str:

@@ -72,7 +72,8 @@ async def test_api_is_scoped_to_the_callers_district(client: httpx.AsyncClient) 
     assert body["id"] == str(own)
     assert body["org_unit"]["code"] == "440705"
     assert body["status"] == "queued"
-    assert body["progress"] == {"done": 0, "total": 1}
+    assert body["progress"] == {"done": 0, "total": 1, "rate_per_second": None}
+    assert body["summary"] is None
 
     foreign = await client.get(f"/api/v1/jobs/{other}", headers=headers)
     missing = await client.get(f"/api/v1/jobs/{uuid.uuid4()}", headers=headers)

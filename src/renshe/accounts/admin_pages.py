@@ -21,12 +21,20 @@ from renshe.accounts.guards import principal_of, requires_roles
 from renshe.accounts.principal import Principal, Role
 from renshe.errors import ValidationFailed
 from renshe.i18n import gettext as _
+from renshe.i18n import lazy
 from renshe.settings import get_settings
+from renshe.web import flash
 from renshe.web.query_values import page_number
 from renshe.web.request_context import request_id_of
 
 ADMIN_AREA = requires_roles(Role.SYSADMIN, Role.SECADMIN, Role.DISTRICT_ADMIN)
 MANAGERS = requires_roles(Role.SYSADMIN, Role.DISTRICT_ADMIN)
+DONE = {
+    "roles": lazy("The roles have been changed. The user must sign in again."),
+    "deactivated": lazy("The user has been deactivated."),
+    "reactivated": lazy("The user has been reactivated."),
+    "unlocked": lazy("The account has been unlocked."),
+}
 Req = Request[Any, Any, Any]
 
 
@@ -133,7 +141,6 @@ async def _detail(
             "can_manage": rules.can_manage(by, user["id"], user["org_unit_id"], frozenset(user["roles"])),
             "can_unlock": rules.can_unlock(by),
             "errors": {k: _(v) for k, v in (errors or {}).items()},
-            "done": request.query_params.get("done"),
         },
         status_code=status,
     )
@@ -169,21 +176,24 @@ async def change_roles(request: Req, user_id: FromPath[UUID]) -> Template | Redi
         return await _detail(request, user_id, exc.errors, 422, selected=wanted)
     if issued.totp_uri:
         return Template("admin/issued.html", context={"issued": issued, "created": False})
-    return Redirect(f"/admin/users/{user_id}?done=roles", status_code=303)
+    await flash.push(request, "success", DONE["roles"])
+    return Redirect(f"/admin/users/{user_id}", status_code=303)
 
 
 @post("/admin/users/{user_id:uuid}/deactivate", name="accounts.admin.deactivate", guards=[MANAGERS])
 async def deactivate(request: Req, user_id: FromPath[UUID]) -> Redirect:
     form = await request.form()
     await service.set_active(_principal(request), _origin(request), user_id, False, version=_version(form))
-    return Redirect(f"/admin/users/{user_id}?done=deactivated", status_code=303)
+    await flash.push(request, "success", DONE["deactivated"])
+    return Redirect(f"/admin/users/{user_id}", status_code=303)
 
 
 @post("/admin/users/{user_id:uuid}/reactivate", name="accounts.admin.reactivate", guards=[MANAGERS])
 async def reactivate(request: Req, user_id: FromPath[UUID]) -> Redirect:
     form = await request.form()
     await service.set_active(_principal(request), _origin(request), user_id, True, version=_version(form))
-    return Redirect(f"/admin/users/{user_id}?done=reactivated", status_code=303)
+    await flash.push(request, "success", DONE["reactivated"])
+    return Redirect(f"/admin/users/{user_id}", status_code=303)
 
 
 @post("/admin/users/{user_id:uuid}/reset-password", name="accounts.admin.reset", guards=[MANAGERS])
@@ -202,7 +212,8 @@ async def reset_second_factor(request: Req, user_id: FromPath[UUID]) -> Template
 @post("/admin/users/{user_id:uuid}/unlock", name="accounts.admin.unlock", guards=[ADMIN_AREA])
 async def unlock(request: Req, user_id: FromPath[UUID]) -> Redirect:
     await service.unlock(_principal(request), _origin(request), user_id)
-    return Redirect(f"/admin/users/{user_id}?done=unlocked", status_code=303)
+    await flash.push(request, "success", DONE["unlocked"])
+    return Redirect(f"/admin/users/{user_id}", status_code=303)
 
 
 ROUTES = [

@@ -24,10 +24,13 @@ from renshe.accounts.guards import (
 )
 from renshe.errors import ValidationFailed
 from renshe.i18n import gettext as _
+from renshe.i18n import lazy
 from renshe.settings import get_settings
+from renshe.web import flash
 from renshe.web.request_context import request_id_of
 
 HOME = "/"
+PASSWORD_CHANGED = lazy("Your password has been changed.")
 
 
 def origin_of(request: Request[Any, Any, Any]) -> Origin:
@@ -118,11 +121,11 @@ async def logout(request: Request[Any, Any, Any]) -> Redirect:
 
 
 def _password_page(
-    errors: dict[str, str] | None = None, *, forced: bool = False, done: bool = False, status: int = 200
+    errors: dict[str, str] | None = None, *, forced: bool = False, status: int = 200
 ) -> Template:
     return Template(
         template_name="accounts/password.html",
-        context={"errors": {k: _(v) for k, v in (errors or {}).items()}, "forced": forced, "done": done},
+        context={"errors": {k: _(v) for k, v in (errors or {}).items()}, "forced": forced},
         status_code=status,
     )
 
@@ -130,10 +133,7 @@ def _password_page(
 @get("/account/password", name="accounts.password", guards=[requires_login], sync_to_thread=False)
 def password_form(request: Request[Any, Any, Any]) -> Template:
     session = current_session(request)
-    return _password_page(
-        forced=bool(session and session.must_change_password),
-        done=request.query_params.get("done") == "1",
-    )
+    return _password_page(forced=bool(session and session.must_change_password))
 
 
 @post("/account/password", name="accounts.password_submit", guards=[requires_login])
@@ -157,7 +157,8 @@ async def password_submit(request: Request[Any, Any, Any]) -> Template | Redirec
     # A new session id after a password change; other sessions of the user end.
     await sessions.revoke_user(principal.user_id)
     fresh = await sessions.create(settings, principal)
-    return Redirect("/account/password?done=1", status_code=303, cookies=[session_cookie(fresh.id)])
+    await flash.push_to(fresh.id, "success", PASSWORD_CHANGED)
+    return Redirect("/", status_code=303, cookies=[session_cookie(fresh.id)])
 
 
 ROUTES = [

@@ -8,10 +8,15 @@ import structlog
 
 from renshe.audit import chain
 from renshe.db.tenant import current_transaction
+from renshe.i18n import gettext, lazy
 from renshe.jobs.kinds import JobKind, register
 from renshe.jobs.runner import JobRun
+from renshe.numbers import grouped
 
 log = structlog.get_logger(__name__)
+
+CHAIN_INTACT = lazy("The audit chain is intact: %(records)s records checked.")
+CHAIN_BROKEN = lazy("The audit chain is broken at record %(seq)s.")
 
 
 async def verify_chain(run: JobRun) -> dict[str, Any]:
@@ -28,6 +33,12 @@ async def verify_chain(run: JobRun) -> dict[str, Any]:
     return report.as_result()
 
 
+def summary(result: dict[str, Any]) -> str:
+    if result["ok"]:
+        return gettext(CHAIN_INTACT) % {"records": grouped(result["records"])}
+    return gettext(CHAIN_BROKEN) % {"seq": result["broken_seq"]}
+
+
 VERIFY_CHAIN = register(
     JobKind(
         name="audit.verify_chain",
@@ -37,5 +48,6 @@ VERIFY_CHAIN = register(
         nightly=True,
         unit_kinds=frozenset({"district", "city"}),
         title="Audit chain check",
+        summary=summary,
     )
 )

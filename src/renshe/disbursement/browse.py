@@ -17,6 +17,7 @@ from uuid import UUID
 from renshe.accounts.display import ActorName, actor_name
 from renshe.db.tenant import current_transaction
 from renshe.disbursement.service import BATCH_COLUMNS, KIND, Batch
+from renshe.jobs.service import rate_of
 from renshe.registry.masking import mask_in_text, mask_name
 
 BATCH_STATES = ("building", "built", "approved", "exported", "reconciled", "closed", "cancelled")
@@ -234,6 +235,12 @@ class BuildProgress:
     job_id: UUID | None
     job_done: int | None
     job_total: int | None
+    job_rate: float | None = None  # rows per second
+
+
+_JOB_PROGRESS = (
+    "id, progress_done, progress_total, started_at, coalesce(finished_at, heartbeat_at) AS last_write"
+)
 
 
 async def build_progress(batch: Batch) -> BuildProgress:
@@ -244,17 +251,18 @@ async def build_progress(batch: Batch) -> BuildProgress:
     if batch.origin == "manual":  # build_key "manual:<id>:…" is the job's key "manual:<id>"
         key = ":".join(batch.build_key.split(":")[:2])
         job = await conn.fetchrow(
-            """SELECT id, progress_done, progress_total FROM jobs
+            f"""SELECT {_JOB_PROGRESS} FROM jobs
                WHERE tenant_id = $1 AND kind = $2 AND idempotency_key = $3""",
             batch.tenant_id, KIND, key,
         )  # fmt: skip
     else:
         job = await conn.fetchrow(
-            """SELECT id, progress_done, progress_total FROM jobs
+            f"""SELECT {_JOB_PROGRESS} FROM jobs
                WHERE tenant_id = $1 AND kind = $2 AND business_date = $3
                ORDER BY created_at DESC LIMIT 1""",
             batch.tenant_id, KIND, batch.business_date,
         )  # fmt: skip
     if job is None:
         return BuildProgress(lines, None, None, None)
-    return BuildProgress(lines, job["id"], job["progress_done"], job["progress_total"])
+    rate = rate_of(job["progress_done"], job["started_at"], job["last_write"])
+    return BuildProgress(lines, job["id"], job["progress_done"], job["progress_total"], rate)

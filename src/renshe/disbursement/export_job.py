@@ -15,9 +15,11 @@ from uuid import UUID
 from renshe.audit import service as audit
 from renshe.disbursement.export import export_own_file
 from renshe.disbursement.service import EXPORT_KIND, Batch
+from renshe.i18n import gettext, lazy
 from renshe.jobs import service as jobs
 from renshe.jobs.kinds import JobKind, register
 from renshe.jobs.runner import JobRun
+from renshe.numbers import grouped
 
 
 def export_key(batch_id: UUID) -> str:
@@ -54,6 +56,17 @@ async def export_batch(run: JobRun) -> dict[str, Any]:
     }
 
 
+OUTCOMES = {
+    "exported": lazy("The bank file is made: %(lines)s payments."),
+    "verified": lazy("The bank file was made before; made again, it is unchanged (%(lines)s payments)."),
+    "skipped": lazy("The batch was cancelled: no bank file was made."),
+}
+
+
+def summary(result: dict[str, Any]) -> str:
+    return gettext(OUTCOMES[result["outcome"]]) % {"lines": grouped(int(result["lines"]))}
+
+
 EXPORT_BATCH = register(
     JobKind(
         name=EXPORT_KIND,
@@ -61,5 +74,6 @@ EXPORT_BATCH = register(
         time_limit_seconds=30 * 60,
         max_attempts=10,  # each attempt starts over in one transaction; crashes must not end it
         title="Export a disbursement batch to its bank file",
+        summary=summary,
     )
 )

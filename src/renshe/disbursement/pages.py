@@ -42,6 +42,7 @@ from renshe.registry.forms import parse_day
 from renshe.registry.pages_common import download, positive_int
 from renshe.spreadsheets.writers import format_of
 from renshe.spreadsheets.writers import render_off_loop as render_table
+from renshe.web import flash
 from renshe.web.request_context import request_id_of
 from renshe.web.templating import format_datetime
 
@@ -60,6 +61,8 @@ LIST_HEADERS = (
     lazy("Created at"),
     lazy("File SHA-256"),
 )
+
+BUILD_STARTED = lazy("Building the batches has started: this page shows how far it is.")
 
 
 def batch_filter(q: Any) -> tuple[browse.BatchFilter, dict[str, str]]:
@@ -153,6 +156,7 @@ async def build_now(request: Req) -> Redirect:
     principal, tenant = district_of(request)
     async with tenant_transaction(principal.context(request_id_of(request))):
         job = await tasks.request_build(tenant, principal.user_id, clock.today())
+    await flash.push(request, "info", BUILD_STARTED)
     return Redirect(f"/jobs/{job.id}", status_code=303)
 
 
@@ -163,9 +167,7 @@ async def build_now(request: Req) -> Redirect:
     "/disbursement/batches/{batch_id:uuid}", name="disbursement.batch", guards=[READ], include_in_schema=False
 )
 async def batch_detail(request: Req, batch_id: FromPath[UUID]) -> Template:
-    done = request.query_params.get("done")
-    notices = [Notice("success", _(DONE[done]))] if done in DONE else []
-    return await detail_page(request, batch_id, notices)
+    return await detail_page(request, batch_id, [])
 
 
 @get("/disbursement/batches/{batch_id:uuid}/progress", name="disbursement.batch.progress", guards=[READ],
@@ -198,7 +200,8 @@ async def batch_approve(request: Req, batch_id: FromPath[UUID]) -> Template | Re
         raise
     except DomainError as exc:
         return await detail_page(request, batch_id, [_refused(exc)], exc.status_code)
-    return Redirect(f"/disbursement/batches/{batch_id}?done=approved", status_code=303)
+    await flash.push(request, "success", DONE["approved"])
+    return Redirect(f"/disbursement/batches/{batch_id}", status_code=303)
 
 
 @post("/disbursement/batches/{batch_id:uuid}/cancel", name="disbursement.batch.cancel", guards=[WRITE],
@@ -219,7 +222,8 @@ async def batch_cancel(request: Req, batch_id: FromPath[UUID]) -> Template | Red
         raise
     except DomainError as exc:
         return await detail_page(request, batch_id, [_refused(exc)], exc.status_code)
-    return Redirect(f"/disbursement/batches/{batch_id}?done=cancelled", status_code=303)
+    await flash.push(request, "success", DONE["cancelled"])
+    return Redirect(f"/disbursement/batches/{batch_id}", status_code=303)
 
 
 @post("/disbursement/batches/{batch_id:uuid}/bank-file", name="disbursement.batch.bank_file", guards=[WRITE],

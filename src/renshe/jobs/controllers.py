@@ -22,8 +22,9 @@ from renshe.audit import service as audit
 from renshe.i18n import current_locale, gettext, lazy
 from renshe.jobs import access, kinds
 from renshe.jobs import metrics as job_metrics
-from renshe.jobs.schemas import JobList, JobOut, job_out
+from renshe.jobs.schemas import JobList, JobOut, job_out, result_summary
 from renshe.jobs.service import STATUSES, Job
+from renshe.web import flash
 from renshe.web.request_context import request_id_of
 
 Req = Request[Any, Any, Any]
@@ -34,6 +35,8 @@ JOB_READERS = requires_roles(
     Role.CITY_ANALYST, Role.CITY_ADMIN, Role.SYSADMIN,
 )  # fmt: skip
 
+AUDIT_CHECK_STARTED = lazy("The audit chain check has started.")
+JOB_CANCELLED = lazy("The job is cancelled.")
 STATUS_LABELS = {
     "queued": lazy("Queued"),
     "running": lazy("Running"),
@@ -65,6 +68,7 @@ def _context(job: Job, unit: dict[str, Any], p: Principal) -> dict[str, Any]:
         "status_labels": STATUS_LABELS,
         "can_cancel": access.can_cancel(p, job),
         "poll_seconds": POLL_SECONDS,
+        "summary": result_summary(job),
         # an error text may be a msgid (a domain error) or plain text; never %-formatted
         "error_text": gettext(job.last_error) if job.last_error else None,
     }
@@ -90,6 +94,7 @@ async def jobs_page(
             "status": status or "",
             "status_labels": STATUS_LABELS,
             "kind_title": kind_title,
+            "summary_of": result_summary,
             "can_run_audit_check": access.can_run_audit_check(p),
             "city_view": not p.is_district,
         },
@@ -115,6 +120,7 @@ async def job_progress(request: Req, job_id: FromPath[UUID]) -> Template:
 @post("/jobs/audit-check", name="jobs.audit_check", guards=[JOB_READERS], include_in_schema=False)
 async def run_audit_check(request: Req) -> Redirect:
     job = await access.request_audit_check(_principal(request), _actor(request))
+    await flash.push(request, "info", AUDIT_CHECK_STARTED)
     return Redirect(path=f"/jobs/{job.id}", status_code=303)
 
 
@@ -122,6 +128,7 @@ async def run_audit_check(request: Req) -> Redirect:
       include_in_schema=False)  # fmt: skip
 async def cancel_job(request: Req, job_id: FromPath[UUID]) -> Redirect:
     await access.cancel_for(_principal(request), _actor(request), job_id)
+    await flash.push(request, "success", JOB_CANCELLED)
     return Redirect(path=f"/jobs/{job_id}", status_code=303)
 
 

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from renshe.jobs.runner import JobRun
 
 Handler = Callable[["JobRun"], Awaitable[dict[str, Any] | None]]
+# A succeeded job's result in one sentence, in the reader's language (called at render time).
+Summary = Callable[[dict[str, Any]], str]
 UnitKind = Literal["district", "city"]
 
 # Modules that call register() when imported. A domain adds its own here.
@@ -53,6 +55,7 @@ class JobKind:
     # which kinds of org unit a nightly fan-out targets (a district; the city bureau too?)
     unit_kinds: frozenset[UnitKind] = frozenset({"district"})
     title: str = ""  # English msgid shown on the jobs page
+    summary: Summary | None = None  # what the result says, in words (else the page shows JSON)
 
     @property
     def max_retries(self) -> int:
@@ -95,6 +98,18 @@ def require(name: str) -> JobKind:
     if kind is None:
         raise LookupError(f"unknown job kind {name!r}")
     return kind
+
+
+def summarize(kind: str, result: dict[str, Any] | None) -> str | None:
+    """The sentence a succeeded job of ``kind`` shows for ``result``; None when the kind has no
+    summary or the result is not what it expects (an old row, a changed shape)."""
+    spec = get(kind)
+    if spec is None or spec.summary is None or not result:
+        return None
+    try:
+        return spec.summary(result)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def nightly() -> list[JobKind]:

@@ -28,6 +28,16 @@ _COLUMNS = """tenant_id, id, kind, args, idempotency_key, business_date, status,
     enqueued_at, started_at, heartbeat_at, finished_at"""
 
 
+def rate_of(done: int | None, started: datetime | None, last_write: datetime | None) -> float | None:
+    """Rows per second of a job's current (or last) attempt: its progress over the time from its
+    start to its last progress or heartbeat write (or its end). None before a second has passed
+    or before anything was done."""
+    if not done or done <= 0 or started is None or last_write is None:
+        return None
+    seconds = (last_write - started).total_seconds()
+    return done / seconds if seconds >= 1 else None
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     """One row of ``jobs`` as services and pages see it."""
@@ -64,6 +74,10 @@ class Job:
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
+
+    @property
+    def rate(self) -> float | None:
+        return rate_of(self.progress_done, self.started_at, self.finished_at or self.heartbeat_at)
 
     @property
     def percent(self) -> int | None:

@@ -16,9 +16,11 @@ from uuid import UUID
 
 from renshe.audit import service as audit
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
+from renshe.i18n import gettext, lazy
 from renshe.jobs import service as jobs
 from renshe.jobs.kinds import JobKind, register
 from renshe.jobs.runner import JobRun, detached
+from renshe.numbers import grouped
 from renshe.protection.fields import Place, decrypt, encrypt
 from renshe.protection.keyring import keyring
 from renshe.registry.sealing import SEALED_COLUMNS, SealedColumn
@@ -114,6 +116,17 @@ async def request_rotation(tenant_id: UUID, requested_by: UUID | None = None) ->
     )
 
 
+REENCRYPTED = lazy("%(count)s personal numbers re-encrypted with the active key %(key)s.")
+NOTHING_TO_REENCRYPT = lazy("Every personal number already used the active key %(key)s.")
+
+
+def summary(result: dict[str, Any]) -> str:
+    count = int(result["re_encrypted"])
+    if count == 0:
+        return gettext(NOTHING_TO_REENCRYPT) % {"key": result["key_id"]}
+    return gettext(REENCRYPTED) % {"count": grouped(count), "key": result["key_id"]}
+
+
 ROTATE_KEYS = register(
     JobKind(
         name=KIND,
@@ -121,5 +134,6 @@ ROTATE_KEYS = register(
         time_limit_seconds=2 * 60 * 60,
         max_attempts=5,
         title="Re-encrypt personal data with the active key",
+        summary=summary,
     )
 )

@@ -32,6 +32,7 @@ from renshe.registry.pages_common import (
 )
 from renshe.registry.pages_common import sort_of as sort_param
 from renshe.spreadsheets.writers import format_of
+from renshe.web import flash
 
 DONE = {"registered": lazy("The enterprise is registered."), "updated": lazy("The changes are saved.")}
 
@@ -111,7 +112,8 @@ async def enterprise_create(request: Req) -> Template | Redirect:
         return _form(form.values, 422, **{key: failed(exc)})
     except DuplicateRecord as exc:
         return _form(form.values, 409, duplicate_id=exc.existing_id)
-    return Redirect(f"/registry/enterprises/{enterprise.id}?done=registered", status_code=303)
+    await flash.push(request, "success", DONE["registered"])
+    return Redirect(f"/registry/enterprises/{enterprise.id}", status_code=303)
 
 
 @get(
@@ -134,7 +136,6 @@ async def enterprise_detail(request: Req, enterprise_id: FromPath[UUID]) -> Temp
             "links": found,
             "events": events,
             "labels": labels(),
-            "done": DONE.get(request.query_params.get("done") or ""),
             "mask_name": mask_name,
             **can(c),
         },
@@ -248,7 +249,8 @@ async def enterprise_update(request: Req, enterprise_id: FromPath[UUID]) -> Temp
     except FieldErrors as exc:
         key = "warnings" if exc.warnings_only else "errors"
         return _edit(e, form.values, 422, **{key: failed(exc)}, version=version)
-    return Redirect(f"/registry/enterprises/{enterprise_id}?done=updated", status_code=303)
+    await flash.push(request, "success", DONE["updated"])
+    return Redirect(f"/registry/enterprises/{enterprise_id}", status_code=303)
 
 
 ROUTES = [

@@ -7,7 +7,6 @@ column and reason in the user's language, and the rows already registered (skipp
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 from uuid import UUID
 
@@ -19,25 +18,21 @@ from litestar.response import Redirect, Response, Template
 from renshe.db.tenant import tenant_transaction
 from renshe.errors import NotFound
 from renshe.i18n import gettext as _
+from renshe.i18n import lazy, translate
 from renshe.jobs import service as jobs
 from renshe.registry.api import WRITE
 from renshe.registry.forms import failed, text
-from renshe.registry.imports import reader
+from renshe.registry.imports import error_file, reader
 from renshe.registry.imports import service as imports
 from renshe.registry.imports.template import template_file
 from renshe.registry.model import FieldErrors
 from renshe.registry.pages_common import Req, caller, download
+from renshe.web import flash
 
 POLL_SECONDS = 2
 UPLOAD_LIMIT = reader.MAX_BYTES + 512 * 1024  # the file plus the form around it
-
-
-def message(msgid: str, params: dict[str, Any] | None = None) -> str:
-    text_ = _(msgid)
-    if params:
-        with contextlib.suppress(KeyError, TypeError, ValueError):
-            text_ = text_ % params
-    return text_
+UPLOADED = lazy("%(filename)s is uploaded and is being checked.")
+IMPORT_STARTED = lazy("The import has started: %(rows)s rows are being registered.")
 
 
 async def _upload_page(
@@ -102,6 +97,7 @@ async def upload(request: Req) -> Template | Redirect:
         return await _upload_page(request, 422, failed(exc), kind)
     except FieldErrors as exc:
         return await _upload_page(request, 422, failed(exc), kind)
+    await flash.push(request, "info", UPLOADED, filename=batch.filename)
     return Redirect(f"/registry/imports/{batch.id}", status_code=303)
 
 
@@ -118,12 +114,12 @@ async def _status_context(request: Req, batch_id: UUID) -> dict[str, Any]:
         "job": job,
         "poll_seconds": POLL_SECONDS,
         "report": report,
-        "file_error": message(report["file_error"], report.get("file_params"))
+        "file_error": translate(report["file_error"], report.get("file_params"))
         if report.get("file_error")
         else None,
-        "errors": [dict(i, text=message(i["message"], i.get("params"))) for i in report.get("errors", [])],
+        "errors": [dict(i, text=translate(i["message"], i.get("params"))) for i in report.get("errors", [])],
         "warnings": [
-            dict(i, text=message(i["message"], i.get("params"))) for i in report.get("warnings", [])
+            dict(i, text=translate(i["message"], i.get("params"))) for i in report.get("warnings", [])
         ],
         "changed_since_check": _(report["changed_since_check"])
         if report.get("changed_since_check")
@@ -161,14 +157,27 @@ async def confirm(request: Req, batch_id: FromPath[UUID]) -> Template | Redirect
     tenant = c.writing_district()
     try:
         async with tenant_transaction(c.context()):
-            await imports.confirm(
+            batch = await imports.confirm(
                 tenant, c.actor, batch_id, confirm_warnings=form.get("confirm_warnings") in ("1", "on")
             )
     except FieldErrors as exc:
         context = await _status_context(request, batch_id)
         context["confirm_error"] = failed(exc).get("confirm_warnings")
         return Template("registry/import_detail.html", context=context, status_code=422)
+    await flash.push(request, "info", IMPORT_STARTED, rows=f"{batch.to_import:,}")
     return Redirect(f"/registry/imports/{batch_id}", status_code=303)
 
 
-ROUTES = [imports_page, import_template, upload, import_page, import_status, confirm]
+@get(
+    "/registry/imports/{batch_id:uuid}/error-file",
+    name="registry.import.error_file",
+    guards=[WRITE],
+    include_in_schema=False,
+)
+async def import_error_file(request: Req, batch_id: FromPath[UUID]) -> Response[bytes]:
+    """The uploaded file again with an error column (who may see the import may download it)."""
+    made = await error_file.error_file(caller(request), batch_id)
+    return download(made.content, made.file_format, made.stem)
+
+
+ROUTES = [imports_page, import_template, upload, import_page, import_status, confirm, import_error_file]

@@ -39,6 +39,7 @@ from renshe.registry.pages_common import (
 )
 from renshe.registry.pages_common import sort_of as sort_param
 from renshe.spreadsheets.writers import format_of
+from renshe.web import flash
 
 NO_PERSON_WITH_DOCUMENT = lazy("No person with this document is registered here.")
 DONE = {
@@ -184,7 +185,8 @@ async def person_create(request: Req) -> Template | Redirect:
     except DuplicateRecord as exc:
         context = _form_context(form, duplicate_id=exc.existing_id)
         return Template("registry/person_new.html", context=context, status_code=409)
-    return Redirect(f"/registry/people/{person.id}?done=registered", status_code=303)
+    await flash.push(request, "success", DONE["registered"])
+    return Redirect(f"/registry/people/{person.id}", status_code=303)
 
 
 # ---------------------------------------------------------------- search by document
@@ -236,14 +238,12 @@ async def _detail(request: Req, person_id: UUID, status: int = 200, **extra: Any
         person = await people.get_person(person_id, units)
         person_links = await links.links_of(person_id=person_id, tenant_ids=units)
         events = await timeline.history(person.tenant_id, "person", person_id)
-    done = DONE.get(request.query_params.get("done") or "")
     context = {
         "person": person,
         "links": person_links,
         "events": events,
         "labels": labels(),
         "choices": choices(),
-        "done": done,
         "doc_errors": {},
         "link_errors": {},
         "doc_values": {},
@@ -305,7 +305,8 @@ async def add_document(request: Req, person_id: FromPath[UUID]) -> Template | Re
         return await _detail(request, person_id, 409, doc_duplicate=exc.existing_id, doc_values=values)
     except StaleVersion as exc:
         return await _detail(request, person_id, 409, stale=translate({"x": exc.message})["x"])
-    return Redirect(f"/registry/people/{person_id}?done=document_added", status_code=303)
+    await flash.push(request, "success", DONE["document_added"])
+    return Redirect(f"/registry/people/{person_id}", status_code=303)
 
 
 @post(
@@ -326,7 +327,8 @@ async def remove_document(
         return await _detail(request, person_id, 409, stale=translate({"x": exc.message})["x"])
     except ValidationFailed as exc:
         return await _detail(request, person_id, 422, stale=translate({"x": exc.message})["x"])
-    return Redirect(f"/registry/people/{person_id}?done=document_removed", status_code=303)
+    await flash.push(request, "success", DONE["document_removed"])
+    return Redirect(f"/registry/people/{person_id}", status_code=303)
 
 
 @post(
@@ -358,7 +360,8 @@ async def link_enterprise(request: Req, person_id: FromPath[UUID]) -> Template |
         return await _detail(
             request, person_id, 409, link_errors=translate({"role": exc.message}), link_values=values
         )
-    return Redirect(f"/registry/people/{person_id}?done=linked", status_code=303)
+    await flash.push(request, "success", DONE["linked"])
+    return Redirect(f"/registry/people/{person_id}", status_code=303)
 
 
 ROUTES = [

@@ -12,11 +12,15 @@ from litestar import get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from renshe.i18n import lazy
 from renshe.registry import service
 from renshe.registry.api import WRITE
 from renshe.registry.forms import ACCOUNT_AGAIN, PersonForm, bank_change, failed, text, translate
 from renshe.registry.model import DuplicateRecord, FieldErrors, Person, StaleVersion
 from renshe.registry.pages_common import Req, caller, choices, positive_int
+from renshe.web import flash
+
+UPDATED = lazy("The changes are saved.")
 
 
 def _edit_values(person: Person) -> dict[str, str]:
@@ -118,7 +122,8 @@ async def person_update(request: Req, person_id: FromPath[UUID]) -> Template | R
         return _edit_template(person, values, 422, **{key: failed(exc)}, version_override=version)
     except DuplicateRecord as exc:
         return _edit_template(person, form.values, 409, duplicate_id=exc.existing_id)
-    return Redirect(f"/registry/people/{person_id}?done=updated", status_code=303)
+    await flash.push(request, "success", UPDATED)
+    return Redirect(f"/registry/people/{person_id}", status_code=303)
 
 
 ROUTES = [person_edit, person_update]

@@ -1,6 +1,7 @@
 """The middleware stack and the exception handlers.
 
-Order, outermost first: request context → security headers → bad input → auth → csrf → handler.
+Order, outermost first: request context → security headers → bad input → auth → csrf → flash
+→ handler.
 
 Litestar runs ``Litestar(middleware=...)`` only for requests that matched a route, so the first
 two are not in that list: :func:`wrap` puts them around the whole application (router and its
@@ -21,6 +22,7 @@ from litestar.types import ASGIApp
 from renshe.settings import Settings
 from renshe.web.bad_input import BadInputMiddleware
 from renshe.web.errors import handle_exception
+from renshe.web.flash import FlashMiddleware
 from renshe.web.request_context import RequestContextMiddleware
 from renshe.web.security_headers import SecurityHeadersMiddleware
 
@@ -44,10 +46,10 @@ def _accounts_middleware() -> tuple[Any, Any] | None:
 
 
 def stack(settings: Settings) -> list[Any]:
-    """Per-route middleware, outermost first: bad input → auth → csrf (no auth and csrf in a
-    build without accounts)."""
+    """Per-route middleware, outermost first: bad input → auth → csrf → flash messages (none of
+    the last three in a build without accounts: no sessions)."""
     accounts = _accounts_middleware()
-    return [BadInputMiddleware, *(accounts or ())]
+    return [BadInputMiddleware, *((*accounts, FlashMiddleware) if accounts else ())]
 
 
 def exception_handlers() -> dict[Any, Any]:

@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from renshe import clock, i18n
+from renshe import clock, i18n, numbers
 from renshe.accounts.principal import Role
 from renshe.audit import labels as audit_labels
 from renshe.paths import static_dir, templates_dir
 from renshe.subsidies import calendar
 from renshe.tenancy import names as unit_names
-from renshe.web import navigation
+from renshe.web import flash, navigation
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -40,19 +40,12 @@ def or_dash(value: Any) -> Any:
 
 def format_yuan(fen: int | None) -> str:
     """Integer fen shown as yuan with two decimals (no floats on the way)."""
-    if fen is None:
-        return ""
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}{fen // 100:,}.{fen % 100:02d}"
+    return numbers.yuan(fen)
 
 
 def format_money(fen: int | None) -> str:
     """Integer fen as a price people read aloud: ``123450`` -> ``¥1,234.50``; "—" when unknown."""
-    if fen is None:
-        return "—"
-    yuan = format_yuan(fen)
-    return f"-¥{yuan[1:]}" if yuan.startswith("-") else f"¥{yuan}"
+    return "—" if fen is None else numbers.money(fen)
 
 
 @cache
@@ -116,7 +109,9 @@ def build_environment() -> Environment:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["datetime"] = format_datetime
     env.filters["yuan"] = format_yuan
-    env.filters["money"] = format_money
+    env.filters["money"] = format_money  # ¥3,512,000.00 ("—" when unknown)
+    env.filters["grouped"] = numbers.grouped  # 1,204
+    env.filters["rate"] = numbers.rate  # 830 行/秒
     env.globals["current_locale"] = i18n.current_locale.get
     env.globals["static_url"] = static_url
     env.globals["principal_of"] = principal_of
@@ -128,5 +123,7 @@ def build_environment() -> Environment:
     env.globals["role_label"] = navigation.role_label
     env.filters["role_label"] = navigation.role_label
     env.globals["nav_links"] = nav_links
+    # (level, text) messages of the session, read once (renshe.web.flash)
+    env.globals["flashes"] = flash.FlashView()
     env.globals["unpublished_calendar_years"] = unpublished_calendar_years
     return env

@@ -109,11 +109,14 @@ def cell_text(value: Any) -> tuple[str, bool]:  # noqa: PLR0911 - one answer per
     return str(value).strip(), False
 
 
+def header_index(records: list[tuple[int, list[Any]]], is_header: Any) -> int | None:
+    """Where the header is among the first rows (an index into ``records``), or None."""
+    return next((i for i, (_, cells) in enumerate(records[:HEADER_SEARCH_ROWS]) if is_header(cells)), None)
+
+
 def _rows_of(records: list[tuple[int, list[Any]]], is_header: Any) -> Sheet:
     """Find the header among the first rows; keep the non-empty data rows below it."""
-    header_at = next(
-        (i for i, (_, cells) in enumerate(records[:HEADER_SEARCH_ROWS]) if is_header(cells)), None
-    )
+    header_at = header_index(records, is_header)
     if header_at is None:
         raise FileProblem(NO_HEADER)
     number, header_cells = records[header_at]

@@ -261,7 +261,7 @@ def _file_report(exc: reader.FileProblem) -> dict[str, Any]:
     }
 
 
-async def _stored_file(batch: Batch) -> str | None:
+async def stored_file(batch: Batch) -> str | None:
     stored: str | None = await _conn().fetchval(
         "SELECT file_enc FROM import_batches WHERE tenant_id = $1 AND id = $2", batch.tenant_id, batch.id
     )
@@ -274,7 +274,7 @@ async def validate_job(run: JobRun) -> dict[str, Any]:
     if batch.status in FINAL or batch.status == "importing":
         return {"status": batch.status}
     try:
-        report = await _read_and_check(run, batch, await _stored_file(batch), today_in_shanghai())
+        report = await _read_and_check(run, batch, await stored_file(batch), today_in_shanghai())
     except reader.FileProblem as exc:
         await _store_report(batch, "invalid", _file_report(exc))
         return {"status": "invalid", "file_error": exc.message}
@@ -304,7 +304,7 @@ async def import_job(run: JobRun) -> dict[str, Any]:
     if batch.status != "importing":
         return {"status": batch.status, "imported": 0}
     try:
-        report = await _read_and_check(run, batch, await _stored_file(batch), today_in_shanghai())
+        report = await _read_and_check(run, batch, await stored_file(batch), today_in_shanghai())
     except reader.FileProblem as exc:
         await _store_report(batch, "invalid", _file_report(exc))
         return {"status": "invalid", "imported": 0}

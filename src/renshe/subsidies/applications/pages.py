@@ -48,12 +48,12 @@ from renshe.subsidies.applications.pages_forms import (
 from renshe.subsidies.applications.pages_new import Req
 from renshe.subsidies.programs import service as programs
 from renshe.tenancy.names import unit_name
+from renshe.web import flash
 from renshe.web.templating import format_datetime, format_yuan
 
 CLERK = requires_roles(Role.CLERK)
 OBJECT = requires_roles(Role.CLERK, Role.REVIEWER)
 DONE = {
-    "created": lazy("The application is saved as a draft."),
     "submitted": lazy("The application is submitted for review."),
     "withdrawn": lazy("The application is withdrawn."),
     "objection": lazy("The objection is recorded; the award is on hold until a reviewer resolves it."),
@@ -201,8 +201,7 @@ async def detail_page(
 ) -> Template:
     c = caller(request)
     context = await detail_context(c, application_id, signals=template == "review")
-    done = DONE.get(request.query_params.get("done") or "")
-    context.update(done=_(done) if done else None, **extra)
+    context.update(**extra)
     return Template(f"subsidies/applications/{template}.html", context=context, status_code=status)
 
 
@@ -225,8 +224,9 @@ async def act(request: Req, application_id: UUID, done: str, action: Any, templa
         return await detail_page(request, application_id, exc.status_code, template, errors=failed(exc))
     except DomainError as exc:
         return await detail_page(request, application_id, exc.status_code, template, problem=message_of(exc))
+    await flash.push(request, "success", DONE[done])
     path = "/subsidies/review" if template == "review" else "/subsidies/applications"
-    return Redirect(f"{path}/{application_id}?done={done}", status_code=303)
+    return Redirect(f"{path}/{application_id}", status_code=303)
 
 
 @post("/subsidies/applications/{application_id:uuid}/submit", name="applications.submit", guards=[CLERK],

@@ -36,6 +36,7 @@ from renshe.subsidies.applications.pages_forms import (
 from renshe.subsidies.applications.store import today
 from renshe.subsidies.programs import service as programs
 from renshe.subsidies.programs.model import BeneficiaryKind
+from renshe.web import flash
 
 Req = Request[Any, Any, Any]
 CLERK = requires_roles(Role.CLERK)
@@ -43,6 +44,7 @@ CHOOSE_PROGRAM = lazy("Choose a program offered to this beneficiary.")
 NO_PERSON = lazy("No person with this document is registered here.")
 NO_ENTERPRISE = lazy("No enterprise with this credit code is registered here.")
 NEW = "subsidies/applications/new.html"
+CREATED = lazy("The application is saved as a draft.")
 
 
 async def _beneficiary(c: Caller, q: Any) -> dict[str, Any] | None:
@@ -173,7 +175,8 @@ async def create(request: Req) -> Template | Redirect:
         ]
         return await _page(request, form, 422, not_eligible=shown)
     row = await service.create(c, draft)
-    return Redirect(f"/subsidies/applications/{row['id']}?done=created", status_code=303)
+    await flash.push(request, "success", CREATED)
+    return Redirect(f"/subsidies/applications/{row['id']}", status_code=303)
 
 
 ROUTES = [new_form, facts_fragment, find_beneficiary, create]

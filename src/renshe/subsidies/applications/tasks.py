@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from renshe.i18n import gettext, lazy
 from renshe.jobs.kinds import JobKind, register
 from renshe.jobs.runner import JobRun
+from renshe.numbers import grouped
 from renshe.subsidies.applications import notice
 
 
@@ -17,6 +19,17 @@ async def close_notices(run: JobRun) -> dict[str, Any]:
     return {"moved": moved, "business_date": business_date.isoformat()}
 
 
+NOTICES_CLOSED = lazy("%(count)s awards finished their public notice and are ready for payment.")
+NO_NOTICE_ENDED = lazy("No public notice had ended by %(date)s.")
+
+
+def summary(result: dict[str, Any]) -> str:
+    moved = int(result["moved"])
+    if moved == 0:
+        return gettext(NO_NOTICE_ENDED) % {"date": result["business_date"]}
+    return gettext(NOTICES_CLOSED) % {"count": grouped(moved)}
+
+
 CLOSE_NOTICES = register(
     JobKind(
         name="subsidies.close_notices",
@@ -25,5 +38,6 @@ CLOSE_NOTICES = register(
         max_attempts=5,
         nightly=True,
         title="Close public notices",
+        summary=summary,
     )
 )
