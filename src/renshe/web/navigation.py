@@ -144,10 +144,18 @@ def _guards_admit(handler: Any, principal: Principal) -> bool:
     return True
 
 
+def admits(principal: Principal, href: str, handlers: dict[str, Any]) -> bool:
+    """Whether a link to ``href`` (a path, maybe with a query) opens for ``principal``: its page
+    exists and that page's own guards let the principal in. Every page that offers a link to
+    another area asks this, so the guards stay the one place that says who may open what."""
+    path = href.split("?", 1)[0].split("#", 1)[0]
+    return path in handlers and _guards_admit(handlers[path], principal)
+
+
 def links_for(principal: Principal | None, handlers: dict[str, Any]) -> list[Link]:
     if principal is None:
         return []
-    return [link for link in LINKS if link.path in handlers and _guards_admit(handlers[link.path], principal)]
+    return [link for link in LINKS if admits(principal, link.path, handlers)]
 
 
 def coming_for(principal: Principal | None) -> list[str]:
