@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 from renshe.registry.identifiers import DocumentType
 from renshe.registry.masking import (
+    COMPOUND_SURNAMES,
     document_visible_ends,
     mask_bank_account,
     mask_document,
     mask_in_text,
     mask_mobile,
-    COMPOUND_SURNAMES,
     mask_name,
     mask_resident_id,
 )

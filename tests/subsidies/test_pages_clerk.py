@@ -19,9 +19,9 @@ import pytest_asyncio
 from openpyxl import load_workbook
 
 from renshe.accounts.principal import Role
+from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.registry import people
 from renshe.registry.model import DocumentInput, PersonInput
-from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.subsidies.applications import store
 from renshe.subsidies.applications.listing import reference
 from tests.accounts.support import field_error, unit_id

@@ -23,13 +23,13 @@ from renshe.subsidies.applications import service
 from renshe.subsidies.applications.public import notices_of
 from renshe.subsidies.applications.store import today
 from renshe.subsidies.programs.sync import sync_catalogue
-from tests.registry.support import client as new_client
 from tests.registry.support import TESTER, luhn_card, prc_id, unit_id
+from tests.registry.support import client as new_client
 from tests.subsidies.applications_support import (
     JIANGHAI,
     PENGJIANG,
-    STARTUP,
     RETURNED,
+    STARTUP,
     STARTUP_FEN,
     budget_room,
     caller,
@@ -74,7 +74,8 @@ async def _award(name: str | None = None, *, on: date | None = None) -> dict[str
         draft = await service.create(clerk, service.Draft(STARTUP, person_id=person_id, facts=RETURNED))
         sub = await service.submit(clerk, draft["id"], draft["version"])
     reviewer = await caller(PENGJIANG, Role.REVIEWER)
-    return await service.approve(reviewer, sub["id"], sub["version"], on=on or _approval_day_in_notice_today())
+    day = on or _approval_day_in_notice_today()
+    return await service.approve(reviewer, sub["id"], sub["version"], on=day)
 
 
 async def test_public_page_lists_awards_in_notice_masked_without_login(client: httpx.AsyncClient) -> None:
@@ -115,7 +116,9 @@ async def test_an_award_appears_from_the_first_day_of_its_notice_not_on_approval
     assert any(i["starts_on"] == approved_today["notice_starts_on"] for i in tomorrow)
 
 
-async def test_the_page_is_for_citizens_with_the_districts_objection_contact(client: httpx.AsyncClient) -> None:
+async def test_the_page_is_for_citizens_with_the_districts_objection_contact(
+    client: httpx.AsyncClient,
+) -> None:
     await _award("欧阳晓琳")
     html = (await client.get(f"/public/{PENGJIANG}/notices", headers={"Accept-Language": "zh-CN"})).text
     # the contact from tenants/440703-pengjiang.toml, and the closing time on the last day

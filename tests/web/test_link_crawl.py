@@ -30,7 +30,9 @@ MAX_DEPTH = 4
 MAX_PAGES = 120
 PER_SHAPE = 2
 # Links not followed: they change something (language cookie) or answer with a file.
-SKIP = re.compile(r"^/(lang/|logout)|/export|/download|/bank-file|/errors-file|/import-template/|format=|/static/")
+SKIP = re.compile(
+    r"^/(lang/|logout)|/export|/download|/bank-file|/errors-file|/import-template/|format=|/static/"
+)
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 BAD = {403, 404} | set(range(500, 600))
 
@@ -114,4 +116,4 @@ async def test_no_link_leads_its_user_to_an_error(crawl_app: Any, role: Role) ->
     finally:
         await client.aclose()
     assert len(visited) > 1, "the home page links nowhere"
-    assert not broken, "\n".join(f"{status} {link}  (linked from {source})" for link, status, source in broken)
+    assert not broken, "\n".join(f"{status} {link}  (from {source})" for link, status, source in broken)

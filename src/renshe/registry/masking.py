@@ -33,10 +33,13 @@ _NAME_SEPARATORS = frozenset("·•・.‧- ")
 
 # Compound surnames (复姓) kept whole: ``欧阳*明``, not ``欧**明``. The common ones of the
 # Hundred Family Surnames; a rarer one is masked like a single surname (one more character hidden).
-COMPOUND_SURNAMES = frozenset(
-    "欧阳 司徒 上官 诸葛 司马 东方 皇甫 尉迟 公孙 慕容 长孙 夏侯 轩辕 令狐 钟离 宇文 端木 独孤 "
-    "南宫 西门 百里 呼延 澹台 公冶 太史 申屠 闻人 万俟 赫连 淳于 单于 濮阳 左丘 东郭 拓跋".split()
-)
+COMPOUND_SURNAMES = frozenset({
+    "欧阳", "司徒", "上官", "诸葛", "司马", "东方", "皇甫", "尉迟",
+    "公孙", "慕容", "长孙", "夏侯", "轩辕", "令狐", "钟离", "宇文",
+    "端木", "独孤", "南宫", "西门", "百里", "呼延", "澹台", "公冶",
+    "太史", "申屠", "闻人", "万俟", "赫连", "淳于", "单于", "濮阳",
+    "左丘", "东郭", "拓跋",
+})  # fmt: skip
 
 _ID_LIKE = frozenset(
     {DocumentType.PRC_ID, DocumentType.HKMO_RESIDENCE_PERMIT, DocumentType.TW_RESIDENCE_PERMIT}

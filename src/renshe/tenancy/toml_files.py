@@ -252,7 +252,8 @@ def read_unit_file(path: Path, problems: list[Problem]) -> UnitFile | None:
     elif kind == "district":
         problems.append(Problem(name, 1, "payer", "a district needs a [payer] table"))
     if "public_notice" in data or kind == "district":
-        settings["public_notice"] = _public_notice(data.get("public_notice", {}), bad, district=kind == "district")
+        notice = data.get("public_notice", {})
+        settings["public_notice"] = _public_notice(notice, bad, district=kind == "district")
     if "budgets" in data:
         settings["budgets_fen"] = _budgets(data["budgets"], bad)
     programs_override = data.get("programs")

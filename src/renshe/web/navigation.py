@@ -172,7 +172,8 @@ def links_for(principal: Principal | None, handlers: dict[str, Any]) -> list[Lin
     return [
         link
         for link in LINKS
-        if (link.audience is None or principal.roles & link.audience) and admits(principal, link.path, handlers)
+        if (link.audience is None or principal.roles & link.audience)
+        and admits(principal, link.path, handlers)
     ]
 
 

@@ -1,6 +1,7 @@
 """Fraud signals (风险提示) for the reviewer: flags, never blocks.
 
-Four situations (three from 03-subsidies "Fraud signals", one from issue 9), each computed inside the caller's tenant
+Four situations (three from 03-subsidies "Fraud signals", one from issue 9), each computed
+inside the caller's tenant
 transaction (RLS keeps every query to the application's own district):
 
 * ``shared_bank_account`` — the payee account is also on record for other payees of this
