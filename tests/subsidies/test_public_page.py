@@ -6,8 +6,6 @@ unknown district is a 404 page."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
-from typing import Any
 from uuid import UUID
 
 import httpx
@@ -16,21 +14,17 @@ import pytest_asyncio
 
 from renshe.accounts.principal import Role
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
-from renshe.registry import people
-from renshe.registry.model import BankInput, DocumentInput, PersonInput
-from renshe.subsidies import calendar
-from renshe.subsidies.applications import service
 from renshe.subsidies.applications.public import notices_of
 from renshe.subsidies.applications.store import today
 from renshe.subsidies.programs.sync import sync_catalogue
-from tests.registry.support import TESTER, luhn_card, prc_id, unit_id
 from tests.registry.support import client as new_client
+from tests.registry.support import unit_id
 from tests.subsidies.applications_support import (
     JIANGHAI,
     PENGJIANG,
-    RETURNED,
     STARTUP,
     STARTUP_FEN,
+    award_in_notice,
     budget_room,
     caller,
     submitted,
@@ -49,37 +43,8 @@ async def client(db: None, admin_url: str) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-def _approval_day_in_notice_today() -> date:
-    """A recent approval day whose notice window (Pengjiang: 5 working days) includes today."""
-    day = today()
-    for back in range(1, 15):
-        window = calendar.notice_window(day - timedelta(days=back), 5, True)
-        if window.starts_on <= day <= window.ends_on:
-            return day - timedelta(days=back)
-    raise AssertionError("no approval day puts today in a notice window")
-
-
-async def _award(name: str | None = None, *, on: date | None = None) -> dict[str, Any]:
-    """An award of Pengjiang approved ``on`` (default: so that today is in its notice period)."""
-    clerk = await caller(PENGJIANG, Role.CLERK)
-    if name is None:
-        sub = await submitted(clerk)
-    else:
-        tenant = await unit_id(PENGJIANG)
-        data = PersonInput(name=name, documents=[DocumentInput("prc_id", prc_id(PENGJIANG))],
-                           residency="mainland", bank=BankInput(luhn_card(), name, "中国银行江门分行"),
-                           confirm_warnings=True)  # fmt: skip
-        async with tenant_transaction(TenantContext.district(tenant)):
-            person_id = (await people.register_person(tenant, TESTER, data)).id
-        draft = await service.create(clerk, service.Draft(STARTUP, person_id=person_id, facts=RETURNED))
-        sub = await service.submit(clerk, draft["id"], draft["version"])
-    reviewer = await caller(PENGJIANG, Role.REVIEWER)
-    day = on or _approval_day_in_notice_today()
-    return await service.approve(reviewer, sub["id"], sub["version"], on=day)
-
-
 async def test_public_page_lists_awards_in_notice_masked_without_login(client: httpx.AsyncClient) -> None:
-    done = await _award()
+    done = await award_in_notice()
     before = await client.get(f"/public/{PENGJIANG}/notices")
     waiting = await submitted(await caller(PENGJIANG, Role.CLERK))  # submitted, not approved: not published
 
@@ -105,7 +70,7 @@ async def test_public_page_lists_awards_in_notice_masked_without_login(client: h
 async def test_an_award_appears_from_the_first_day_of_its_notice_not_on_approval(
     client: httpx.AsyncClient,
 ) -> None:
-    approved_today = await _award(on=today())  # its notice starts on the next working day
+    approved_today = await award_in_notice(on=today())  # its notice starts on the next working day
     assert approved_today["notice_starts_on"] > today()
     id_masked = await _id_masked(approved_today["person_id"])
     html = (await client.get(f"/public/{PENGJIANG}/notices")).text
@@ -119,7 +84,7 @@ async def test_an_award_appears_from_the_first_day_of_its_notice_not_on_approval
 async def test_the_page_is_for_citizens_with_the_districts_objection_contact(
     client: httpx.AsyncClient,
 ) -> None:
-    await _award("欧阳晓琳")
+    await award_in_notice("欧阳晓琳")
     html = (await client.get(f"/public/{PENGJIANG}/notices", headers={"Accept-Language": "zh-CN"})).text
     # the contact from tenants/440703-pengjiang.toml, and the closing time on the last day
     assert "江门市蓬江区白沙大道西1号" in html and 'href="tel:07503506123"' in html and "0750-3506123" in html
