@@ -27,8 +27,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 DISTRICT = "440781"  # Taishan: demo data seeded below
 CITY = "440700"
 MAX_DEPTH = 4
-MAX_PAGES = 120
-PER_SHAPE = 2
+MAX_PAGES = 250
+PER_SHAPE = 6
 # Links not followed: they change something (language cookie) or answer with a file.
 SKIP = re.compile(
     r"^/(lang/|logout)|/export|/download|/bank-file|/errors-file|/import-template/|format=|/static/"
