@@ -186,7 +186,9 @@ async def test_decision_page_shows_the_payee_and_an_account_the_clerk_confirmed_
     assert "陈*玲" in payee and f"{account[:4]} **** **** {account[-4:]}" in payee
     assert "中国工商银行江门分行" in payee
     assert account not in page and "陈美玲" not in page
-    assert "signal-account_check_failed" in page and "经办人录入时已确认" in page
+    # who confirmed it, and when (the registry's audit record of the account)
+    assert "signal-account_check_failed" in page
+    assert "registry_tester 于" in page and "录入时已确认无误" in page
     # an account that passes its check is not flagged
     plain = await submitted()
     assert "signal-account_check_failed" not in (await reviewer.get(f"/subsidies/review/{plain['id']}")).text

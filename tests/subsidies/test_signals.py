@@ -128,7 +128,10 @@ async def test_an_account_failing_its_check_that_the_clerk_confirmed_is_flagged(
     account = not_luhn_card()
     clerk, app = await _draft(PENGJIANG, await person(PENGJIANG, account=account))
     flagged = (await _signals(clerk, app))["account_check_failed"]
-    assert flagged.details == {"confirmed_by_clerk": True}
+    # who entered and confirmed it (the registry's audit record), and on which day
+    assert flagged.details["confirmed_by_clerk"] is True
+    assert flagged.details["confirmed_by"] == "registry_tester"
+    assert flagged.details["confirmed_on"] and "registry_tester" in flagged.message
     assert account[-4:] not in flagged.message
     # approved: the frozen payee account is the one checked
     sub = await service.submit(clerk, app["id"], app["version"])

@@ -15,8 +15,8 @@ transaction (RLS keeps every query to the application's own district):
   other district (which, when, how much) is known here, let alone shown.
 * ``account_check_failed`` — the person's payee account fails the card check digit (Luhn). The
   registry takes such an account only when the clerk confirms it is correct (a warning, since some
-  real debit cards fail the check), so every one of them was confirmed by the clerk; the
-  reviewer still sees it, because a mistyped account a clerk waved through pays a stranger.
+  real debit cards fail the check), so every one of them was confirmed by the clerk — named,
+  with the day, from the registry's audit record of the account; the reviewer still sees it, because a mistyped account a clerk waved through pays a stranger.
   Enterprises are left out: their corporate (对公) account numbers mostly carry no Luhn digit.
 * ``amounts_at_cap`` — this award and the last :data:`AT_CAP_RUN` awards of the program in this
   district, by approval time, were all limited by a maximum of the program's rules.
@@ -59,6 +59,10 @@ M_OTHER_DISTRICT = lazy("This person has received or been awarded the same subsi
 M_ACCOUNT_CHECK = lazy(
     "The payee's bank account number fails the card check digit; the clerk confirmed it as correct "
     "when it was entered. Compare it with the bank card or the bank's letter before approving."
+)
+M_ACCOUNT_CHECK_BY = lazy(
+    "The payee's bank account number fails the card check digit; %(who)s confirmed it as correct "
+    "when entering it on %(day)s. Compare it with the bank card or the bank's letter before approving."
 )
 M_AT_CAP = lazy(
     "This amount is at the subsidy's maximum, like each of the last %(count)s awards of this "
@@ -177,7 +181,34 @@ async def _account_check_failed(app: Mapping[str, Any]) -> Signal | None:
         digits = payee["digits"] if payee else None
     if digits is None or luhn_valid(digits):
         return None
-    return Signal(ACCOUNT_CHECK_FAILED, gettext(M_ACCOUNT_CHECK), {"confirmed_by_clerk": True})
+    entered = await _account_entered(app)
+    if entered is None:
+        return Signal(ACCOUNT_CHECK_FAILED, gettext(M_ACCOUNT_CHECK), {"confirmed_by_clerk": True})
+    who, day = entered
+    return Signal(
+        ACCOUNT_CHECK_FAILED,
+        gettext(M_ACCOUNT_CHECK_BY) % {"who": who, "day": day},
+        {"confirmed_by_clerk": True, "confirmed_by": who, "confirmed_on": day},
+    )
+
+
+async def _account_entered(app: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(who, day) of the registry change that put the person's current account on record: the
+    staff member who confirmed the failing check. From the audit log (masked account only)."""
+    row = await store.conn().fetchrow(
+        """SELECT coalesce(u.display_name, a.actor_username) AS who,
+                  (a.at AT TIME ZONE 'Asia/Shanghai')::date AS day
+           FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id
+           WHERE a.tenant_id = $1 AND a.object_type = 'person' AND a.object_id = $2
+             AND a.action IN ('person.registered', 'person.updated')
+             AND a.after->>'bank_account' IS NOT NULL
+             AND a.after->>'bank_account' IS DISTINCT FROM a.before->>'bank_account'
+           ORDER BY a.seq DESC LIMIT 1""",
+        app["tenant_id"], str(app["person_id"]),
+    )  # fmt: skip
+    if row is None or not row["who"]:
+        return None
+    return str(row["who"]), row["day"].isoformat()
 
 
 # ---------------------------------------------------------------- same program, other district
