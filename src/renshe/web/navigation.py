@@ -159,9 +159,10 @@ def _guards_admit(handler: Any, principal: Principal) -> bool:
 
 
 def admits(principal: Principal, href: str, handlers: dict[str, Any]) -> bool:
-    """Whether a link to ``href`` (a path, maybe with a query) opens for ``principal``: its page
-    exists and that page's own guards let the principal in. Every page that offers a link to
-    another area asks this, so the guards stay the one place that says who may open what."""
+    """Whether a link to ``href`` (a page's fixed path, maybe with a query: not a path with an id
+    in it) opens for ``principal``: its page exists and that page's own guards let the principal
+    in. Every page that offers a link to another area asks this, so the guards stay the one place
+    that says who may open what."""
     path = href.split("?", 1)[0].split("#", 1)[0]
     return path in handlers and _guards_admit(handlers[path], principal)
 
