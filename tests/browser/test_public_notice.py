@@ -4,23 +4,13 @@ breaks no Content-Security-Policy rule. The screenshot goes to ``test-artifacts/
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests.browser.test_shell import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _require_chromium
-from tests.live_server import live_server
+from tests.browser.test_shell import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, server
 
 pytestmark = pytest.mark.browser
+__all__ = ["server"]  # the uvicorn fixture, shared with the shell journey
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def server(db: None) -> Iterator[str]:
-    _require_chromium()
-    ARTIFACTS.mkdir(exist_ok=True)
-    with live_server(ARTIFACTS / "browser-server-public.log") as base:
-        yield base
 
 
 async def test_the_public_notice_reads_on_a_phone(server: str, admin_url: str) -> None:

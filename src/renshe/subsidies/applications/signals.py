@@ -16,7 +16,8 @@ transaction (RLS keeps every query to the application's own district):
 * ``account_check_failed`` — the person's payee account fails the card check digit (Luhn). The
   registry takes such an account only when the clerk confirms it is correct (a warning, since some
   real debit cards fail the check), so every one of them was confirmed by the clerk — named,
-  with the day, from the registry's audit record of the account; the reviewer still sees it, because a mistyped account a clerk waved through pays a stranger.
+  with the day, from the registry's audit record of the account. The reviewer still sees it:
+  a mistyped account a clerk waved through pays a stranger.
   Enterprises are left out: their corporate (对公) account numbers mostly carry no Luhn digit.
 * ``amounts_at_cap`` — this award and the last :data:`AT_CAP_RUN` awards of the program in this
   district, by approval time, were all limited by a maximum of the program's rules.
