@@ -95,16 +95,14 @@ async def test_queues_follow_the_data_and_each_role_sees_its_own_first(
     browsers: dict[str, httpx.AsyncClient], admin_url: str
 ) -> None:
     tenant = await district(ENPING)
-    clerk, finance = browsers["clerk"], browsers["finance"]
-    before = await queues(clerk)
+    clerk, finance, reviewer = browsers["clerk"], browsers["finance"], browsers["reviewer"]
+    before, before_review = await queues(clerk), await queues(reviewer)
     await applications(admin_url, tenant, [("draft", None), ("draft", None), ("submitted", 500_000),
                                            ("on_hold", 1_000_000), ("payment_failed", 300_000)])  # fmt: skip
-    assert delta(before, await queues(clerk)) == {
-        "draft": 2,
-        "submitted": 1,
-        "on_hold": 1,
-        "payment_failed": 1,
-    }
+    # the review queue is not the clerk's to open: it is not on the clerk's dashboard at all
+    assert delta(before, await queues(clerk)) == {"draft": 2, "on_hold": 1, "payment_failed": 1}
+    assert "submitted" not in dict(await queues(clerk))
+    assert delta(before_review, await queues(reviewer))["submitted"] == 1
 
     # finance: a batch built → awaiting approval; exported → awaiting the bank; a failure → reconciled
     before = await queues(finance)
@@ -133,7 +131,9 @@ async def test_queues_follow_the_data_and_each_role_sees_its_own_first(
     assert [key for key, _n in QUEUE.findall(page)][:3] == ["built", "exported", "reconciled_failed"]
     assert "待审批的批次" in page and 'href="/disbursement/batches?state=built"' in page
     assert 'href="/disbursement/batches?state=reconciled&amp;failures=1"' in page
-    assert 'href="/subsidies/applications?state=draft"' in page and 'href="/subsidies/review"' in page
+    assert 'href="/subsidies/applications?state=draft"' in page and 'href="/subsidies/review"' not in page
+    clerk_page = (await clerk.get("/dashboard")).text
+    assert "/disbursement/batches" not in clerk_page and 'href="/subsidies/review"' not in clerk_page
 
 
 async def test_totals_by_program_and_state_for_the_chosen_year_and_their_export(

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from renshe.registry.identifiers import DocumentType
 from renshe.registry.masking import (
+    COMPOUND_SURNAMES,
     document_visible_ends,
     mask_bank_account,
     mask_document,
@@ -28,7 +29,11 @@ P = DocumentType
         ("张三", "张*"),
         ("张小三", "张*三"),
         ("陈美玲", "陈*玲"),
-        ("欧阳小明", "欧**明"),
+        ("欧阳小明", "欧阳*明"),  # a compound surname stays whole
+        ("司徒明", "司徒*"),
+        ("诸葛孔明", "诸葛*明"),
+        ("司徒", "司*"),  # only a surname: not shown whole
+        ("欧小明", "欧*明"),  # 欧 alone is a single surname
         ("买买提·艾力", "买**·*力"),
         ("张", "*"),
         ("CHAN Tai Man", "C*** T** M**"),
@@ -107,12 +112,14 @@ cjk = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
 
 
 @given(st.text(cjk, min_size=2, max_size=8))
-def test_chinese_names_show_at_most_first_and_last(name: str) -> None:
+def test_chinese_names_show_only_the_surname_and_the_last_character(name: str) -> None:
     masked = mask_name(name)
+    surname = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
     assert len(masked) == len(name)
-    assert masked[0] == name[0]
-    assert set(masked[1:-1]) <= {"*"}
-    assert masked[-1] == (name[-1] if len(name) >= 3 else "*")
+    assert masked[:surname] == name[:surname]
+    assert set(masked[surname:-1]) <= {"*"}
+    assert masked[-1] == (name[-1] if len(name) - surname >= 2 else "*")
+    assert "*" in masked
 
 
 @given(

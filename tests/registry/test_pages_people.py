@@ -167,9 +167,9 @@ async def test_list_filters_and_pages(clerk: httpx.AsyncClient) -> None:
         "/registry/people", params={"name": "欧阳", "document_type": "passport", "sort": "name"}
     )
     assert page.status_code == 200
-    assert page.text.count("欧**试") >= 3
+    assert page.text.count("欧阳*试") >= 3
     empty = await clerk.get("/registry/people", params={"name": "欧阳", "residency": "macao"})
-    assert "欧**试" not in empty.text
+    assert "欧阳*试" not in empty.text
 
 
 async def test_stale_edit_is_refused_and_shows_the_current_values(clerk: httpx.AsyncClient) -> None:

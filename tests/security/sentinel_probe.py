@@ -14,12 +14,13 @@ import json
 import os
 import re
 import sys
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 
 import httpx
 
+from renshe import clock
 from renshe.accounts import tokens
 from renshe.accounts.authentication import Origin
 from renshe.accounts.principal import Role
@@ -281,8 +282,14 @@ async def main() -> None:
         await edit_paths(p, http, clerk_api, clerk)
         app_ids = [by_api["application"]["id"], by_page["application_id"]]
         page_app = await http.get(f"/api/v1/applications/{app_ids[1]}", headers=clerk_api)
-        # 公示: the public (no login) sees the awards in notice, masked
-        notice = p.keep("page /public/{code}/notices", await http.get(f"/public/{AREA}/notices"))
+        # 公示: the public (no login) sees the awards in notice, masked — from the first day of
+        # the notice (the next working day), so the page is read on that day
+        starts = date.fromisoformat(by_api["application"]["notice_starts_on"])
+        clock.set_now(lambda: datetime.combine(starts, time(12), clock.SHANGHAI))
+        try:
+            notice = p.keep("page /public/{code}/notices", await http.get(f"/public/{AREA}/notices"))
+        finally:
+            clock.set_now(None)
         assert p.by_path["api"].name[0] + "*" in notice.text  # the sentinel's award is listed
         ends = max(date.fromisoformat(by_api["application"]["notice_ends_on"]),
                    date.fromisoformat(page_app.json()["notice_ends_on"]))  # fmt: skip

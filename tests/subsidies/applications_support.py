@@ -3,6 +3,7 @@ callers, registered beneficiaries with bank accounts, budgets set to a known roo
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +15,9 @@ from renshe.db.tenant import TenantContext, current_transaction, tenant_transact
 from renshe.registry import people
 from renshe.registry.model import BankInput, DocumentInput, PersonInput
 from renshe.registry.service import Caller
+from renshe.subsidies import calendar
 from renshe.subsidies.applications import service
+from renshe.subsidies.applications.store import today
 from tests.registry.support import TESTER, luhn_card, prc_id, principal, unit_id
 
 PENGJIANG = "440703"
@@ -28,14 +31,14 @@ async def caller(code: str, *roles: Role) -> Caller:
     return Caller(await principal(code, *roles), request_id="req-applications")
 
 
-async def person(code: str = PENGJIANG, *, account: str | None = None) -> UUID:
+async def person(code: str = PENGJIANG, *, account: str | None = None, name: str = "陈美玲") -> UUID:
     """A registered person of district ``code`` with a bank account."""
     tenant = await unit_id(code)
     data = PersonInput(
-        name="陈美玲",
+        name=name,
         documents=[DocumentInput("prc_id", prc_id(code))],
         residency="mainland",
-        bank=BankInput(account or luhn_card(), "陈美玲", "中国工商银行江门分行"),
+        bank=BankInput(account or luhn_card(), name, "中国工商银行江门分行"),
         confirm_warnings=True,
     )
     async with tenant_transaction(TenantContext.district(tenant)):
@@ -82,3 +85,25 @@ async def budget(code: str, program: str, year: int) -> dict[str, Any]:
             tenant, program, year,
         )  # fmt: skip
     return dict(row) if row else {}
+
+
+def approval_day_in_notice_today() -> date:
+    """A recent approval day whose notice window (Pengjiang: 5 working days) includes today."""
+    day = today()
+    for back in range(1, 15):
+        window = calendar.notice_window(day - timedelta(days=back), 5, True)
+        if window.starts_on <= day <= window.ends_on:
+            return day - timedelta(days=back)
+    raise AssertionError("no approval day puts today in a notice window")
+
+
+async def award_in_notice(name: str = "陈美玲", *, on: date | None = None) -> dict[str, Any]:
+    """A startup_once award of Pengjiang to a new person called ``name``, approved ``on``
+    (by default a day that puts today inside its notice period)."""
+    clerk = await caller(PENGJIANG, Role.CLERK)
+    beneficiary = await person(PENGJIANG, name=name)
+    draft = await service.create(clerk, service.Draft(STARTUP, person_id=beneficiary, facts=RETURNED))
+    sent = await service.submit(clerk, draft["id"], draft["version"])
+    reviewer = await caller(PENGJIANG, Role.REVIEWER)
+    day = on or approval_day_in_notice_today()
+    return await service.approve(reviewer, sent["id"], sent["version"], on=day)

@@ -10,6 +10,7 @@ import csv
 import io
 import re
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import httpx
@@ -19,9 +20,11 @@ from openpyxl import load_workbook
 
 from renshe.accounts.principal import Role
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
+from renshe.registry import people
+from renshe.registry.model import DocumentInput, PersonInput
 from renshe.subsidies.applications import store
 from tests.accounts.support import field_error, unit_id
-from tests.registry.support import credit_code
+from tests.registry.support import TESTER, credit_code, home_return_permit
 from tests.subsidies.applications_support import JIANGHAI, STARTUP_FEN, budget_room
 from tests.subsidies.pages_support import (
     APP_LINK,
@@ -79,6 +82,41 @@ async def test_eligible_application_entered_through_the_forms_is_a_draft_with_it
     assert "留学回国人员" in page.text  # the facts it was entered with, labelled in Chinese
     assert "提交审核" in page.text  # what the clerk may do now
     assert (await row(match.group(1)))["state"] == "draft"
+
+
+async def _hong_kong_resident(born: date | None) -> Any:
+    tenant = await unit_id(PENGJIANG)
+    data = PersonInput(
+        name="陈家明", documents=[DocumentInput("home_return_permit", home_return_permit())],
+        residency="hong_kong", birth_date=born, sex="male", confirm_warnings=True,
+    )  # fmt: skip
+    async with tenant_transaction(TenantContext.district(tenant)):
+        return (await people.register_person(tenant, TESTER, data)).id
+
+
+def offered(html: str) -> set[str]:
+    select = re.search(r'<select id="f-program".*?</select>', html, re.S)
+    assert select, "no program choice on the page"
+    return set(re.findall(r'<option value="([a-z_]+)"', select.group(0)))
+
+
+async def test_only_programs_the_beneficiary_can_possibly_get_are_offered(clerk: httpx.AsyncClient) -> None:
+    mainland = offered((await clerk.get(f"{NEW}?person_id={await person()}")).text)
+    # Hong Kong/Macao-only programs are not offered to a mainland resident; startup_once, whose
+    # conditions depend on facts of the application (returned student, graduation), still is
+    assert "startup_once" in mainland and not {c for c in mainland if c.startswith("hkmo_")}
+    young = offered((await clerk.get(f"{NEW}?person_id={await _hong_kong_resident(date(1998, 5, 1))}")).text)
+    assert {"hkmo_interview", "hkmo_startup"} <= young
+    # the same rules' age limit (at most 45 for the interview grant) applies on the application date
+    old = offered((await clerk.get(f"{NEW}?person_id={await _hong_kong_resident(date(1960, 5, 1))}")).text)
+    assert "hkmo_interview" not in old
+    # a birth date the registry lacks is not known yet: the program stays offered
+    unknown = offered((await clerk.get(f"{NEW}?person_id={await _hong_kong_resident(None)}")).text)
+    assert "hkmo_interview" in unknown
+    # a program not offered cannot be posted either
+    data = {"person_id": str(await person()), "program": "hkmo_interview", "facts.trips": "2"}
+    refused = await post_from(clerk, NEW, NEW, data)
+    assert refused.status_code == 422 and field_error(refused.text, "f-program")
 
 
 async def test_ineligible_application_shows_the_reasons_in_chinese_and_saves_nothing(

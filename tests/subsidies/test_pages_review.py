@@ -18,7 +18,8 @@ from renshe.subsidies.applications import notice, service
 from renshe.subsidies.applications.signals import Signal
 from renshe.subsidies.applications.store import today
 from tests.accounts.support import field_error
-from tests.subsidies.applications_support import JIANGHAI, STARTUP_FEN, budget_room, caller
+from tests.registry.support import not_luhn_card
+from tests.subsidies.applications_support import JIANGHAI, RETURNED, STARTUP_FEN, budget_room, caller, person
 from tests.subsidies.pages_support import PENGJIANG, browser, draft, in_notice, post_from, row, version_on
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -166,6 +167,30 @@ async def test_decision_page_shows_the_fraud_signals(
     sent = await submitted()
     page = await reviewer.get(f"/subsidies/review/{sent['id']}")
     assert "收款账户与其他申请人相同" in page.text and seen == [sent["id"]]
+
+
+async def test_decision_page_shows_the_payee_and_an_account_the_clerk_confirmed_despite_its_check(
+    reviewer: httpx.AsyncClient,
+) -> None:
+    account = not_luhn_card()  # the registry takes it only with the clerk's confirmation
+    clerk = await caller(PENGJIANG, Role.CLERK)
+    made = await service.create(
+        clerk,
+        service.Draft("startup_once", person_id=await person(PENGJIANG, account=account), facts=RETURNED),
+    )
+    sent = await service.submit(clerk, made["id"], made["version"])
+    page = (await reviewer.get(f"/subsidies/review/{sent['id']}")).text
+    payee = re.search(r'<dd id="payee">(.*?)</dd>', page, re.S).group(1)  # type: ignore[union-attr]
+    # masked name, masked account and the bank, before approval freezes them
+    assert "陈*玲" in payee and f"{account[:4]} **** **** {account[-4:]}" in payee
+    assert "中国工商银行江门分行" in payee
+    assert account not in page and "陈美玲" not in page
+    # who confirmed it, and when (the registry's audit record of the account)
+    assert "signal-account_check_failed" in page
+    assert "registry_tester 于" in page and "录入时已确认无误" in page
+    # an account that passes its check is not flagged
+    plain = await submitted()
+    assert "signal-account_check_failed" not in (await reviewer.get(f"/subsidies/review/{plain['id']}")).text
 
 
 async def test_another_districts_application_answers_404(reviewer: httpx.AsyncClient) -> None:

@@ -24,7 +24,7 @@ from renshe.registry.service import Caller
 from renshe.subsidies.applications import service
 from renshe.subsidies.applications.signals import AT_CAP_RUN, Signal, signals_for
 from renshe.subsidies.programs.sync import sync_catalogue
-from tests.registry.support import TESTER, api_headers, credit_code, luhn_card, prc_id, unit_id
+from tests.registry.support import TESTER, api_headers, credit_code, luhn_card, not_luhn_card, prc_id, unit_id
 from tests.registry.support import client as new_client
 from tests.subsidies.applications_support import (
     JIANGHAI,
@@ -119,6 +119,26 @@ async def test_linked_payees_sharing_an_account_are_not_flagged(ready: None) -> 
     assert shared.details["other_payees"] == 1
     _, strangers_app = await _draft(PENGJIANG, stranger)
     assert (await _signals(clerk, strangers_app))["shared_bank_account"].details["other_payees"] == 3
+
+
+# ---------------------------------------------------------------- account failing its check
+
+
+async def test_an_account_failing_its_check_that_the_clerk_confirmed_is_flagged(ready: None) -> None:
+    account = not_luhn_card()
+    clerk, app = await _draft(PENGJIANG, await person(PENGJIANG, account=account))
+    flagged = (await _signals(clerk, app))["account_check_failed"]
+    # who entered and confirmed it (the registry's audit record), and on which day
+    assert flagged.details["confirmed_by_clerk"] is True
+    assert flagged.details["confirmed_by"] == "registry_tester"
+    assert flagged.details["confirmed_on"] and "registry_tester" in flagged.message
+    assert account[-4:] not in flagged.message
+    # approved: the frozen payee account is the one checked
+    sub = await service.submit(clerk, app["id"], app["version"])
+    approved = await service.approve(await caller(PENGJIANG, Role.REVIEWER), sub["id"], sub["version"], on=ON)
+    assert "account_check_failed" in await _signals(clerk, approved)
+    _, valid = await _draft(PENGJIANG, await person(PENGJIANG, account=luhn_card()))
+    assert "account_check_failed" not in await _signals(clerk, valid)
 
 
 # ---------------------------------------------------------------- same program, other district

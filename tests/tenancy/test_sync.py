@@ -31,7 +31,42 @@ def test_repository_tenants_are_valid_and_complete() -> None:
     assert codes["440700"].kind == "city"
     assert all(u.parent == "jiangmen" for c, u in codes.items() if c != "440700")
     assert codes["440703"].name_zh == "蓬江区"
-    assert codes["440703"].settings["public_notice"] == {"days": 5, "working_days": True}
+    assert codes["440703"].settings["public_notice"] == {
+        "days": 5,
+        "working_days": True,
+        "objection_address": "江门市蓬江区白沙大道西1号 蓬江区人力资源和社会保障局一楼服务大厅",
+        "objection_phone": "0750-3506123",
+        "objection_deadline": "17:30",
+    }
+    # every district tells the public where to object
+    for unit in units:
+        if unit.kind == "district":
+            notice = unit.settings["public_notice"]
+            assert notice["objection_address"] and notice["objection_phone"].startswith("0750-"), unit.code
+
+
+def test_a_districts_objection_contact_is_required_and_checked(tmp_path: Path) -> None:
+    folder = _copy_tenants(tmp_path)
+    heshan, enping = folder / "440784-heshan.toml", folder / "440785-enping.toml"
+    text = heshan.read_text(encoding="utf-8")
+    heshan.write_text(
+        text.replace('objection_phone = "0750-8881526"', 'objection_phone = "call us"')
+        .replace('objection_deadline = "17:30"', 'objection_deadline = "25:00"'),
+        encoding="utf-8",
+    )
+    enping.write_text(
+        "\n".join(line for line in enping.read_text(encoding="utf-8").splitlines()
+                  if not line.startswith("objection_address")),
+        encoding="utf-8",
+    )  # fmt: skip
+    _units, problems = read_directory(folder)
+    found = {(p.file, p.key): p for p in problems}
+    lines = heshan.read_text(encoding="utf-8").splitlines()
+    phone = found[("440784-heshan.toml", "public_notice.objection_phone")]
+    assert lines[phone.line - 1].startswith("objection_phone") and "0750-" in phone.message
+    assert ("440784-heshan.toml", "public_notice.objection_deadline") in found
+    missing = found[("440785-enping.toml", "public_notice")]
+    assert "objection_address is required" in missing.message
 
 
 def test_yuan_amounts_become_integer_fen() -> None:

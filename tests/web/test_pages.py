@@ -13,15 +13,15 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 
 # What each role must (and must not) be offered on its home page now.
 EXPECTED_LINKS: dict[Role, tuple[set[str], set[str]]] = {
-    Role.CLERK: ({"/jobs", "/docs/api"}, {"/admin/users", "/audit"}),
-    Role.REVIEWER: ({"/jobs"}, {"/admin/users", "/audit"}),
-    Role.FINANCE: ({"/jobs"}, {"/admin/users", "/audit"}),
-    Role.DISTRICT_ADMIN: ({"/jobs", "/admin/users"}, {"/audit"}),
-    Role.CITY_ANALYST: ({"/jobs"}, {"/admin/users", "/audit"}),
-    Role.CITY_ADMIN: ({"/jobs"}, {"/audit"}),
-    Role.SYSADMIN: ({"/jobs", "/admin/users"}, {"/audit"}),
-    Role.SECADMIN: ({"/admin/users"}, {"/jobs", "/audit"}),
-    Role.AUDITOR: ({"/audit", "/docs/api"}, {"/jobs", "/admin/users"}),
+    Role.CLERK: ({"/jobs"}, {"/admin/users", "/audit", "/docs/api"}),
+    Role.REVIEWER: ({"/jobs"}, {"/admin/users", "/audit", "/docs/api"}),
+    Role.FINANCE: ({"/jobs", "/docs/api"}, {"/admin/users", "/audit"}),
+    Role.DISTRICT_ADMIN: ({"/jobs", "/admin/users", "/docs/api"}, {"/audit"}),
+    Role.CITY_ANALYST: ({"/jobs"}, {"/admin/users", "/audit", "/docs/api"}),
+    Role.CITY_ADMIN: ({"/jobs", "/docs/api"}, {"/audit"}),
+    Role.SYSADMIN: ({"/jobs", "/admin/users", "/docs/api"}, {"/audit"}),
+    Role.SECADMIN: ({"/admin/users"}, {"/jobs", "/audit", "/docs/api"}),
+    Role.AUDITOR: ({"/audit"}, {"/jobs", "/admin/users", "/docs/api"}),
 }
 ROLE_ZH = {
     Role.CLERK: "经办员",
@@ -105,6 +105,18 @@ async def test_navigation_matches_the_role(client: httpx.AsyncClient) -> None:
     assert nav
     assert 'href="/audit"' in nav.group(0)
     assert 'href="/jobs"' not in nav.group(0)
+
+
+async def test_api_documentation_is_offered_to_the_roles_that_use_the_api(client: httpx.AsyncClient) -> None:
+    clerk = (await client.get("/", headers={"X-Test-Role": "clerk"})).text
+    assert 'href="/docs/api"' not in clerk  # neither in the navigation bar nor on the home page
+    finance = (await client.get("/", headers={"X-Test-Role": "finance"})).text
+    # on the home page's task list, not in the navigation bar of every page
+    assert finance.count('href="/docs/api"') == 1 and "/docs/api" in task_links(finance)
+    batches = (await client.get("/disbursement/batches", headers={"X-Test-Role": "finance"})).text
+    assert 'href="/docs/api"' not in batches
+    # the page itself still opens for a clerk (its guard is unchanged)
+    assert (await client.get("/docs/api", headers={"X-Test-Role": "clerk"})).status_code == 200
 
 
 async def test_language_switch_sets_cookie_and_goes_back(client: httpx.AsyncClient) -> None:

@@ -25,6 +25,7 @@ from renshe.registry.pages_common import Req, download
 from renshe.spreadsheets.writers import format_of
 from renshe.spreadsheets.writers import render_off_loop as render_table
 from renshe.subsidies.applications.states import STATE_LABELS, STATES
+from renshe.web import navigation
 from renshe.web.request_context import request_id_of
 
 VIEWERS = requires_roles(*DISTRICT_ROLES, *CITY_ROLES)
@@ -109,6 +110,9 @@ async def dashboard(request: Req) -> Template:
     async with tenant_transaction(principal.context(request_id_of(request))):
         queues = await service.queues(principal.org_unit.id) if principal.is_district else []
         data = await figures(principal, year)
+    # only the queues whose page this user can open (the page's guards decide, not a role list)
+    handlers = navigation.get_handlers(request.app)
+    queues = [q for q in queues if navigation.admits(principal, q.link, handlers)]
     return Template(
         "dashboard/index.html",
         context={

@@ -1,7 +1,9 @@
 """脱敏 — how personal values are shown by default (pages, API responses, exports).
 
-* name: ``张*三`` (first and last character), ``张*`` (two characters); Latin names keep the first
-  letter of each word (``CHAN Tai Man`` → ``C*** T** M**``).
+* name: the surname and the given name's last character (``张*三``), the surname alone when the
+  given name has one character (``张*``); a compound surname stays whole (``欧阳*明``, ``司徒*``);
+  Latin names keep the first letter of each word (``CHAN Tai Man`` → ``C*** T** M**``). The one
+  rule for people's names on every page, export and the public notice (公示).
 * resident ID and residence permits: first 6 and last 2 (``440703**********13``).
 * HKID: its letters and the last 2 (``A*****63``); home-return permit, Macao ID, passport: the
   first character and the last 2 (``H******78``).
@@ -29,6 +31,16 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134
 # spaces and hyphens between words.
 _NAME_SEPARATORS = frozenset("·•・.‧- ")
 
+# Compound surnames (复姓) kept whole: ``欧阳*明``, not ``欧**明``. The common ones of the
+# Hundred Family Surnames; a rarer one is masked like a single surname (one more character hidden).
+COMPOUND_SURNAMES = frozenset({
+    "欧阳", "司徒", "上官", "诸葛", "司马", "东方", "皇甫", "尉迟",
+    "公孙", "慕容", "长孙", "夏侯", "轩辕", "令狐", "钟离", "宇文",
+    "端木", "独孤", "南宫", "西门", "百里", "呼延", "澹台", "公冶",
+    "太史", "申屠", "闻人", "万俟", "赫连", "淳于", "单于", "濮阳",
+    "左丘", "东郭", "拓跋",
+})  # fmt: skip
+
 _ID_LIKE = frozenset(
     {DocumentType.PRC_ID, DocumentType.HKMO_RESIDENCE_PERMIT, DocumentType.TW_RESIDENCE_PERMIT}
 )
@@ -42,17 +54,24 @@ def keep_ends(value: str, head: int, tail: int) -> str:
     return value[:head] + MASK * (len(value) - head - tail) + value[len(value) - tail :]
 
 
+def _surname_length(name: str, positions: list[int]) -> int:
+    if len(positions) > 2 and positions[1] == 1 and name[:2] in COMPOUND_SURNAMES:
+        return 2
+    return 1
+
+
 def mask_name(name: str) -> str:
-    """``张三`` → ``张*``, ``陈美玲`` → ``陈*玲``, ``欧阳小明`` → ``欧**明``, ``CHAN Tai Man`` →
-    ``C*** T** M**``; a one-character name is masked completely."""
+    """``张三`` → ``张*``, ``陈美玲`` → ``陈*玲``, ``欧阳小明`` → ``欧阳*明``, ``司徒明`` → ``司徒*``,
+    ``CHAN Tai Man`` → ``C*** T** M**``; a one-character name is masked completely."""
     name = " ".join(name.split())
     if _CJK.search(name):
         positions = [i for i, ch in enumerate(name) if ch not in _NAME_SEPARATORS]
         keep = set()
         if len(positions) >= 2:
-            keep.add(positions[0])
-        if len(positions) >= 3:
-            keep.add(positions[-1])
+            surname = _surname_length(name, positions)
+            keep.update(positions[:surname])
+            if len(positions) - surname >= 2:  # the given name's last character
+                keep.add(positions[-1])
         return "".join(ch if i in keep or ch in _NAME_SEPARATORS else MASK for i, ch in enumerate(name))
     out = []
     start_of_word = True

@@ -24,6 +24,10 @@ PAYER_OPTIONAL = {"max_lines_per_file", "file_encoding"}
 MAX_LINES_RANGE = (1, 100_000)
 FILE_ENCODINGS = ("utf-8", "gbk")
 NOTICE_KEYS = {"days", "working_days"}
+# the public's contact for objections (异议受理), shown on the district's public notice page
+OBJECTION_KEYS = ("objection_address", "objection_phone", "objection_deadline")
+PHONE_RE = re.compile(r"^(0[0-9]{2,3}-[0-9]{7,8}(-[0-9]{1,5})?|[0-9]{5})$")  # 0750-3506123, 12333
+TIME_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{1,62}$")
 CODE_RE = re.compile(r"^[0-9]{6}$")
 PROGRAM_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
@@ -130,13 +134,15 @@ def _payer(payer: object, bad: Bad) -> dict[str, Any]:
     return payer
 
 
-def _public_notice(notice: object, bad: Bad) -> dict[str, Any]:
-    """[public_notice]: the 公示 period, in days or working days."""
+def _public_notice(notice: object, bad: Bad, *, district: bool) -> dict[str, Any]:
+    """[public_notice]: the 公示 period, in days or working days, and (for a district, required)
+    where the public objects: an address, a phone number, the time of day objections close on
+    the last day of the notice period."""
     if not isinstance(notice, dict):
         bad("public_notice", "must be a table [public_notice]")
         return {}
     for k in notice:
-        if k not in NOTICE_KEYS:
+        if k not in NOTICE_KEYS and k not in OBJECTION_KEYS:
             bad(f"public_notice.{k}", "unknown key")
     days = notice.get("days", 5)
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 60:
@@ -144,7 +150,25 @@ def _public_notice(notice: object, bad: Bad) -> dict[str, Any]:
     working = notice.get("working_days", True)
     if not isinstance(working, bool):
         bad("public_notice.working_days", "must be true or false")
-    return {"days": days, "working_days": working}
+    out: dict[str, Any] = {"days": days, "working_days": working}
+    checks = {
+        "objection_address": (None, "must be the office's street address"),
+        "objection_phone": (PHONE_RE, "must be a phone number such as 0750-3506123 (area code, hyphen)"),
+        "objection_deadline": (TIME_RE, 'must be a time of day such as "17:30"'),
+    }
+    for key, (pattern, message) in checks.items():
+        value = notice.get(key)
+        if value is None:
+            if district:
+                bad("public_notice", f"public_notice.{key} is required for a district")
+            continue
+        if not isinstance(value, str) or not value.strip() or len(value) > 200:
+            bad(f"public_notice.{key}", "must be a non-empty string of at most 200 characters")
+        elif pattern is not None and not pattern.match(value.strip()):
+            bad(f"public_notice.{key}", message)
+        else:
+            out[key] = value.strip()
+    return out
 
 
 def _budgets(budgets: object, bad: Bad) -> dict[str, dict[str, int]]:
@@ -227,8 +251,9 @@ def read_unit_file(path: Path, problems: list[Problem]) -> UnitFile | None:
         settings["payer"] = _payer(payer, bad)
     elif kind == "district":
         problems.append(Problem(name, 1, "payer", "a district needs a [payer] table"))
-    if "public_notice" in data:
-        settings["public_notice"] = _public_notice(data["public_notice"], bad)
+    if "public_notice" in data or kind == "district":
+        notice = data.get("public_notice", {})
+        settings["public_notice"] = _public_notice(notice, bad, district=kind == "district")
     if "budgets" in data:
         settings["budgets_fen"] = _budgets(data["budgets"], bad)
     programs_override = data.get("programs")

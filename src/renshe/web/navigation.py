@@ -43,6 +43,18 @@ class Link:
     path: str
     label: str  # msgid
     description: str  # msgid
+    # Who the link is *for*, when that is narrower than who may open the page (None: everyone
+    # the page's guards admit). Never wider: the guards are asked as well.
+    audience: frozenset[Role] | None = None
+    in_main_nav: bool = True
+
+
+# Who reads the API documentation: the roles whose work other systems do through the API — the
+# finance office's bank and batch automation (its batch, bank-file and return endpoints) and the
+# administrators who set integrations up and issue their accounts. Clerks, reviewers and analysts
+# work on the pages; the documentation still opens for them (its guard is unchanged), it is only
+# not offered to them.
+API_DOC_AUDIENCE = frozenset({Role.FINANCE, Role.DISTRICT_ADMIN, Role.CITY_ADMIN, Role.SYSADMIN})
 
 
 LINKS: tuple[Link, ...] = (
@@ -100,6 +112,8 @@ LINKS: tuple[Link, ...] = (
         "/docs/api",
         lazy("API documentation"),
         lazy("The JSON API for other systems: endpoints, bearer tokens and error format."),
+        audience=API_DOC_AUDIENCE,
+        in_main_nav=False,  # a reference for integrators, not daily work: on the home page only
     ),
 )
 
@@ -144,10 +158,29 @@ def _guards_admit(handler: Any, principal: Principal) -> bool:
     return True
 
 
+def admits(principal: Principal, href: str, handlers: dict[str, Any]) -> bool:
+    """Whether a link to ``href`` (a page's fixed path, maybe with a query: not a path with an id
+    in it) opens for ``principal``: its page exists and that page's own guards let the principal
+    in. Every page that offers a link to another area asks this, so the guards stay the one place
+    that says who may open what."""
+    path = href.split("?", 1)[0].split("#", 1)[0]
+    return path in handlers and _guards_admit(handlers[path], principal)
+
+
 def links_for(principal: Principal | None, handlers: dict[str, Any]) -> list[Link]:
     if principal is None:
         return []
-    return [link for link in LINKS if link.path in handlers and _guards_admit(handlers[link.path], principal)]
+    return [
+        link
+        for link in LINKS
+        if (link.audience is None or principal.roles & link.audience)
+        and admits(principal, link.path, handlers)
+    ]
+
+
+def main_nav_for(principal: Principal | None, handlers: dict[str, Any]) -> list[Link]:
+    """The main navigation bar: the home page's links that are daily work."""
+    return [link for link in links_for(principal, handlers) if link.in_main_nav]
 
 
 def coming_for(principal: Principal | None) -> list[str]:

@@ -82,7 +82,7 @@ def nav_links(request: Any) -> list[navigation.Link]:
     principal = principal_of(request)
     if principal is None:
         return []
-    return navigation.links_for(principal, navigation.get_handlers(request.app))
+    return navigation.main_nav_for(principal, navigation.get_handlers(request.app))
 
 
 # Who is told that a year's holiday calendar is missing: those who can have it updated.

@@ -28,6 +28,7 @@ from renshe.i18n import gettext as _
 from renshe.i18n import lazy
 from renshe.registry.api import READ
 from renshe.registry.forms import failed, parse_day, text
+from renshe.registry.masking import mask_name
 from renshe.registry.pages_common import download, positive_int
 from renshe.registry.service import Caller
 from renshe.spreadsheets.writers import format_of, render_off_loop
@@ -176,6 +177,8 @@ async def detail_context(c: Caller, application_id: UUID, *, signals: bool = Fal
             facts = [(k, str(v)) for k, v in (store.as_json(row["facts"]) or {}).items()]
         # the signals read the application row as stored (the payee account sealed)
         found = await fraud.signals_for(c, await store.load(list(units), application_id)) if signals else []
+        # before approval freezes it, the reviewer sees the payee the registry holds now (masked)
+        payee_now = await store.registry_payee(row) if signals and not row["payee_account_masked"] else None
     evaluation = store.as_json(row["evaluation"]) or {}
     state = row["state"]
     p = c.principal
@@ -183,6 +186,10 @@ async def detail_context(c: Caller, application_id: UUID, *, signals: bool = Fal
     return {
         "app": row, "events": events, "objections": [dict(o) for o in objections], "policy": policy,
         "facts": facts, "evaluation": evaluation, "reasons": reasons(evaluation), "signals": found,
+        "payee_now": payee_now and {
+            "name": mask_name(payee_now["payee_name"] or "") if row["person_id"] else payee_now["payee_name"],
+            "account": payee_now["payee_account_masked"], "bank": payee_now["payee_bank_name"],
+        },
         "resolution_labels": {k: _(v) for k, v in RESOLUTION_LABELS.items()},
         "actions": {
             "submit": clerk and state == "draft",

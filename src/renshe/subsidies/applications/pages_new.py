@@ -34,8 +34,9 @@ from renshe.subsidies.applications.pages_forms import (
     uuid_or_404,
 )
 from renshe.subsidies.applications.store import today
+from renshe.subsidies.programs import offers
 from renshe.subsidies.programs import service as programs
-from renshe.subsidies.programs.model import BeneficiaryKind
+from renshe.subsidies.programs.model import Beneficiary, BeneficiaryKind
 from renshe.web import flash
 
 Req = Request[Any, Any, Any]
@@ -53,6 +54,7 @@ async def _beneficiary(c: Caller, q: Any) -> dict[str, Any] | None:
         person = await registry.get_person(c, uuid_or_404(q.get("person_id")))
         return {
             "kind": BeneficiaryKind.PERSON,
+            "subject": programs.beneficiary_of_person(person),
             "field": "person_id",
             "id": person.id,
             "label": person.masked_name,
@@ -62,6 +64,7 @@ async def _beneficiary(c: Caller, q: Any) -> dict[str, Any] | None:
         enterprise = await registry.get_enterprise(c, uuid_or_404(q.get("enterprise_id")))
         return {
             "kind": BeneficiaryKind.ENTERPRISE,
+            "subject": programs.beneficiary_of_enterprise(enterprise),
             "field": "enterprise_id",
             "id": enterprise.id,
             "label": f"{enterprise.name}({enterprise.uscc})",
@@ -70,11 +73,12 @@ async def _beneficiary(c: Caller, q: Any) -> dict[str, Any] | None:
     return None
 
 
-async def _offers(c: Caller, kind: BeneficiaryKind, on: date) -> dict[str, programs.PolicyVersion]:
-    """Programs of the catalogue with a version in force here on ``on`` for this kind."""
+async def _offers(c: Caller, beneficiary: Beneficiary, on: date) -> dict[str, programs.PolicyVersion]:
+    """Programs with a version in force here on ``on`` that this beneficiary can possibly get
+    (their own rules, read on what the registry knows: see :mod:`programs.offers`)."""
     async with tenant_transaction(c.context()):
         found = await programs.versions_in_force(c.principal.org_unit.id, on)
-    return {p.info.code: v for p, v in found if v is not None and v.enabled and kind in p.info.beneficiary}
+    return {p.info.code: v for p, v in found if v is not None and offers.possible(v, beneficiary, on)}
 
 
 def _name(policy: programs.PolicyVersion) -> str:
@@ -93,9 +97,9 @@ async def _page(
     }  # fmt: skip
     if beneficiary is not None:
         day, _errors = application_day(form)
-        offers = await _offers(c, beneficiary["kind"], day or today())
-        context["programs"] = [(code, _name(v)) for code, v in offers.items()]
-        chosen = offers.get(text(form, "program"))
+        offered = await _offers(c, beneficiary["subject"], day or today())
+        context["programs"] = [(code, _name(v)) for code, v in offered.items()]
+        chosen = offered.get(text(form, "program"))
         if chosen is not None:
             context["program"] = chosen.program.code
             context["documents"] = chosen.terms.required_documents
@@ -151,8 +155,7 @@ async def create(request: Req) -> Template | Redirect:
     if beneficiary is None:
         raise NotFound()
     day, errors = application_day(form)
-    offers = await _offers(c, beneficiary["kind"], day or today())
-    chosen = offers.get(text(form, "program"))
+    chosen = (await _offers(c, beneficiary["subject"], day or today())).get(text(form, "program"))
     if chosen is None:
         return await _page(request, form, 422, errors={**errors, "program": _(CHOOSE_PROGRAM)})
     facts, form_errors = facts_for_service(chosen.terms.facts, fact_values(form))

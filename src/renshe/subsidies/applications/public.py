@@ -1,8 +1,12 @@
 """The public notice page (公示) of one district: ``GET /public/{district_code}/notices``.
 
-No login. Lists the awards of that district now in notice: masked name and ID, program, amount
-in yuan, the notice window and how to object. An unknown or inactive district code is a 404
-page. Nothing here reads a ciphertext: only the masked columns the registry stores.
+No login; the readers are citizens, on a phone as often as not. Lists the awards of that district
+in notice today — from the first day of their notice period, not from approval (the window opens
+the next working day) — with the masked name (:func:`~renshe.registry.masking.mask_name`, as on
+every page) and ID, program, amount in yuan, the window and the last moment to object; then the
+district's objection contact from its ``[public_notice]`` in ``tenants/*.toml``. An unknown or
+inactive district code is a 404 page. Nothing here reads a ciphertext: only the masked columns
+the registry stores.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from renshe.registry.masking import mask_name
 from renshe.subsidies.applications.store import as_json, today
 
 PAGE_LIMIT = 500  # a notice period holds far fewer; the page is not a data export
+DEFAULT_DEADLINE = "17:30"  # the end of an office day, for a district file without its own
 
 
 async def notices_of(
@@ -35,6 +40,7 @@ async def notices_of(
         )
     if unit is None:
         raise NotFound()
+    day = on or today()
     async with tenant_transaction(TenantContext.district(unit["id"])):
         rows = await current_transaction().connection.fetch(
             """SELECT a.id, a.amount_fen, a.notice_starts_on, a.notice_ends_on, a.program_code,
@@ -47,9 +53,9 @@ async def notices_of(
                JOIN programs p ON p.code = a.program_code
                LEFT JOIN persons per ON per.tenant_id = a.tenant_id AND per.id = a.person_id
                LEFT JOIN enterprises e ON e.tenant_id = a.tenant_id AND e.id = a.enterprise_id
-               WHERE a.tenant_id = $1 AND a.state = 'in_notice'
+               WHERE a.tenant_id = $1 AND a.state = 'in_notice' AND a.notice_starts_on <= $3
                ORDER BY a.notice_starts_on, a.id LIMIT $2""",
-            unit["id"], PAGE_LIMIT,
+            unit["id"], PAGE_LIMIT, day,
         )  # fmt: skip
     english = current_locale.get() == "en"
     items = [
@@ -65,11 +71,17 @@ async def notices_of(
         for r in rows
     ]
     settings = as_json(unit["settings"]) or {}
+    notice = settings.get("public_notice") or {}
     district = {
         "code": unit["code"],
         "name": unit["name_en"] if english else unit["name_zh"],
         "bureau": settings.get("bureau_name_zh") or unit["name_zh"],
-        "today": on or today(),
+        "today": day,
+        # the objection contact (required of every district file; absent only for a unit
+        # synced before it was)
+        "address": notice.get("objection_address"),
+        "phone": notice.get("objection_phone"),
+        "deadline": notice.get("objection_deadline") or DEFAULT_DEADLINE,
     }
     return district, items
 

@@ -1,6 +1,7 @@
 """Fraud signals (风险提示) for the reviewer: flags, never blocks.
 
-Three situations from 03-subsidies "Fraud signals", each computed inside the caller's tenant
+Four situations (three from 03-subsidies "Fraud signals", one from issue 9), each computed
+inside the caller's tenant
 transaction (RLS keeps every query to the application's own district):
 
 * ``shared_bank_account`` — the payee account is also on record for other payees of this
@@ -12,6 +13,12 @@ transaction (RLS keeps every query to the application's own district):
 * ``same_program_other_district`` — the person has received (or holds a live award of) the same
   program in another district: asked of the registry's city-wide yes/no gate, so nothing of the
   other district (which, when, how much) is known here, let alone shown.
+* ``account_check_failed`` — the person's payee account fails the card check digit (Luhn). The
+  registry takes such an account only when the clerk confirms it is correct (a warning, since some
+  real debit cards fail the check), so every one of them was confirmed by the clerk — named,
+  with the day, from the registry's audit record of the account. The reviewer still sees it:
+  a mistyped account a clerk waved through pays a stranger.
+  Enterprises are left out: their corporate (对公) account numbers mostly carry no Luhn digit.
 * ``amounts_at_cap`` — this award and the last :data:`AT_CAP_RUN` awards of the program in this
   district, by approval time, were all limited by a maximum of the program's rules.
 """
@@ -25,6 +32,7 @@ from uuid import UUID
 
 from renshe.i18n import gettext, lazy
 from renshe.registry import citywide
+from renshe.registry.identifiers import luhn_valid
 from renshe.registry.sealing import bank_account_index
 from renshe.registry.service import Caller
 from renshe.subsidies.applications import store
@@ -33,6 +41,7 @@ from renshe.subsidies.applications.service import AWARDED
 SHARED_BANK_ACCOUNT = "shared_bank_account"
 SAME_PROGRAM_OTHER_DISTRICT = "same_program_other_district"
 AMOUNTS_AT_CAP = "amounts_at_cap"
+ACCOUNT_CHECK_FAILED = "account_check_failed"
 
 # How many awards in a row at the maximum make a pattern worth a second look. Five: one or two
 # capped awards are ordinary (big employers hire more than the counted maximum); five in a row,
@@ -48,6 +57,14 @@ M_SHARED = lazy(
     "who are not linked to the beneficiary."
 )
 M_OTHER_DISTRICT = lazy("This person has received or been awarded the same subsidy in another district.")
+M_ACCOUNT_CHECK = lazy(
+    "The payee's bank account number fails the card check digit; the clerk confirmed it as correct "
+    "when it was entered. Compare it with the bank card or the bank's letter before approving."
+)
+M_ACCOUNT_CHECK_BY = lazy(
+    "The payee's bank account number fails the card check digit; %(who)s confirmed it as correct "
+    "when entering it on %(day)s. Compare it with the bank card or the bank's letter before approving."
+)
 M_AT_CAP = lazy(
     "This amount is at the subsidy's maximum, like each of the last %(count)s awards of this "
     "subsidy in this district."
@@ -56,7 +73,7 @@ M_AT_CAP = lazy(
 
 @dataclass(frozen=True, slots=True)
 class Signal:
-    kind: str  # shared_bank_account | same_program_other_district | amounts_at_cap
+    kind: str  # shared_bank_account | account_check_failed | same_program_other_district | amounts_at_cap
     message: str  # translated, with no personal number in it
     details: dict[str, Any]  # counts, program code, ids of this district's applications only
 
@@ -71,6 +88,7 @@ async def signals_for(caller: Caller, application: Mapping[str, Any]) -> list[Si
     del caller  # RLS of the open transaction already limits every query to what they may read
     found = [
         await _shared_bank_account(application),
+        await _account_check_failed(application),
         await _same_program_other_district(application),
         await _amounts_at_cap(application),
     ]
@@ -149,6 +167,49 @@ async def _shared_bank_account(app: Mapping[str, Any]) -> Signal | None:
         gettext(M_SHARED) % {"count": len(others)},
         {"other_payees": len(others), "application_ids": [str(r["id"]) for r in application_ids]},
     )
+
+
+# ---------------------------------------------------------------- account failing its check
+
+
+async def _account_check_failed(app: Mapping[str, Any]) -> Signal | None:
+    if app["person_id"] is None:
+        return None
+    if app["payee_account_enc"]:  # frozen at approval: the account that will be paid
+        digits: str | None = store.payee_account(app)
+    else:
+        payee = await store.registry_payee(app)
+        digits = payee["digits"] if payee else None
+    if digits is None or luhn_valid(digits):
+        return None
+    entered = await _account_entered(app)
+    if entered is None:
+        return Signal(ACCOUNT_CHECK_FAILED, gettext(M_ACCOUNT_CHECK), {"confirmed_by_clerk": True})
+    who, day = entered
+    return Signal(
+        ACCOUNT_CHECK_FAILED,
+        gettext(M_ACCOUNT_CHECK_BY) % {"who": who, "day": day},
+        {"confirmed_by_clerk": True, "confirmed_by": who, "confirmed_on": day},
+    )
+
+
+async def _account_entered(app: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(who, day) of the registry change that put the person's current account on record: the
+    staff member who confirmed the failing check. From the audit log (masked account only)."""
+    row = await store.conn().fetchrow(
+        """SELECT coalesce(u.display_name, a.actor_username) AS who,
+                  (a.at AT TIME ZONE 'Asia/Shanghai')::date AS day
+           FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id
+           WHERE a.tenant_id = $1 AND a.object_type = 'person' AND a.object_id = $2
+             AND a.action IN ('person.registered', 'person.updated')
+             AND a.after->>'bank_account' IS NOT NULL
+             AND a.after->>'bank_account' IS DISTINCT FROM a.before->>'bank_account'
+           ORDER BY a.seq DESC LIMIT 1""",
+        app["tenant_id"], str(app["person_id"]),
+    )  # fmt: skip
+    if row is None or not row["who"]:
+        return None
+    return str(row["who"]), row["day"].isoformat()
 
 
 # ---------------------------------------------------------------- same program, other district

@@ -186,10 +186,10 @@ async def release(tenant_id: UUID, program_code: str, year: int, amount_fen: int
 # ---------------------------------------------------------------- payee snapshot
 
 
-async def payee_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The beneficiary's bank account as the registry holds it now, re-sealed for this
-    application row (its own Place), with the masked copy."""
-    tenant_id, app_id = row["tenant_id"], row["id"]
+async def registry_payee(row: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The payee the registry holds now for the application's beneficiary — what approval will
+    freeze: name, clear account digits, masked account, bank. None without an account."""
+    tenant_id = row["tenant_id"]
     if row["person_id"] is not None:
         table, beneficiary = PERSONS, row["person_id"]
         found = await conn().fetchrow(
@@ -207,13 +207,26 @@ async def payee_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
         )  # fmt: skip
         payee_name = found and found["name"]
     if found is None or not found["bank_account_enc"]:
-        raise Conflict(NO_BANK_ACCOUNT)
-    digits = unseal(table, "bank_account", tenant_id, beneficiary, found["bank_account_enc"])
+        return None
     return {
         "payee_name": payee_name,
-        "payee_account_enc": encrypt(digits, payee_place(tenant_id, app_id)),
+        "digits": unseal(table, "bank_account", tenant_id, beneficiary, found["bank_account_enc"]),
         "payee_account_masked": found["bank_account_masked"],
         "payee_bank_name": found["bank_name"],
+    }
+
+
+async def payee_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The beneficiary's bank account as the registry holds it now, re-sealed for this
+    application row (its own Place), with the masked copy."""
+    payee = await registry_payee(row)
+    if payee is None:
+        raise Conflict(NO_BANK_ACCOUNT)
+    return {
+        "payee_name": payee["payee_name"],
+        "payee_account_enc": encrypt(payee["digits"], payee_place(row["tenant_id"], row["id"])),
+        "payee_account_masked": payee["payee_account_masked"],
+        "payee_bank_name": payee["payee_bank_name"],
     }
 
 
