@@ -12,23 +12,22 @@ CPU work and run in a thread. The download is audited like an export
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from renshe import spreadsheets
+from renshe import offload, spreadsheets
 from renshe.audit import service as audit
 from renshe.db.tenant import tenant_transaction
 from renshe.errors import NotFound
 from renshe.i18n import gettext, lazy, translate
-from renshe.registry import exports
 from renshe.registry.imports import reader
 from renshe.registry.imports import service as imports
 from renshe.registry.imports.columns import looks_like_header
 from renshe.registry.sealing import unseal
 from renshe.registry.service import Caller
+from renshe.spreadsheets.writers import render
 
 ERROR_COLUMN = lazy("Errors in this row")
 CELL_PROBLEM = lazy("%(column)s: %(message)s")
@@ -58,14 +57,11 @@ def _cell(value: object) -> str:
     return value if isinstance(value, str) else reader.cell_text(value)[0]
 
 
-def annotated(
-    file_format: str, data: bytes, is_header: Any,
-    messages: dict[int, str], title: str,
-) -> bytes:  # fmt: skip
-    """The file again with the error column (CPU only: run it in a thread)."""
+def annotated(file_format: str, data: bytes, kind: str, messages: dict[int, str], title: str) -> bytes:
+    """The file again with the error column (CPU only: run in a pool process, :mod:`renshe.offload`)."""
     table = spreadsheets.read_rows(file_format, data, reader.LIMITS)
     records = [(number, [_cell(v) for v in values]) for number, values in table.rows]
-    header_at = reader.header_index(records, is_header)
+    header_at = reader.header_index(records, looks_like_header(kind))
     width = max((len(cells) for _, cells in records), default=0)
     rows: list[list[str]] = []
     expected = 1
@@ -79,8 +75,8 @@ def annotated(
         rows.append([*cells, *[""] * (width - len(cells)), note])
         expected = number + 1
     if not rows:
-        return exports.render(file_format, [], [], "Sheet1")
-    return exports.render(file_format, rows[0], rows[1:], "Sheet1")
+        return render(file_format, [], [], "Sheet1")
+    return render(file_format, rows[0], rows[1:], "Sheet1")
 
 
 async def error_file(caller: Caller, batch_id: UUID) -> ErrorFile:
@@ -97,8 +93,7 @@ async def error_file(caller: Caller, batch_id: UUID) -> ErrorFile:
             after={"format": batch.file_format, "error_rows": batch.error_count},
         )  # fmt: skip
     data = base64.b64decode(unseal(imports.TABLE, imports.FILE_COLUMN, batch.tenant_id, batch.id, stored))
-    content = await asyncio.to_thread(
-        annotated, batch.file_format, data, looks_like_header(batch.kind),
-        row_messages(report), gettext(ERROR_COLUMN),
-    )  # fmt: skip
+    content = await offload.run(
+        annotated, batch.file_format, data, batch.kind, row_messages(report), gettext(ERROR_COLUMN)
+    )
     return ErrorFile(content, batch.file_format, f"import-errors-{batch.kind}")
