@@ -82,6 +82,7 @@ ACTION_LABELS: dict[str, str] = {
     "registry.import_uploaded": lazy("Import file uploaded"),
     "registry.import_confirmed": lazy("Import confirmed"),
     "registry.import_completed": lazy("Import completed"),
+    "registry.import_errors_exported": lazy("Import error file downloaded"),
     "testing.slept": lazy("Test job step done"),
     "user.created": lazy("User created"),
     "user.roles_changed": lazy("User roles changed"),

@@ -63,7 +63,7 @@ async def export_people(
     request = ListFile(caller.context(), units, f, sort, file_format, current_locale.get(), unmasked_for)
     content, rows = await offload.run(people_file, request)
     action = "person.exported_unmasked" if unmasked_for else "person.exported"
-    await _audit(caller, action, "person_list", f, file_format=file_format, rows=rows, reason=reason)
+    await _record_export(caller, action, "person_list", f, file_format=file_format, rows=rows, reason=reason)
     return content
 
 
@@ -75,11 +75,13 @@ async def export_enterprises(
     request = ListFile(caller.context(), units, f, sort, file_format, current_locale.get(), unmasked_for)
     content, rows = await offload.run(enterprise_file, request)
     action = "enterprise.exported_unmasked" if unmasked_for else "enterprise.exported"
-    await _audit(caller, action, "enterprise_list", f, file_format=file_format, rows=rows, reason=reason)
+    await _record_export(
+        caller, action, "enterprise_list", f, file_format=file_format, rows=rows, reason=reason
+    )
     return content
 
 
-async def _audit(
+async def _record_export(
     caller: Caller, action: str, object_type: str, f: PeopleFilter | EnterpriseFilter,
     *, file_format: str, rows: int, reason: str | None,
 ) -> None:  # fmt: skip
