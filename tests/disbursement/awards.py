@@ -55,7 +55,9 @@ async def make_ready(
                 """INSERT INTO budgets (tenant_id, program_code, year, total_fen, reserved_fen)
                    VALUES ($1, $2, $3, 1000000000000, $4)
                    ON CONFLICT (tenant_id, program_code, year)
-                   DO UPDATE SET reserved_fen = budgets.reserved_fen + $4""",
+                   DO UPDATE SET reserved_fen = budgets.reserved_fen + $4,
+                     -- another test may have left this budget just big enough for its own awards
+                     total_fen = GREATEST(budgets.total_fen, budgets.reserved_fen + budgets.paid_fen + $4)""",
                 tenant, PROGRAM, YEAR, count * amount_fen,
             )  # fmt: skip
             persons = await conn.fetch(
