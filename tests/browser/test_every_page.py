@@ -1,0 +1,116 @@
+"""Every page of every role, in Chromium on a phone (390×844), in Chinese and in English: the
+document is never wider than the screen (wide tables scroll inside their own box, the navigation
+folds into a menu), and axe-core finds no serious or critical accessibility violation.
+
+Which pages: for each role, a user of that role follows the links reachable from the home page
+(the crawl of ``tests/web/test_link_crawl.py``, over the demo district's data), one page of each
+URL shape — so a page added tomorrow and linked from anywhere is checked without anyone listing it.
+axe-core comes from the npm registry, vendored for the tests only (``tests/browser/axe/README``);
+it is injected with the page's CSP bypassed, which matters only to the tests' own script.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from renshe.accounts.principal import Role
+from renshe.web.request_context import LANG_COOKIE
+from tests.accounts.support import signed_in
+from tests.browser.test_shell import CHROMIUM, CHROMIUM_ARGS, server
+from tests.web.test_link_crawl import CITY, DISTRICT, crawl, shape
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+__all__ = ["server"]
+
+AXE = Path(__file__).with_name("axe") / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
+LANGUAGES = ("zh_CN", "en")
+GRAVE = ("serious", "critical")
+# One page of each shape, and no more than this many shapes per role: the rest are the same
+# templates again (a second batch detail, a third application).
+PER_ROLE = 30
+
+
+def unit_of(role: Role) -> str:
+    return DISTRICT if role in (Role.CLERK, Role.REVIEWER, Role.FINANCE, Role.DISTRICT_ADMIN) else CITY
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def pages_by_role(db: None, settings: Any) -> dict[Role, list[str]]:
+    """Each role's pages, one per URL shape, found by following links as that role."""
+    from renshe.accounts.seed import seed_demo_users
+    from renshe.registry.seed import seed_demo_registry
+    from renshe.subsidies.demo import seed_demo_subsidies
+    from renshe.web.app import create_app
+    from tests.accounts.support import new_client
+
+    await seed_demo_users(settings)
+    await seed_demo_registry(settings, "small")
+    await seed_demo_subsidies((DISTRICT,))
+    app = create_app()
+    found: dict[Role, list[str]] = {}
+    for role in Role:
+        client = new_client(app)
+        try:
+            await signed_in(client, unit_of(role), role)
+            visited, _broken = await crawl(client)
+        finally:
+            await client.aclose()
+        shapes: dict[str, str] = {}
+        for path in visited:
+            shapes.setdefault(shape(path), path)
+        found[role] = list(shapes.values())[:PER_ROLE]
+    return found
+
+
+async def _browser_session(server: str, role: Role) -> list[dict[str, Any]]:
+    """Cookies of a fresh user of ``role`` signed in on the live server."""
+    async with httpx.AsyncClient(base_url=server) as client:
+        await signed_in(client, unit_of(role), role)
+        return [{"name": c.name, "value": c.value or "", "url": server} for c in client.cookies.jar]
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+async def test_every_page_fits_a_phone_and_has_no_serious_accessibility_violation(
+    server: str, pages_by_role: dict[Role, list[str]], role: Role
+) -> None:
+    from playwright.async_api import async_playwright
+
+    paths = pages_by_role[role]
+    assert len(paths) > 1, f"{role.value} reaches no page from home"
+    axe = AXE.read_text(encoding="utf-8")
+    problems: list[str] = []
+    cookies = await _browser_session(server, role)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for language in LANGUAGES:
+                context = await browser.new_context(viewport=PHONE, bypass_csp=True)
+                await context.add_cookies([*cookies, {"name": LANG_COOKIE, "value": language, "url": server}])
+                page = await context.new_page()
+                for path in paths:
+                    answer = await page.goto(server + path)
+                    assert answer is not None and answer.ok, f"{path}: {answer and answer.status}"
+                    wide = await page.evaluate("document.documentElement.scrollWidth")
+                    if wide > PHONE["width"]:
+                        problems.append(f"{language} {path}: {wide}px wide on a {PHONE['width']}px phone")
+                    await page.evaluate(axe)
+                    result = await page.evaluate(
+                        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                        ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
+                        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"
+                    )
+                    for v in result:
+                        if v["impact"] in GRAVE:
+                            problems.append(f"{language} {path}: {v['impact']} {v['id']} — {v['help']} "
+                                            f"{json.dumps(v['nodes'], ensure_ascii=False)}")  # fmt: skip
+                await context.close()
+        finally:
+            await browser.close()
+    assert not problems, "\n".join(problems)
