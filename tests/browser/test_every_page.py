@@ -7,11 +7,17 @@ Which pages: for each role, a user of that role follows the links reachable from
 URL shape — so a page added tomorrow and linked from anywhere is checked without anyone listing it.
 axe-core comes from the npm registry, vendored for the tests only (``tests/browser/axe/README``);
 it is injected with the page's CSP bypassed, which matters only to the tests' own script.
+
+``uv run python -m tests.browser.screenshots`` runs this test with ``RENSHE_SCREENSHOTS`` set:
+each role's home page and every other page (once, by the first role that reaches it) are also
+saved to ``docs/screenshots/`` at both widths, in Chinese.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +41,28 @@ GRAVE = ("serious", "critical")
 # One page of each shape, and no more than this many shapes per role: the rest are the same
 # templates again (a second batch detail, a third application).
 PER_ROLE = 30
+WIDE = {"width": 1366, "height": 768}
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+_shot_shapes: set[str] = set()
+
+
+def _slug(path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", shape(path).replace("{id}", "detail").lower()).strip("-") or "home"
+
+
+async def _screenshots(page: Any, role: Role, path: str) -> None:
+    """Save the page at both widths when screenshots are asked for (see the module's docstring)."""
+    if not os.environ.get("RENSHE_SCREENSHOTS"):
+        return
+    name = f"home-{role.value}" if path == "/" else _slug(path)
+    if path != "/" and name in _shot_shapes:
+        return
+    _shot_shapes.add(name)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / f"{name}-phone.png"))
+    await page.set_viewport_size(WIDE)
+    await page.screenshot(path=str(SHOTS / f"{name}-wide.png"))
+    await page.set_viewport_size(PHONE)
 
 
 def unit_of(role: Role) -> str:
@@ -100,6 +128,8 @@ async def test_every_page_fits_a_phone_and_has_no_serious_accessibility_violatio
                     wide = await page.evaluate("document.documentElement.scrollWidth")
                     if wide > PHONE["width"]:
                         problems.append(f"{language} {path}: {wide}px wide on a {PHONE['width']}px phone")
+                    if language == "zh_CN":
+                        await _screenshots(page, role, path)
                     await page.evaluate(axe)
                     result = await page.evaluate(
                         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
