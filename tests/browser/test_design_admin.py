@@ -5,6 +5,8 @@ user asks first in a dialog that names the user (Cancel changes nothing). Screen
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from tests.browser.test_design_pages import WIDTHS
@@ -13,8 +15,11 @@ from tests.browser.test_shell import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, server
 pytestmark = pytest.mark.browser
 __all__ = ["server"]
 
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
-async def _sign_in(page, server: str, username: str, totp: str | None) -> None:  # type: ignore[no-untyped-def]
+
+async def _sign_in(page: Page, server: str, username: str, totp: str | None) -> None:
     from tests.accounts.support import PASSWORD
 
     await page.goto(server + "/login")
@@ -26,7 +31,7 @@ async def _sign_in(page, server: str, username: str, totp: str | None) -> None: 
     await page.wait_for_url(server + "/")
 
 
-async def _fits(page, server: str, pages: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+async def _fits(page: Page, server: str, pages: dict[str, str]) -> None:
     for label, (width, height) in WIDTHS.items():
         await page.set_viewport_size({"width": width, "height": height})
         for name, path in pages.items():
@@ -63,12 +68,16 @@ async def test_admin_and_audit_pages_fit_and_deactivation_asks_first(server: str
             await dialog.locator("button[value=cancel]").click()
             await page.reload()
             assert await page.locator("#user-facts [data-state=active]").count() == 1
-            await _fits(page, server, {"users": "/admin/users", "user-new": "/admin/users/new", "user": user_page})
+            await _fits(
+                page, server, {"users": "/admin/users", "user-new": "/admin/users/new", "user": user_page}
+            )
 
             await page.set_viewport_size({"width": 1366, "height": 768})
             await page.goto(server + user_page)
             await page.click(f"form[action='{user_page}/reset-password'] button[type=submit]")
-            await page.locator(f"dialog#confirm-admin-users-{clerk_id}-reset-password button[value=confirm]").click()
+            await page.locator(
+                f"dialog#confirm-admin-users-{clerk_id}-reset-password button[value=confirm]"
+            ).click()
             await page.locator("code.secret").first.wait_for()
             await page.screenshot(path=str(ARTIFACTS / "design-issued-wide.png"), full_page=True)
             await page.context.clear_cookies()

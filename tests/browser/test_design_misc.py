@@ -32,7 +32,9 @@ async def test_password_api_docs_and_error_pages_fit_the_screen(server: str) -> 
             assert answer is not None and answer.status == 404
             text = await page.locator("#error-page").inner_text()
             assert "404" in text and (answer.headers.get("x-request-id") or "?") in text
-            await _fits(page, server, {"password": "/account/password", "api-docs": "/docs/api", "error-404": missing})
+            await _fits(
+                page, server, {"password": "/account/password", "api-docs": "/docs/api", "error-404": missing}
+            )
         finally:
             await browser.close()
     assert not csp, csp
