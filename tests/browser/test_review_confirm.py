@@ -6,6 +6,8 @@ to ``test-artifacts/subsidies-*.png``."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from tests.browser.test_shell import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, server
@@ -14,6 +16,20 @@ pytestmark = pytest.mark.browser
 __all__ = ["server"]  # the uvicorn fixture, shared with the shell journey
 
 WIDTHS = {"wide": (1366, 768), "phone": (390, 844)}
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+
+async def fit_at_both_widths(page: Page, server: str, paths: dict[str, str]) -> None:
+    """Each page no wider than the viewport at a laptop's and a phone's width; screenshots."""
+    for label, (width, height) in WIDTHS.items():
+        await page.set_viewport_size({"width": width, "height": height})
+        for name, path in paths.items():
+            await page.goto(server + path)
+            wide = await page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= width, f"{path} is {wide}px wide at {width}px"
+            await page.screenshot(path=str(ARTIFACTS / f"subsidies-{name}-{label}.png"), full_page=True)
 
 
 async def test_reviewer_approves_only_after_confirming(server: str, admin_url: str) -> None:
@@ -32,6 +48,7 @@ async def test_reviewer_approves_only_after_confirming(server: str, admin_url: s
     made = await draft(PENGJIANG, clerk=clerk)
     sent = await service.submit(clerk, made["id"], made["version"])
     _, reviewer_name, _ = await make_user(PENGJIANG, Role.REVIEWER)
+    _, clerk_name, _ = await make_user(PENGJIANG, Role.CLERK)
     review = f"{server}/subsidies/review/{sent['id']}"
     csp: list[str] = []
     async with async_playwright() as pw:
@@ -74,18 +91,18 @@ async def test_reviewer_approves_only_after_confirming(server: str, admin_url: s
             assert await page.locator("[data-flash]").count() == 0
 
             # The group's pages fit the screen at both widths.
-            for label, (width, height) in WIDTHS.items():
-                await page.set_viewport_size({"width": width, "height": height})
-                for name, path in {
-                    "list": "/subsidies/applications",
-                    "queue": "/subsidies/review",
-                    "review": f"/subsidies/review/{sent['id']}",
-                    "detail": f"/subsidies/applications/{sent['id']}",
-                }.items():
-                    await page.goto(server + path)
-                    wide = await page.evaluate("document.documentElement.scrollWidth")
-                    assert wide <= width, f"{path} is {wide}px wide at {width}px"
-                    await page.screenshot(path=str(ARTIFACTS / f"subsidies-{name}-{label}.png"), full_page=True)
+            await fit_at_both_widths(page, server, {
+                "list": "/subsidies/applications",
+                "queue": "/subsidies/review",
+                "review": f"/subsidies/review/{sent['id']}",
+                "detail": f"/subsidies/applications/{sent['id']}",
+            })  # fmt: skip
+            # The clerk's new-application form, both steps.
+            entry = await signed_in(browser, server, clerk_name, csp)
+            facts = f"/subsidies/applications/new?person_id={made['person_id']}&program={STARTUP}"
+            await fit_at_both_widths(
+                entry, server, {"new": "/subsidies/applications/new", "new-facts": facts}
+            )
         finally:
             await browser.close()
     assert not csp, csp

@@ -77,7 +77,9 @@ async def test_eligible_application_entered_through_the_forms_is_a_draft_with_it
     page = await clerk.get(answer.headers["location"])
     assert page.status_code == 200
     assert "已保存为草稿" in page.text
-    assert re.search(r'<span id="state"><span class="badge [^"]*" data-state="draft">草稿</span></span>', page.text)
+    assert re.search(
+        r'<span id="state"><span class="badge [^"]*" data-state="draft">草稿</span></span>', page.text
+    )
     assert '<span id="amount" class="fw-bold ui-num">¥10,000.00</span>' in page.text
     assert "留学回国人员" in page.text  # the facts it was entered with, labelled in Chinese
     assert "提交审核" in page.text  # what the clerk may do now

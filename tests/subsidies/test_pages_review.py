@@ -190,7 +190,10 @@ async def test_decision_page_shows_the_payee_and_an_account_the_clerk_confirmed_
     assert "registry_tester 于" in page and "录入时已确认无误" in page
     # an account that passes its check is not flagged
     plain = await submitted()
-    assert 'data-signal="account_check_failed"' not in (await reviewer.get(f"/subsidies/review/{plain['id']}")).text
+    assert (
+        'data-signal="account_check_failed"'
+        not in (await reviewer.get(f"/subsidies/review/{plain['id']}")).text
+    )
 
 
 async def test_another_districts_application_answers_404(reviewer: httpx.AsyncClient) -> None:
