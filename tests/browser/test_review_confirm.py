@@ -101,7 +101,13 @@ async def test_reviewer_approves_only_after_confirming(server: str, admin_url: s
             entry = await signed_in(browser, server, clerk_name, csp)
             facts = f"/subsidies/applications/new?person_id={made['person_id']}&program={STARTUP}"
             await fit_at_both_widths(
-                entry, server, {"new": "/subsidies/applications/new", "new-facts": facts}
+                entry,
+                server,
+                {
+                    "new": "/subsidies/applications/new",
+                    "new-facts": facts,
+                    "detail-clerk": f"/subsidies/applications/{sent['id']}",
+                },
             )
         finally:
             await browser.close()
