@@ -49,7 +49,7 @@ async def enter_application(page: Page, server: str, number: str) -> str:
     await page.click("button:has-text('审核资格并保存为草稿')")
     await page.wait_for_url(re.compile(r"/subsidies/applications/[0-9a-f-]{36}$"))
     assert await page.inner_text("#state") == "草稿"
-    assert await page.inner_text("#amount") == "10,000.00"  # the program's fixed amount
+    assert await page.inner_text("#amount") == "¥10,000.00"  # the program's fixed amount
     async with page.expect_navigation():  # the same address again, with the flash message
         await page.click("#actions button:has-text('提交审核')")
     assert await page.inner_text("#state") == "已提交待审核"
@@ -138,8 +138,9 @@ async def test_award_paid_after_a_failed_payment_and_a_corrected_account(server:
                     assert "10,000.00" in await reviewer.inner_text("#amount")
                     if url == paid_url:
                         await reviewer.screenshot(path=str(ARTIFACTS / "money-review.png"), full_page=True)
-                    async with reviewer.expect_navigation():
-                        await reviewer.click("#decision button:has-text('审核通过')")
+                    await reviewer.click("#decision form[data-ui-confirm] button:has-text('审核通过')")
+                    async with reviewer.expect_navigation():  # only after the confirm dialog
+                        await reviewer.click("dialog#confirm-approve button[value=confirm]")
                     assert await reviewer.inner_text("#state") == "公示中"
                     assert window.ready_on.isoformat() in await reviewer.inner_text("#notice-window")
 
@@ -205,15 +206,14 @@ async def test_award_paid_after_a_failed_payment_and_a_corrected_account(server:
 
                 await clerk.goto(failing_url)
                 assert await clerk.inner_text("#state") == "已支付"
-                timeline = [
-                    [cell.strip() for cell in (await row.inner_text()).split("\t")]
-                    for row in await clerk.locator("#timeline tbody tr").all()
-                ]
-                to_states = [row[2] for row in timeline]
-                assert to_states.count("已列入支付批次") == 2  # both attempts, one batch each
-                assert to_states[-4:] == ["支付失败", "待支付", "已列入支付批次", "已支付"]
-                assert "户名不符" in timeline[-4][4]
-                assert {timeline[i][4] for i, s in enumerate(to_states) if s == "已列入支付批次"} == {
+                events = await clerk.locator("#timeline li[data-to-state]").all()
+                to_states = [await e.get_attribute("data-to-state") for e in events]
+                comments = [await e.locator("[data-comment]").all_inner_texts() for e in events]
+                timeline = [(s, c[0] if c else "—") for s, c in zip(to_states, comments, strict=True)]
+                assert to_states.count("in_batch") == 2  # both attempts, one batch each
+                assert to_states[-4:] == ["payment_failed", "ready", "in_batch", "paid"]
+                assert "户名不符" in timeline[-4][1]
+                assert {timeline[i][1] for i, s in enumerate(to_states) if s == "in_batch"} == {
                     str(first),
                     str(second),
                 }
