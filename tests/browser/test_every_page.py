@@ -92,7 +92,8 @@ async def pages_by_role(db: None, settings: Any) -> dict[Role, list[str]]:
             await client.aclose()
         shapes: dict[str, str] = {}
         for path in visited:
-            shapes.setdefault(shape(path), path)
+            if not path.startswith("/api/"):  # the API's schema and JSON are not pages
+                shapes.setdefault(shape(path), path)
         found[role] = list(shapes.values())[:PER_ROLE]
     return found
 
