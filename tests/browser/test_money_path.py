@@ -63,17 +63,20 @@ async def approve_and_download(page: Page, server: str, batch_id: UUID) -> bytes
     await page.wait_for_url(server + "/disbursement/batches")
     await page.click(f"tr[data-batch='{batch_id}'] a")
     await page.wait_for_url(f"{server}/disbursement/batches/{batch_id}")
-    assert await page.get_attribute(".job-facts [data-state]", "data-state") == "built"
+    assert await page.get_attribute("#batch-facts [data-state]", "data-state") == "built"
+    await page.click("#confirm-approve-form button:has-text('审批通过本批次')")
+    question = await page.locator("#confirm-approve-q").inner_text()  # the dialog names the batch
+    assert "共 " in question and "合计 ¥" in question
     async with page.expect_navigation():
-        await page.click("button:has-text('审批通过本批次')")
+        await page.click("#confirm-approve button[value=confirm]")
     async with page.expect_download() as info:
         await page.click("button:has-text('下载代发文件')")
     download = await info.value
     content = Path(await download.path()).read_bytes()
     await page.goto(f"{server}/disbursement/batches/{batch_id}")
-    shown = await page.get_attribute("code.sha256", "data-sha256")
+    shown = await page.get_attribute("code[data-sha256]", "data-sha256")
     assert shown == hashlib.sha256(content).hexdigest()
-    assert await page.get_attribute(".job-facts [data-state]", "data-state") == "exported"
+    assert await page.get_attribute("#batch-facts [data-state]", "data-state") == "exported"
     return content
 
 
