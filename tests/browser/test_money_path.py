@@ -169,7 +169,7 @@ async def test_award_paid_after_a_failed_payment_and_a_corrected_account(server:
                 )  # fmt: skip
                 assert await finance.get_attribute("[data-paid]", "data-paid") == "1"
                 assert await finance.get_attribute("[data-paid]", "data-failed") == "1"
-                failed = await finance.inner_text("table.failed-lines")
+                failed = await finance.inner_text("#failed-lines")
                 assert "户名不符" in failed and references["欧阳晓琳"] in failed
                 await finance.screenshot(path=str(ARTIFACTS / "money-return.png"), full_page=True)
 
