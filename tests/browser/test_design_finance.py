@@ -1,7 +1,8 @@
 """The finance pages on the design system in Chromium at a laptop (1366×768) and a phone (390×844):
 the batch list, a batch, its return files, the jobs list and a job never scroll sideways; the
-approve dialog names the batch and backing out of it changes nothing; "build now" asks first and
-then opens the job page. Screenshots go to ``test-artifacts/finance-*.png``."""
+approve dialog names the batch, backing out of it changes nothing and confirming approves (the
+toolbar then offers the bank file, still on screen); "build now" asks first, then opens the job.
+Screenshots go to ``test-artifacts/finance-*.png``."""
 
 from __future__ import annotations
 
@@ -73,6 +74,18 @@ async def test_finance_pages_fit_the_screen_and_ask_before_acting(server: str, a
                     wide = await page.evaluate("document.documentElement.scrollWidth")
                     assert wide <= width, f"{path} is {wide}px wide at {width}px"
                     await page.screenshot(path=str(ARTIFACTS / f"finance-{name}-{label}.png"), full_page=True)
+                if label == "phone":
+                    # Approved through the dialog: the toolbar now offers the bank file, still on screen.
+                    await page.goto(server + batch)
+                    await page.click("#confirm-approve-form button")
+                    async with page.expect_navigation():
+                        await page.click("#confirm-approve button[value=confirm]")
+                    assert await page.get_attribute("#batch-facts [data-state]", "data-state") == "approved"
+                    assert await page.locator("#f-choice").is_visible()
+                    wide = await page.evaluate("document.documentElement.scrollWidth")
+                    assert wide <= width, f"the approved batch is {wide}px wide at {width}px"
+                    shot = ARTIFACTS / "finance-batch-approved-phone.png"
+                    await page.screenshot(path=str(shot), full_page=True)
                 await page.close()
         finally:
             await browser.close()
