@@ -63,17 +63,20 @@ async def approve_and_download(page: Page, server: str, batch_id: UUID) -> bytes
     await page.wait_for_url(server + "/disbursement/batches")
     await page.click(f"tr[data-batch='{batch_id}'] a")
     await page.wait_for_url(f"{server}/disbursement/batches/{batch_id}")
-    assert await page.get_attribute(".job-facts [data-state]", "data-state") == "built"
+    assert await page.get_attribute("#batch-facts [data-state]", "data-state") == "built"
+    await page.click("#confirm-approve-form button:has-text('审批通过本批次')")
+    question = await page.locator("#confirm-approve-q").inner_text()  # the dialog names the batch
+    assert "共 " in question and "合计 ¥" in question
     async with page.expect_navigation():
-        await page.click("button:has-text('审批通过本批次')")
+        await page.click("#confirm-approve button[value=confirm]")
     async with page.expect_download() as info:
         await page.click("button:has-text('下载代发文件')")
     download = await info.value
     content = Path(await download.path()).read_bytes()
     await page.goto(f"{server}/disbursement/batches/{batch_id}")
-    shown = await page.get_attribute("code.sha256", "data-sha256")
+    shown = await page.get_attribute("code[data-sha256]", "data-sha256")
     assert shown == hashlib.sha256(content).hexdigest()
-    assert await page.get_attribute(".job-facts [data-state]", "data-state") == "exported"
+    assert await page.get_attribute("#batch-facts [data-state]", "data-state") == "exported"
     return content
 
 
@@ -167,7 +170,7 @@ async def test_award_paid_after_a_failed_payment_and_a_corrected_account(server:
                 )  # fmt: skip
                 assert await finance.get_attribute("[data-paid]", "data-paid") == "1"
                 assert await finance.get_attribute("[data-paid]", "data-failed") == "1"
-                failed = await finance.inner_text("table.failed-lines")
+                failed = await finance.inner_text("#failed-lines")
                 assert "户名不符" in failed and references["欧阳晓琳"] in failed
                 await finance.screenshot(path=str(ARTIFACTS / "money-return.png"), full_page=True)
 

@@ -1,5 +1,5 @@
 """A finished job says in words what it did (in the reader's language) instead of showing JSON,
-and a running job's progress reads "1,204 / 5,000 · 830 行/秒"."""
+and a running job's progress reads "已处理 1,204 / 共 5,000 · 每秒 830 行" (fb.job_progress)."""
 
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ async def test_the_job_page_says_what_the_build_did(client: httpx.AsyncClient) -
     page = (await client.get(f"/jobs/{done}")).text
     assert "已生成 2 个批次、共 1,204 笔、金额 ¥3,512,000.00。" in page
     assert '"amount_fen"' not in page  # no JSON
-    assert "602 行/秒" in page  # 1,204 rows in 2 seconds
+    assert "每秒 602 行" in page  # 1,204 rows in 2 seconds
     api = (await client.get(f"/api/v1/jobs/{done}", headers=await bearer(finance))).json()
     assert api["summary"] == "已生成 2 个批次、共 1,204 笔、金额 ¥3,512,000.00。"
     assert api["progress"] == {"done": 1204, "total": 1204, "rate_per_second": 602.0}
@@ -120,4 +120,4 @@ async def test_the_job_page_says_what_the_build_did(client: httpx.AsyncClient) -
         heartbeat_at=started + timedelta(seconds=10), attempts=1, worker="w",
     )  # fmt: skip
     live = (await client.get(f"/jobs/{running}/progress")).text
-    assert "1,204 / 5,000" in live and "120 行/秒" in live
+    assert "已处理 1,204 / 共 5,000" in live and "每秒 120 行" in live
