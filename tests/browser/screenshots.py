@@ -1,6 +1,6 @@
 """Regenerate ``docs/screenshots/``: ``uv run python -m tests.browser.screenshots``.
 
-Runs the every-page browser test (``tests/browser/test_every_page.py``) with ``RENSHE_SCREENSHOTS``
+Runs the every-page browser test (``tests/web/test_every_page.py``) with ``RENSHE_SCREENSHOTS``
 set: each role's home page, and every page a role reaches (once), at 390×844 and 1366×768, in
 Chinese, on the demo district's data. The README's pictures are among them.
 """
@@ -16,7 +16,7 @@ import pytest
 def main() -> int:
     os.environ["RENSHE_SCREENSHOTS"] = "1"
     return int(
-        pytest.main(["-q", "-p", "no:cacheprovider", "tests/browser/test_every_page.py", *sys.argv[1:]])
+        pytest.main(["-q", "-p", "no:cacheprovider", "tests/web/test_every_page.py", *sys.argv[1:]])
     )
 
 

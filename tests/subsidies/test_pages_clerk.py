@@ -329,3 +329,20 @@ async def test_english_switch_renders_english(clerk: httpx.AsyncClient) -> None:
         await clerk.get("/lang/zh_CN?next=/")
     page = await clerk.get("/subsidies/applications")
     assert "补贴申请" in page.text
+
+
+LIST_ROW = re.compile(r'<tr data-application="[0-9a-f-]{36}">')
+
+
+async def test_the_list_pages_by_the_size_the_clerk_chose(clerk: httpx.AsyncClient) -> None:
+    for _ in range(21):
+        await draft()
+    answer = await clerk.get("/subsidies/applications", params={"size": "20"})
+    assert answer.status_code == 200
+    html = answer.text
+    assert len(LIST_ROW.findall(html)) == 20
+    assert re.search(r'<option value="20" selected>20</option>', html), "the chosen size is shown"
+    # the next page keeps the size; an unknown size falls back to the default of 50
+    assert "size=20" in html and "page=2" in html
+    wider = await clerk.get("/subsidies/applications", params={"size": "7"})
+    assert len(LIST_ROW.findall(wider.text)) > 20

@@ -80,14 +80,14 @@ def shown(row: Any) -> dict[str, Any]:
     return out
 
 
-async def page(units: Collection[UUID], f: Filter, sort: str, number: int) -> Page:
+async def page(units: Collection[UUID], f: Filter, sort: str, number: int, size: int = PAGE_SIZE) -> Page:
     clause, args = where(units, f)
     total = await conn().fetchval(f"SELECT count(*) FROM applications a {clause}", *args)
     rows = await conn().fetch(
         f"{_SELECT} {clause} ORDER BY {SORTS.get(sort, SORTS['newest'])} LIMIT $7 OFFSET $8",
-        *args, PAGE_SIZE, (number - 1) * PAGE_SIZE,
+        *args, size, (number - 1) * size,
     )  # fmt: skip
-    return Page([shown(r) for r in rows], total, number)
+    return Page([shown(r) for r in rows], total, number, size)
 
 
 async def everything(units: Collection[UUID], f: Filter, sort: str) -> list[dict[str, Any]]:

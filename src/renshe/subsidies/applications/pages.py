@@ -29,7 +29,7 @@ from renshe.i18n import lazy
 from renshe.registry.api import READ
 from renshe.registry.forms import failed, parse_day, text
 from renshe.registry.masking import mask_name
-from renshe.registry.pages_common import download, positive_int
+from renshe.registry.pages_common import PAGE_SIZES, download, page_size, positive_int
 from renshe.registry.service import Caller
 from renshe.spreadsheets.writers import format_of, render_off_loop
 from renshe.subsidies.applications import listing, notice, pages_new, service, store
@@ -89,12 +89,14 @@ async def application_list(request: Req) -> Template:
     f, keep, sort = list_filter(request.query_params)
     units = c.reading()
     async with tenant_transaction(c.context()):
-        found = await listing.page(units, f, sort, positive_int(request.query_params.get("page")))
+        number = positive_int(request.query_params.get("page"))
+        size = page_size(request.query_params.get("size"), listing.PAGE_SIZE)
+        found = await listing.page(units, f, sort, number, size)
         catalogue = await listing.programs()
     return Template(
         "subsidies/applications/list.html",
         context={
-            "page": found, "filters": keep, "sort": sort, "programs": catalogue,
+            "page": found, "filters": keep, "sort": sort, "programs": catalogue, "page_sizes": PAGE_SIZES,
             "states": [(k, _(v)) for k, v in STATE_LABELS.items()],
             "sorts": [(k, _(v)) for k, v in SORT_LABELS.items()], **common(c),
         },

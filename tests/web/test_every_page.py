@@ -7,6 +7,9 @@ Which pages: for each role, a user of that role follows the links reachable from
 URL shape — so a page added tomorrow and linked from anywhere is checked without anyone listing it.
 axe-core comes from the npm registry, vendored for the tests only (``tests/browser/axe/README``);
 it is injected with the page's CSP bypassed, which matters only to the tests' own script.
+The module lives with the web tests, after the subsidy tests: the demo district it seeds must not
+exist yet when ``tests/subsidies/test_demo_awards.py`` seeds it, nor be built into a batch by the
+browser money-path test.
 
 ``uv run python -m tests.browser.screenshots`` runs this test with ``RENSHE_SCREENSHOTS`` set:
 each role's home page and every other page (once, by the first role that reaches it) are also
@@ -34,7 +37,7 @@ from tests.web.test_link_crawl import CITY, DISTRICT, crawl, shape
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 __all__ = ["server"]
 
-AXE = Path(__file__).with_name("axe") / "axe.min.js"
+AXE = Path(__file__).resolve().parents[1] / "browser" / "axe" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 LANGUAGES = ("zh_CN", "en")
 GRAVE = ("serious", "critical")
@@ -42,6 +45,16 @@ GRAVE = ("serious", "critical")
 # templates again (a second batch detail, a third application).
 PER_ROLE = 30
 WIDE = {"width": 1366, "height": 768}
+# The innermost elements reaching past the screen's right edge (outside a scrolling box), to name.
+OVERFLOWING = """() => {
+  const inScroller = e => { for (let p = e.parentElement; p; p = p.parentElement) {
+    if (['auto', 'scroll'].includes(getComputedStyle(p).overflowX)) return true; } return false; };
+  const out = [...document.querySelectorAll('body *')].filter(e =>
+    e.getBoundingClientRect().right > innerWidth + 1 && !inScroller(e)
+    && ![...e.children].some(c => c.getBoundingClientRect().right > innerWidth + 1));
+  return out.slice(0, 12).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+    + [...e.classList].map(c => '.' + c).join('')).join(', ');
+}"""
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 _shot_shapes: set[str] = set()
 
@@ -128,7 +141,10 @@ async def test_every_page_fits_a_phone_and_has_no_serious_accessibility_violatio
                     assert answer is not None and answer.ok, f"{path}: {answer and answer.status}"
                     wide = await page.evaluate("document.documentElement.scrollWidth")
                     if wide > PHONE["width"]:
-                        problems.append(f"{language} {path}: {wide}px wide on a {PHONE['width']}px phone")
+                        culprits = await page.evaluate(OVERFLOWING)
+                        problems.append(
+                            f"{language} {path}: {wide}px wide on a {PHONE['width']}px phone ({culprits})"
+                        )
                     if language == "zh_CN":
                         await _screenshots(page, role, path)
                     await page.evaluate(axe)
