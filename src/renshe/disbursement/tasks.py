@@ -62,37 +62,27 @@ async def close_notices_first(tenant_id: UUID, business_date: date) -> int:
         return await notice.close_notices(tenant_id, business_date, wait=True)
 
 
-async def batch_numbers(tenant_id: UUID, batch_ids: list[str]) -> list[str]:
-    """The numbers of the batches a build made, for its result (people say numbers, not ids)."""
+async def batch_facts(tenant_id: UUID, batch_ids: list[str]) -> tuple[list[str], int, int]:
+    """The night's batches as its result tells them: their numbers (people say numbers, not ids)
+    and the payments and fen they declare — whole batches, also after a resumed run whose own
+    ``lines_added`` counts only what it added itself."""
     async with tenant_transaction(TenantContext.district(tenant_id)):
         rows = await current_transaction().connection.fetch(
-            """SELECT number FROM disbursement_batches WHERE tenant_id = $1 AND id = ANY($2::uuid[])
-               ORDER BY number""",
-            tenant_id,
-            batch_ids,
-        )
-    return [r["number"] for r in rows]
-
-
-async def batch_totals(tenant_id: UUID, batch_ids: list[str]) -> tuple[int, int]:
-    """(payments, fen) declared by the night's batches: whole batches, also after a resumed run
-    whose own ``lines_added`` counts only what it added itself."""
-    async with tenant_transaction(TenantContext.district(tenant_id)):
-        row = await current_transaction().connection.fetchrow(
-            """SELECT coalesce(sum(declared_count), 0), coalesce(sum(declared_total_fen), 0)
-               FROM disbursement_batches WHERE tenant_id = $1 AND id = ANY($2::uuid[])""",
+            """SELECT number, declared_count, declared_total_fen FROM disbursement_batches
+               WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY number""",
             tenant_id,
             [UUID(b) for b in batch_ids],
         )
-    return int(row[0]), int(row[1])
+    lines = sum(r["declared_count"] or 0 for r in rows)
+    amount_fen = sum(r["declared_total_fen"] or 0 for r in rows)
+    return [r["number"] for r in rows], lines, amount_fen
 
 
 async def build_batches(run: JobRun) -> dict[str, Any]:
     request = request_of(run)
     closed = await detached(lambda: close_notices_first(request.tenant_id, request.business_date))
     result = await build(request, progress=run.progress, detach=detached)
-    numbers = await detached(lambda: batch_numbers(request.tenant_id, result.batches))
-    lines, amount_fen = await detached(lambda: batch_totals(request.tenant_id, result.batches))
+    numbers, lines, amount_fen = await detached(lambda: batch_facts(request.tenant_id, result.batches))
     return {
         "batches": result.batches,
         "batch_numbers": numbers,
