@@ -279,7 +279,10 @@ FACTORIES: dict[str, Factory] = {
 # (the same insert in the victim's own context must work) needs fresh values there. SQL
 # expressions, evaluated by the database.
 FRESH_COLUMNS: dict[str, dict[str, str]] = {
-    "budgets": {"year": "2002 + floor(random() * 90)::int"},
+    "budgets": {
+        "year": "(SELECT min(y) FROM generate_series(2000, 2100) y WHERE NOT EXISTS"
+        " (SELECT 1 FROM budgets b WHERE b.year = y))"
+    },
     # a year the context has no 'DR' counter for (row security shows only its own): a random year
     # collided now and then with one the district already counts in (a flaky control insert)
     "record_numbers": {
