@@ -24,6 +24,7 @@ from renshe.subsidies.applications.listing import Filter
 from renshe.subsidies.applications.states import STATE_LABELS, STATES
 from renshe.subsidies.programs.facts import FactSpec
 from renshe.subsidies.programs.model import BeneficiaryKind, Message
+from renshe.subsidies.programs.vocabulary import choice_label
 from renshe.tenancy.toml_files import yuan_to_fen
 
 RESOLUTION_LABELS = {"upheld": lazy("Upheld (award rejected)"), "dismissed": lazy("Dismissed")}
@@ -118,12 +119,8 @@ class FactField:
     label: str
     type: str  # int | money | bool | date | text | choice
     required: bool
-    choices: tuple[str, ...] = ()
+    options: tuple[tuple[str, str], ...] = ()  # (code sent back, words shown) of a choice
     value: str = ""
-
-    @property
-    def options(self) -> list[tuple[str, str]]:
-        return [(c, c) for c in self.choices]
 
 
 def fact_label(spec: FactSpec) -> str:
@@ -138,7 +135,12 @@ def fact_fields(
 ) -> list[FactField]:
     return [
         FactField(
-            f"facts.{s.name}", fact_label(s), s.type, s.required, s.choices, values.get(f"facts.{s.name}", "")
+            f"facts.{s.name}",
+            fact_label(s),
+            s.type,
+            s.required,
+            tuple((c, choice_label(c)) for c in s.choices),
+            values.get(f"facts.{s.name}", ""),
         )
         for s in specs
         if s.applies_to(kind)
@@ -195,6 +197,8 @@ def fact_rows(specs: tuple[FactSpec, ...], facts: Mapping[str, Any]) -> list[tup
             out.append((fact_label(spec), money_value(value)))
         elif spec.type == "bool":
             out.append((fact_label(spec), _("Yes") if value in (True, "true") else _("No")))
+        elif spec.type == "choice":
+            out.append((fact_label(spec), choice_label(str(value))))
         else:
             out.append((fact_label(spec), str(value)))
     return out

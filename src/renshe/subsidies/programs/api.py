@@ -21,8 +21,8 @@ from renshe.db.tenant import tenant_transaction
 from renshe.errors import ValidationFailed
 from renshe.i18n import current_locale, lazy
 from renshe.subsidies.programs import service
-from renshe.subsidies.programs.catalog import load_catalogue
 from renshe.subsidies.programs.policy import FAMILIES, PolicyVersion
+from renshe.subsidies.programs.vocabulary import choice_names, document_names
 from renshe.web.request_context import request_id_of
 
 Req = Request[Any, Any, Any]
@@ -56,7 +56,14 @@ class VersionOut(msgspec.Struct):
     amount: dict[str, Any]
     eligibility: dict[str, Any]
     caps: dict[str, Any]
-    facts: list[dict[str, Any]]
+    facts: Annotated[
+        list[dict[str, Any]],
+        msgspec.Meta(
+            description="The facts an application of this version enters: name, type, required, "
+            "label_zh, label_en, min, max, beneficiary; a choice fact lists its codes in choices "
+            "(send one of them) and their words in choice_names [{code, name_zh, name_en}]."
+        ),
+    ]
     required_documents: list[DocumentOut]
     district_code: str | None
     district_override: dict[str, Any] | None
@@ -80,8 +87,16 @@ class ProgramList(msgspec.Struct):
     on: date
 
 
+def _fact_out(fact: dict[str, Any]) -> dict[str, Any]:
+    """A fact as stored, and for a choice fact the words of each value (``choice_names``): the
+    value sent back stays the code."""
+    if not fact.get("choices"):
+        return dict(fact)
+    names = [(code, choice_names(code) or (code, code)) for code in fact["choices"]]
+    return {**fact, "choice_names": [{"code": c, "name_zh": zh, "name_en": en} for c, (zh, en) in names]}
+
+
 def _version_out(policy: PolicyVersion) -> VersionOut:
-    documents = load_catalogue().documents
     data = policy.terms.data
     return VersionOut(
         id=policy.version_id,
@@ -92,15 +107,8 @@ def _version_out(policy: PolicyVersion) -> VersionOut:
         amount=dict(data["amount"]),
         eligibility=dict(data["eligibility"]),
         caps=dict(data["caps"]),
-        facts=list(data["facts"]),
-        required_documents=[
-            DocumentOut(
-                code,
-                documents.get(code, {}).get("name_zh", code),
-                documents.get(code, {}).get("name_en", code),
-            )
-            for code in data["required_documents"]
-        ],
+        facts=[_fact_out(f) for f in data["facts"]],
+        required_documents=[DocumentOut(code, *document_names(code)) for code in data["required_documents"]],
         district_code=policy.district_code,
         district_override=dict(policy.override) if policy.override else None,
     )

@@ -1,6 +1,9 @@
 """The seed catalogue (``seed_programs.toml``): the city's programs and their dated versions as
-data. ``load_catalogue()`` reads and checks it (every problem at once, with its dotted key);
-``renshe programs sync`` stores it in ``programs`` / ``program_versions``."""
+data, and the vocabularies the versions share — document types (``[documents]``) and the values
+of choice facts (``[choices]``), each code with its name in Chinese and English. The
+vocabularies are not versioned: a code means the same in every version, and renaming it does not
+make a new version. ``load_catalogue()`` reads and checks it (every problem at once, with its
+dotted key); ``renshe programs sync`` stores the programs in ``programs`` / ``program_versions``."""
 
 from __future__ import annotations
 
@@ -29,16 +32,25 @@ class CatalogProgram:
 class Catalogue:
     programs: Mapping[str, CatalogProgram]
     documents: Mapping[str, Mapping[str, str]]  # code → {"name_zh", "name_en"}
+    choices: Mapping[str, Mapping[str, str]]  # the same, per value of a choice fact
 
     def program(self, code: str) -> CatalogProgram:
         return self.programs[code]
 
 
-def _cross_checks(programs: Mapping[str, CatalogProgram], problems: Problems) -> None:
+def _cross_checks(
+    programs: Mapping[str, CatalogProgram], choices: Mapping[str, object], problems: Problems
+) -> None:
     for code, program in programs.items():
         for i, version in enumerate(program.versions):
             where = f"programs.{code}.versions[{i}]"
             terms = version.terms
+            for fact in terms.facts:
+                for value in fact.choices:
+                    if value not in choices:  # it would reach a page as a bare code
+                        problems.add(
+                            f"{where}.facts.{fact.name}.choices", f"{value!r} is not in the [choices] table"
+                        )
             for other in terms.caps.programs:
                 if other not in programs:
                     problems.add(f"{where}.caps.programs", f"{other!r} is not a program code")
@@ -50,15 +62,23 @@ def _cross_checks(programs: Mapping[str, CatalogProgram], problems: Problems) ->
             problems.add(f"programs.{code}.versions", "two versions start on the same day")
 
 
+def _vocabulary(data: Mapping[str, Any], key: str, problems: Problems) -> dict[str, dict[str, str]]:
+    """``[key]``: code → ``{"name_zh", "name_en"}``, both required."""
+    out: dict[str, dict[str, str]] = {}
+    for code, names in rd.table(data.get(key, {}), key, problems).items():
+        table = rd.table(names, f"{key}.{code}", problems)
+        rd.unknown_keys(table, {"name_zh", "name_en"}, f"{key}.{code}", problems)
+        out[code] = {
+            k: rd.text(table, k, f"{key}.{code}", problems, required=True) for k in ("name_zh", "name_en")
+        }
+    return out
+
+
 def parse_catalogue(data: Mapping[str, Any], source: str = SEED_FILE) -> Catalogue:
     problems = Problems()
-    rd.unknown_keys(data, {"documents", "programs"}, "(top)", problems)
-    documents: dict[str, dict[str, str]] = {}
-    for code, names in rd.table(data.get("documents", {}), "documents", problems).items():
-        table = rd.table(names, f"documents.{code}", problems)
-        documents[code] = {
-            k: rd.text(table, k, f"documents.{code}", problems, required=True) for k in ("name_zh", "name_en")
-        }
+    rd.unknown_keys(data, {"documents", "choices", "programs"}, "(top)", problems)
+    documents = _vocabulary(data, "documents", problems)
+    choices = _vocabulary(data, "choices", problems)
     programs: dict[str, CatalogProgram] = {}
     raw_programs = data.get("programs")
     if not isinstance(raw_programs, list) or not raw_programs:
@@ -90,9 +110,9 @@ def parse_catalogue(data: Mapping[str, Any], source: str = SEED_FILE) -> Catalog
         programs[info.code] = CatalogProgram(
             info, tuple(sorted((v for v in versions if v), key=lambda v: v.effective_from))
         )
-    _cross_checks(programs, problems)
+    _cross_checks(programs, choices, problems)
     problems.raise_if_any(source)
-    return Catalogue(programs, documents)
+    return Catalogue(programs, documents, choices)
 
 
 def read_catalogue(path: Path) -> Catalogue:
