@@ -241,3 +241,38 @@ async def test_a_former_administrator_keeps_no_reset_button_for_a_key_they_no_lo
     assert roles.status_code == 303
     assert "reset-second-factor" not in (await client.get(page)).text
     assert (await post_form(client, f"{page}/reset-second-factor", from_page=page)).status_code == 409
+
+
+USER_ROW = re.compile(r'<td><a href="/admin/users/[0-9a-f-]{36}">')
+
+
+def _user_rows(html: str) -> int:
+    table = re.search(r'<table [^>]*id="users".*?</table>', html, re.S)
+    return len(USER_ROW.findall(table.group(0))) if table else 0
+
+
+async def test_the_user_list_pages_by_the_size_the_admin_chose_keeping_the_filters(client):
+    from renshe.accounts import listing
+
+    for _ in range(21):
+        await make_user("440705", Role.FINANCE)
+    matching = {"unit": "440705", "role": "finance"}
+    total = (await listing.list_users(None, unit_code="440705", role="finance")).total
+    await signed_in(client, "440700", Role.SYSADMIN)
+    answer = await client.get("/admin/users", params={**matching, "size": "20"})
+    assert answer.status_code == 200
+    html = answer.text
+    assert _user_rows(html) == 20
+    assert f'data-total="{total}"' in html, "the total of the filtered list is shown"
+    assert re.search(r'<option value="20" selected>20</option>', html), "the chosen size is shown"
+    # the next page keeps the filters and the size, and so does the filter form
+    next_link = re.search(r'rel="next" href="([^"]+)"', html)
+    assert next_link
+    for kept in ("unit=440705", "role=finance", "size=20", "page=2"):
+        assert kept in next_link.group(1), kept
+    assert '<input type="hidden" name="size" value="20">' in html
+    second = await client.get(next_link.group(1).replace("&amp;", "&"))
+    assert _user_rows(second.text) == min(20, total - 20)
+    # an unknown size falls back to the default of 50
+    wider = await client.get("/admin/users", params={**matching, "size": "7"})
+    assert _user_rows(wider.text) == min(50, total)

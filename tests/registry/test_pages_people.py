@@ -1,18 +1,34 @@
 """People pages as a clerk uses them in a browser (forms, CSRF, redirects), over real HTTP:
 register with field errors in Chinese (English when switched), warnings to confirm, duplicates
-with a link, search, lists, edit with optimistic locking, city read-only, foreign ids → 404."""
+with a link, search, lists, edit with optimistic locking, city read-only, foreign ids → 404; and
+the enterprise list's total and page size, kept with its filters."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest_asyncio
 
 from renshe.accounts.principal import Role
+from renshe.db.tenant import TenantContext, tenant_transaction
+from renshe.registry import enterprises
+from renshe.registry.model import EnterpriseInput
 from tests.accounts.support import field_error, new_client, page_csrf, signed_in
-from tests.registry.support import hkid, home_return_permit, luhn_card, mobile, not_luhn_card, prc_id
+from tests.registry.support import (
+    TESTER,
+    credit_code,
+    hkid,
+    home_return_permit,
+    luhn_card,
+    mobile,
+    not_luhn_card,
+    prc_id,
+    unit_id,
+)
 
 NEW = "/registry/people/new"
 DETAIL = re.compile(r"/registry/people/([0-9a-f-]{36})")
@@ -291,3 +307,46 @@ async def test_edit_forms_keep_the_birth_date_and_a_persons_account_holder_maske
     sql = "SELECT bank_account_name FROM enterprises WHERE id = $1::uuid"
     rows = await raw_rows(admin_url, sql, enterprise)
     assert rows == [{"bank_account_name": "李大明"}]
+
+
+# ---------------------------------------------------------------- the enterprise list
+
+
+ENTERPRISE_ROW = re.compile(r'<a href="/registry/enterprises/[0-9a-f-]{36}">')
+
+
+async def _register_enterprises(prefix: str, count: int) -> None:
+    tenant = await unit_id("440703")
+    async with tenant_transaction(TenantContext.district(tenant)):
+        for i in range(count):
+            data = EnterpriseInput(
+                name=f"{prefix}{i:02d}有限公司", uscc=credit_code("440703"), legal_representative="李大明",
+                registered_on=date(2024, 3, 1), confirm_warnings=True,
+            )  # fmt: skip
+            await enterprises.register_enterprise(tenant, TESTER, data)
+
+
+def _enterprise_rows(html: str) -> int:
+    table = re.search(r'<table [^>]*id="enterprises".*?</table>', html, re.S)
+    return len(ENTERPRISE_ROW.findall(table.group(0))) if table else 0
+
+
+async def test_the_enterprise_list_pages_by_the_size_the_clerk_chose(clerk: httpx.AsyncClient) -> None:
+    prefix = f"江门市分页{uuid4().hex[:6]}"  # a name filter only this test's enterprises match
+    await _register_enterprises(prefix, 21)
+    answer = await clerk.get("/registry/enterprises", params={"name": prefix, "size": "20"})
+    assert answer.status_code == 200
+    html = answer.text
+    assert _enterprise_rows(html) == 20
+    assert 'data-total="21"' in html, "the total of the filtered list is shown"
+    assert re.search(r'<option value="20" selected>20</option>', html), "the chosen size is shown"
+    # the next page keeps the filter and the size, and so does the filter form
+    next_link = re.search(r'rel="next" href="([^"]+)"', html)
+    assert next_link and "size=20" in next_link.group(1) and "page=2" in next_link.group(1)
+    assert "name=" in next_link.group(1)
+    assert '<input type="hidden" name="size" value="20">' in html
+    second = await clerk.get(next_link.group(1).replace("&amp;", "&"))
+    assert _enterprise_rows(second.text) == 1
+    # an unknown size falls back to the default of 50: all 21 on one page
+    wider = await clerk.get("/registry/enterprises", params={"name": prefix, "size": "7"})
+    assert _enterprise_rows(wider.text) == 21 and 'rel="next"' not in wider.text

@@ -24,7 +24,7 @@ from renshe.i18n import gettext as _
 from renshe.i18n import lazy
 from renshe.settings import get_settings
 from renshe.web import flash
-from renshe.web.query_values import page_number
+from renshe.web.query_values import PAGE_SIZES, page_number, page_size
 from renshe.web.request_context import request_id_of
 
 ADMIN_AREA = requires_roles(Role.SYSADMIN, Role.SECADMIN, Role.DISTRICT_ADMIN)
@@ -54,16 +54,23 @@ async def users_list(request: Req) -> Template:
     role = q.get("role") if q.get("role") in {r.value for r in Role} else None
     status = q.get("status") if q.get("status") in listing.STATUSES else None
     page = await listing.list_users(
-        by, unit_code=unit, role=role, status=status, page=page_number(q.get("page"))
+        by,
+        unit_code=unit,
+        role=role,
+        status=status,
+        page=page_number(q.get("page")),
+        per_page=page_size(q.get("size"), listing.PER_PAGE),
     )
     return Template(
         template_name="admin/users.html",
         context={
             "page": page,
+            "page_sizes": PAGE_SIZES,
             "units": await listing.org_units_for(by),
             "roles": list(Role),
             "statuses": listing.STATUSES,
             "filters": {"unit": unit or "", "role": role or "", "status": status or ""},
+            "filter_params": {k: v for k, v in {"unit": unit, "role": role, "status": status}.items() if v},
             "can_create": by.has(Role.SYSADMIN, Role.DISTRICT_ADMIN),
         },
     )

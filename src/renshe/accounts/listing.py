@@ -25,6 +25,10 @@ class UserPage:
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
+    @property
+    def size(self) -> int:  # what the page size selector (ui/table.html pagination) reads
+        return self.per_page
+
 
 async def list_users(
     by: Principal | None,

@@ -57,14 +57,6 @@ def positive_int(raw: str | None, default: int = 1) -> int:
     return page_number(raw, default)
 
 
-PAGE_SIZES = (20, 50, 100)
-
-
-def page_size(raw: str | None, default: int = 50) -> int:
-    """A ``?size=`` offered by the page size selector; anything else is the default."""
-    return int(raw) if raw in {str(n) for n in PAGE_SIZES} else default
-
-
 def _known(value: str | None, allowed: Any) -> str | None:
     return value if value in {k.value for k in allowed} else None
 

@@ -33,6 +33,7 @@ from renshe.registry.pages_common import (
 from renshe.registry.pages_common import sort_of as sort_param
 from renshe.spreadsheets.writers import format_of
 from renshe.web import flash
+from renshe.web.query_values import PAGE_SIZES, page_size
 
 DONE = {"registered": lazy("The enterprise is registered."), "updated": lazy("The changes are saved.")}
 
@@ -44,13 +45,18 @@ async def enterprise_list(request: Req) -> Template:
     units = c.reading()
     async with tenant_transaction(c.context()):
         page = await listing.enterprises_page(
-            units, f, sort_param(request.query_params), positive_int(request.query_params.get("page"))
+            units,
+            f,
+            sort_param(request.query_params),
+            positive_int(request.query_params.get("page")),
+            page_size(request.query_params.get("size"), listing.PAGE_SIZE),
         )
     return Template(
         "registry/enterprise_list.html",
         context={
             "page": page,
             "filters": keep,
+            "page_sizes": PAGE_SIZES,
             "city_view": not c.principal.is_district,
             "mask_name": mask_name,
             **can(c),

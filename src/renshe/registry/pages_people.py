@@ -26,20 +26,19 @@ from renshe.registry.api import READ, UNMASK, WRITE
 from renshe.registry.forms import PersonForm, failed, parse_day, text, translate
 from renshe.registry.model import DocumentInput, DuplicateRecord, FieldErrors, Problems, StaleVersion
 from renshe.registry.pages_common import (
-    PAGE_SIZES,
     Req,
     caller,
     can,
     choices,
     download,
     labels,
-    page_size,
     people_filter,
     positive_int,
 )
 from renshe.registry.pages_common import sort_of as sort_param
 from renshe.spreadsheets.writers import format_of
 from renshe.web import flash
+from renshe.web.query_values import PAGE_SIZES, page_size
 
 NO_PERSON_WITH_DOCUMENT = lazy("No person with this document is registered here.")
 DONE = {

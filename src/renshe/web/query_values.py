@@ -1,4 +1,4 @@
-"""Values pages read by hand from a query string (``?page=``, ``?from=``): one rule each.
+"""Values pages read by hand from a query string (``?page=``, ``?size=``, ``?from=``): one rule each.
 
 A page number that is not a whole number from 1 to :data:`MAX_PAGE`, or a filter date outside
 :mod:`renshe.date_range`, answers **400** with a message saying so — never a 500 from an
@@ -29,6 +29,15 @@ def page_number(raw: str | None, default: int = 1) -> int:
     if not 1 <= number <= MAX_PAGE:
         raise BadInput(PAGE_OUT_OF_RANGE, max=MAX_PAGE)
     return number
+
+
+# The page sizes every list offers (``ui/table.html`` pagination ``sizes``); 50 is the default.
+PAGE_SIZES = (20, 50, 100)
+
+
+def page_size(raw: str | None, default: int = 50) -> int:
+    """A ``?size=`` offered by the page size selector; anything else is the default."""
+    return int(raw) if raw in {str(n) for n in PAGE_SIZES} else default
 
 
 def filter_day(raw: str | None) -> date | None:

@@ -29,7 +29,7 @@ from renshe.i18n import lazy
 from renshe.registry.api import READ
 from renshe.registry.forms import failed, parse_day, text
 from renshe.registry.masking import mask_name
-from renshe.registry.pages_common import PAGE_SIZES, download, page_size, positive_int
+from renshe.registry.pages_common import download, positive_int
 from renshe.registry.service import Caller
 from renshe.spreadsheets.writers import format_of, render_off_loop
 from renshe.subsidies.applications import listing, notice, pages_new, service, store
@@ -50,6 +50,7 @@ from renshe.subsidies.applications.pages_new import Req
 from renshe.subsidies.programs import service as programs
 from renshe.tenancy.names import unit_name
 from renshe.web import flash
+from renshe.web.query_values import PAGE_SIZES, page_size
 from renshe.web.templating import format_datetime, format_yuan
 
 CLERK = requires_roles(Role.CLERK)
