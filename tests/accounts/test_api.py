@@ -25,6 +25,7 @@ async def test_issue_use_and_revoke_a_token(client):
     assert me.status_code == 200
     assert me.json() == {
         "username": name,
+        "display_name": "测试用户",  # as pages greet the user
         "org_unit": {"code": "440703", "name": me.json()["org_unit"]["name"]},
         "roles": ["clerk", "reviewer"],
     }

@@ -19,6 +19,7 @@ from renshe.jobs import service as jobs
 from tests.disbursement.awards import district, make_ready, states
 from tests.registry.support import api_headers
 from tests.registry.support import client as new_client
+from tests.subsidies.applications_support import admin_execute
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 HESHAN = "440784"
@@ -78,8 +79,16 @@ async def test_build_now_approve_download_and_reconcile_over_http(
     assert (await client.post(approve_url, json={}, headers=admin)).status_code == 403
     stale = await client.post(approve_url, json={"version": one["version"] + 5}, headers=checker)
     assert stale.status_code == 409
+    assert (one["approved_by"], one["approved_by_name"]) == (None, None)
     approved = await client.post(approve_url, json={"version": one["version"]}, headers=checker)
     assert approved.status_code == 200 and approved.json()["state"] == "approved"
+    # beside the approver's id, the name pages show (the display name)
+    checker_id = approved.json()["approved_by"]
+    await admin_execute(admin_url, "UPDATE users SET display_name = '赵财务' WHERE id = $1::uuid", checker_id)
+    named = (await client.get(f"/api/v1/disbursement-batches/{batch_id}", headers=admin)).json()
+    assert (named["approved_by"], named["approved_by_name"]) == (checker_id, "赵财务")
+    listed = (await client.get("/api/v1/disbursement-batches", headers=admin)).json()["items"]
+    assert [b["approved_by_name"] for b in listed if b["id"] == batch_id] == ["赵财务"]
 
     file_url = f"/api/v1/disbursement-batches/{batch_id}/bank-file"
     first = await client.get(file_url, headers=checker)

@@ -21,6 +21,7 @@ from tests.subsidies.applications_support import (
     RETURNED,
     STARTUP,
     STARTUP_FEN,
+    admin_execute,
     budget_room,
     person,
 )
@@ -46,7 +47,7 @@ async def _created(client: httpx.AsyncClient, clerk: dict[str, str]) -> dict[str
     return dict(answer.json())
 
 
-async def test_create_submit_approve_with_history(client: httpx.AsyncClient) -> None:
+async def test_create_submit_approve_with_history(client: httpx.AsyncClient, admin_url: str) -> None:
     clerk = await api_headers(PENGJIANG, Role.CLERK)
     reviewer = await api_headers(PENGJIANG, Role.REVIEWER)
     app = await _created(client, clerk)
@@ -70,6 +71,16 @@ async def test_create_submit_approve_with_history(client: httpx.AsyncClient) -> 
     assert one["number"] == body["number"] == app["number"]  # never changes
     assert [h["to_state"] for h in one["history"]] == ["draft", "submitted", "approved", "in_notice"]
     assert one["history"][2]["comment"] == "同意"
+    # who did each step: the username as before, and beside it the name pages show
+    await admin_execute(
+        admin_url,
+        """UPDATE users SET display_name = '王审核' WHERE id = (SELECT actor_user_id FROM application_events
+           WHERE application_id = $1::uuid AND to_state = 'approved')""",
+        app["id"],
+    )
+    step = (await client.get(url, headers=reviewer)).json()["history"][2]
+    assert step["actor"].startswith("r_reviewer_") and step["actor_name"] == "王审核"
+    assert one["history"][0]["actor_name"] == one["history"][0]["actor"]  # no display name: the username
 
 
 async def test_list_filters_and_cursor(client: httpx.AsyncClient) -> None:

@@ -48,6 +48,7 @@ class OrgUnitOut(msgspec.Struct):
 
 class MeAnswer(msgspec.Struct):
     username: str
+    display_name: str  # as pages greet the user (the username when none is set)
     org_unit: OrgUnitOut
     roles: list[str]
 
@@ -91,12 +92,13 @@ async def revoke_token(request: Request[Any, Any, Any]) -> None:
 
 @get("/api/v1/me", name="api.me", tags=["auth"], guards=[requires_login], sync_to_thread=False)
 def me(request: Request[Any, Any, Any]) -> MeAnswer:
-    """Who the token belongs to: username, org unit and roles."""
+    """Who the token belongs to: username, display name, org unit and roles."""
     p = principal_of(request)
     name = p.org_unit.name_en if current_locale.get() == "en" else p.org_unit.name_zh
     order = list(Role)
     return MeAnswer(
         username=p.username,
+        display_name=p.display_name or p.username,
         org_unit=OrgUnitOut(code=p.org_unit.code, name=name),
         roles=[r.value for r in sorted(p.roles, key=order.index)],
     )

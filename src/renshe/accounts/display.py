@@ -2,19 +2,33 @@
 
 Timelines and the audit log select the actor's ``users`` row in the same query as their rows
 (``LEFT JOIN users``, one query per page) and wrap the columns in :class:`ActorName`, which
-becomes text only when the page is rendered, so it follows the page's language.
+becomes text only when the page is rendered, so it follows the page's language. The API gives the
+same text (:data:`ActorText`) beside the username or user id it answers with.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
+
+import msgspec
 
 from renshe.i18n import gettext
 
 # The name the audit log records for work done by no user (scheduler, nightly jobs, syncs).
 SYSTEM_USERNAME = "system"
+
+# How the API documents the name (str of an ActorName) it gives beside a username or user id.
+ActorText = Annotated[
+    str,
+    msgspec.Meta(
+        description="Who did it, as pages name them: the user's display name (the username when "
+        'none is set), prefixed "(deactivated)" for a deactivated user, or "System" for '
+        "scheduled work; in the caller's language. Text for people: match on the id or username.",
+        examples=["陈美玲"],
+    ),
+]
 
 
 @dataclass(frozen=True, slots=True)

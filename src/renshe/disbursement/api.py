@@ -7,6 +7,7 @@ district's batch answers 404 exactly like a missing one (RLS hides it).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -19,13 +20,14 @@ from litestar.params import FromPath
 
 from renshe import clock, text_rules
 from renshe.accounts.authentication import Origin, actor_for
+from renshe.accounts.display import ActorName, ActorText
 from renshe.accounts.guards import principal_of, requires_roles
 from renshe.accounts.principal import Principal, Role
 from renshe.api.openapi import body_operation, content_operation, query_rule
 from renshe.api.pagination import Limit, clamp_limit
 from renshe.audit import service as audit
 from renshe.db.tenant import tenant_transaction
-from renshe.disbursement import export, lifecycle, reconcile, tasks
+from renshe.disbursement import browse, export, lifecycle, reconcile, tasks
 from renshe.disbursement.bankfiles.layouts import LAYOUTS
 from renshe.disbursement.service import Batch, batch_lines, get_batch, list_batches
 from renshe.errors import Forbidden, ValidationFailed
@@ -89,6 +91,7 @@ class BatchOut(msgspec.Struct):
     created_at: datetime
     file_sha256: str | None = None
     approved_by: UUID | None = None
+    approved_by_name: ActorText | None = None
     lines: list[LineOut] | None = None
 
 
@@ -110,13 +113,26 @@ class ReconciliationOut(msgspec.Struct):
     errors: list[dict[str, Any]]
 
 
-def _batch_out(batch: Batch, lines: list[dict[str, Any]] | None = None) -> BatchOut:
+async def _batches_out(batches: list[Batch]) -> list[BatchOut]:
+    names = await browse.user_names([b.approved_by for b in batches])
+    return [_batch_out(b, names) for b in batches]
+
+
+async def _one_out(batch: Batch, lines: list[dict[str, Any]] | None = None) -> BatchOut:
+    return _batch_out(batch, await browse.user_names([batch.approved_by]), lines)
+
+
+def _batch_out(
+    batch: Batch, names: Mapping[UUID, ActorName], lines: list[dict[str, Any]] | None = None
+) -> BatchOut:
+    approver = names.get(batch.approved_by) if batch.approved_by else None
     return BatchOut(
         id=batch.id, number=batch.number, state=batch.state, business_date=batch.business_date,
         origin=batch.origin,
         part=batch.part, layout=batch.layout, payer_name=batch.payer_name,
         line_count=batch.declared_count, total_fen=batch.declared_total_fen, version=batch.version,
         created_at=batch.created_at, file_sha256=batch.file_sha256, approved_by=batch.approved_by,
+        approved_by_name=str(approver) if approver else None,
         lines=None if lines is None else [
             LineOut(id=x["id"], application_id=x["application_id"], seq=x["seq"], reference=x["reference"],
                     amount_fen=x["amount_fen"], state=x["state"],
@@ -162,7 +178,7 @@ async def list_all(request: Req, limit: Limit = None) -> BatchList:
     tenant = _district(principal)
     async with tenant_transaction(principal.context(request_id_of(request))):
         batches = await list_batches(frozenset({tenant}), limit=clamp_limit(limit))
-    return BatchList(items=[_batch_out(b) for b in batches])
+        return BatchList(items=await _batches_out(batches))
 
 
 @get("/api/v1/disbursement-batches/{batch_id:uuid}", name="api.batches.get", guards=[READ], tags=TAGS)
@@ -172,7 +188,7 @@ async def get_one(request: Req, batch_id: FromPath[UUID]) -> BatchOut:
     tenant = _district(principal)
     async with tenant_transaction(principal.context(request_id_of(request))):
         batch = await get_batch(tenant, batch_id)
-        return _batch_out(batch, await batch_lines(tenant, batch_id))
+        return await _one_out(batch, await batch_lines(tenant, batch_id))
 
 
 async def _body(request: Req) -> ActionIn:
@@ -196,7 +212,7 @@ async def approve(request: Req, batch_id: FromPath[UUID]) -> BatchOut:
     principal, body = principal_of(request), await _body(request)
     tenant = _district(principal)
     async with tenant_transaction(principal.context(request_id_of(request))):
-        return _batch_out(await lifecycle.approve(tenant, _actor(request), batch_id, body.version))
+        return await _one_out(await lifecycle.approve(tenant, _actor(request), batch_id, body.version))
 
 
 @post("/api/v1/disbursement-batches/{batch_id:uuid}/cancel", name="api.batches.cancel", guards=[WRITE],
@@ -208,7 +224,7 @@ async def cancel(request: Req, batch_id: FromPath[UUID]) -> BatchOut:
     text_rules.refuse_invisible(comment=body.comment)
     async with tenant_transaction(principal.context(request_id_of(request))):
         batch = await lifecycle.cancel(tenant, _actor(request), batch_id, body.version, body.comment)
-        return _batch_out(batch)
+        return await _one_out(batch)
 
 
 @get("/api/v1/disbursement-batches/{batch_id:uuid}/bank-file", name="api.batches.bank_file", guards=[WRITE],

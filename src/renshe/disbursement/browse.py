@@ -9,6 +9,7 @@ payee names are masked here, so no page or export ever holds a clear name or acc
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -132,17 +133,24 @@ async def _batch_rows(where: str, args: list[Any], limit: int, offset: int) -> l
     return out
 
 
-async def user_name(user_id: UUID | None) -> ActorName | None:
-    """The user as pages name them (display name); None for no user (the nightly run)."""
-    if user_id is None:
-        return None
-    row = await current_transaction().connection.fetchrow(
+async def user_names(user_ids: Collection[UUID | None]) -> dict[UUID, ActorName]:
+    """The users as pages name them (display name), in one query; a missing row is an unknown user."""
+    wanted = sorted({u for u in user_ids if u is not None})
+    if not wanted:
+        return {}
+    rows = await current_transaction().connection.fetch(
         """SELECT id AS actor_user_id, username AS actor_username,
                   display_name AS actor_display_name, active AS actor_active
-           FROM users WHERE id = $1""",
-        user_id,
+           FROM users WHERE id = ANY($1::uuid[])""",
+        wanted,
     )
-    return actor_name(row) if row is not None else actor_name({"actor_user_id": user_id})
+    found = {r["actor_user_id"]: actor_name(r) for r in rows}
+    return {u: found.get(u) or actor_name({"actor_user_id": u}) for u in wanted}
+
+
+async def user_name(user_id: UUID | None) -> ActorName | None:
+    """The user as pages name them (display name); None for no user (the nightly run)."""
+    return (await user_names([user_id])).get(user_id) if user_id is not None else None
 
 
 async def envelope(batch: Batch) -> Envelope:

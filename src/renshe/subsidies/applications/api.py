@@ -16,6 +16,7 @@ import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from renshe.accounts.display import ActorText
 from renshe.accounts.guards import principal_of, requires_roles
 from renshe.accounts.principal import Role
 from renshe.api.openapi import rule
@@ -63,7 +64,8 @@ class EventOut(msgspec.Struct):
     from_state: str | None
     to_state: str
     comment: str | None
-    actor: str | None
+    actor: str | None  # the username; None for a scheduled step (the notice closing)
+    actor_name: ActorText
 
 
 class SignalOut(msgspec.Struct):
@@ -143,7 +145,8 @@ def application_out(row: dict[str, Any], history: list[dict[str, Any]] | None = 
         ready_on=row["ready_on"], decision_comment=row["decision_comment"],
         created_at=row["created_at"], updated_at=row["updated_at"],
         history=None if history is None else [
-            EventOut(e["at"], e["from_state"], e["to_state"], e["comment"], e["username"]) for e in history
+            EventOut(e["at"], e["from_state"], e["to_state"], e["comment"], e["username"], str(e["actor"]))
+            for e in history
         ],
     )  # fmt: skip
 
