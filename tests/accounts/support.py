@@ -61,9 +61,19 @@ def csrf_from(html: str) -> str:
 
 
 def field_error(html: str, field_id: str) -> str:
-    """The error message a form page shows under the field with this id."""
-    match = re.search(rf'<p class="field-error" id="{re.escape(field_id)}-msg">([^<]*)</p>', html)
+    """The error message a form page shows under the field with this id (red: Tabler's
+    invalid-feedback, the text the field's aria-describedby names)."""
+    pattern = rf'<div class="invalid-feedback d-block" id="{re.escape(field_id)}-msg">([^<]*)</div>'
+    match = re.search(pattern, html)
     assert match, f"no error at {field_id}"
+    return match.group(1)
+
+
+def field_warning(html: str, field_id: str) -> str:
+    """The warning (amber, to confirm rather than fix) a form page shows under the field."""
+    pattern = rf'<div class="ui-warning-feedback" id="{re.escape(field_id)}-msg">([^<]*)</div>'
+    match = re.search(pattern, html)
+    assert match, f"no warning at {field_id}"
     return match.group(1)
 
 

@@ -102,7 +102,7 @@ async def test_role_exclusivity_is_enforced_for_sysadmin_too(client):
             from_page="/admin/users/new",
         )
         assert answer.status_code == 422, roles
-        assert "field-error" in answer.text
+        assert 'id="f-roles-error"' in answer.text  # the message under the role boxes
     # a city role in a district office
     answer = await post_form(
         client,

@@ -20,7 +20,7 @@ from renshe.disbursement.service import line_reference
 from renshe.registry.masking import mask_name
 from tests.accounts.support import csrf_from
 from tests.disbursement.awards import district, states
-from tests.disbursement.test_pages import KAIPING, app, built_batch, lines_of, people, post  # noqa: F401
+from tests.disbursement.test_pages import KAIPING, app, built_batch, lines_of, people, post, refused  # noqa: F401
 from tests.registry.support import api_headers
 from tests.registry.support import client as api_client
 
@@ -84,13 +84,13 @@ async def test_upload_without_a_file_or_before_export_says_why(people: Any, admi
     empty = await checker.post(
         f"{detail}/returns", data={"_csrf": token}, files={"file": ("", b"", "text/csv")}
     )
-    assert empty.status_code == 422 and "请选择银行回盘文件" in empty.text
+    assert "请选择银行回盘文件" in await refused(checker, empty, detail)
     early = await checker.post(
         f"{detail}/returns",
         data={"_csrf": token},
         files={"file": ("r.csv", b"reference,status\nX,ok\n", "text/csv")},
     )
-    assert early.status_code == 409
+    assert await refused(checker, early, detail)
     assert await states(await district(KAIPING), apps) == {"in_batch": 2}
 
 

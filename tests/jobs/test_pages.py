@@ -165,6 +165,31 @@ async def test_district_admin_runs_the_audit_check_now(client: httpx.AsyncClient
     assert (await load_job(admin.org_unit.id, job_id)).status == "cancelled"
 
 
+async def test_cancelling_a_job_asks_first_in_a_dialog_naming_the_job(client: httpx.AsyncClient) -> None:
+    admin = await person("440785", Role.DISTRICT_ADMIN)
+    csrf = await sign_in(client, admin)
+    tenant, job_id = await _job("440785")
+    for answer in (
+        await client.get(f"/jobs/{job_id}"),
+        await client.get(f"/jobs/{job_id}/progress", headers={"HX-Request": "true"}),
+    ):
+        # the button's form opens its dialog (static/js/app.js data-ui-confirm) instead of posting
+        form = re.search(r'<form [^>]*data-ui-confirm="([^"]+)"[^>]*>(.*?)</form>', answer.text, re.S)
+        assert form, "the cancel button posts without asking"
+        assert f'action="/jobs/{job_id}/cancel"' in form.group(0) and "取消此任务" in form.group(2)
+        dialog = re.search(rf'<dialog id="{form.group(1)}"[^>]*>(.*?)</dialog>', answer.text, re.S)
+        assert dialog, "no dialog for the cancel button"
+        # it names the job and says what cancelling does; the confirming button is the red one
+        assert "取消任务“审计链校验”" in dialog.group(1) and "无法恢复" in dialog.group(1)
+        assert re.search(r'value="confirm" class="btn btn-danger">确认取消任务<', dialog.group(1))
+    assert (await load_job(tenant, job_id)).status == "queued"  # opening the page changed nothing
+    cancel = await client.post(f"/jobs/{job_id}/cancel", headers=csrf, follow_redirects=False)
+    assert cancel.status_code == 303
+    done = await client.get(f"/jobs/{job_id}")
+    assert "任务已取消。" in done.text and 'data-status="cancelled"' in done.text
+    assert "data-ui-confirm" not in done.text  # nothing left to cancel
+
+
 async def test_a_clerk_cannot_start_the_audit_check(client: httpx.AsyncClient) -> None:
     clerk = await person("440785", Role.CLERK)
     csrf = await sign_in(client, clerk)

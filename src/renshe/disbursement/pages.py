@@ -3,8 +3,9 @@ export), "build now", one batch (envelope, lines, live build progress), approval
 than its creator, cancellation, and the bank file in every layout.
 
 Thin: parse, call the disbursement services in the caller's tenant transaction, render. A refused
-action shows the service's message on the batch page; another district's batch is the same 404 as
-a missing one. Downloading works in the request (``export.export_batch``), like the API.
+action goes back to the batch page, which shows the service's message as a flash message; another
+district's batch is the same 404 as a missing one. Downloading works in the request
+(``export.export_batch``), like the API.
 """
 
 from __future__ import annotations
@@ -25,13 +26,12 @@ from renshe.disbursement.pages_common import (
     POLL_SECONDS,
     READ,
     WRITE,
-    Notice,
     Req,
     actor_of,
     detail_page,
     district_of,
     labels,
-    message,
+    refused,
 )
 from renshe.disbursement.service import get_batch
 from renshe.errors import DomainError, NotFound
@@ -83,10 +83,6 @@ def batch_filter(q: Any) -> tuple[browse.BatchFilter, dict[str, str]]:
         "failures": "1" if f.with_failures else "",
     }
     return f, {k: v for k, v in keep.items() if v}
-
-
-def _refused(exc: DomainError) -> Notice:
-    return Notice("error", message(exc.message, exc.params))
 
 
 # ---------------------------------------------------------------- list, export, build now
@@ -167,7 +163,7 @@ async def build_now(request: Req) -> Redirect:
     "/disbursement/batches/{batch_id:uuid}", name="disbursement.batch", guards=[READ], include_in_schema=False
 )
 async def batch_detail(request: Req, batch_id: FromPath[UUID]) -> Template:
-    return await detail_page(request, batch_id, [])
+    return await detail_page(request, batch_id)
 
 
 @get("/disbursement/batches/{batch_id:uuid}/progress", name="disbursement.batch.progress", guards=[READ],
@@ -188,7 +184,7 @@ async def batch_progress(request: Req, batch_id: FromPath[UUID]) -> Template:
 
 @post("/disbursement/batches/{batch_id:uuid}/approve", name="disbursement.batch.approve", guards=[WRITE],
       include_in_schema=False)  # fmt: skip
-async def batch_approve(request: Req, batch_id: FromPath[UUID]) -> Template | Redirect:
+async def batch_approve(request: Req, batch_id: FromPath[UUID]) -> Redirect:
     """审批: by a finance officer who did not ask for the batch (the service says so otherwise)."""
     principal, tenant = district_of(request)
     form = await request.form()
@@ -199,36 +195,36 @@ async def batch_approve(request: Req, batch_id: FromPath[UUID]) -> Template | Re
     except NotFound:
         raise
     except DomainError as exc:
-        return await detail_page(request, batch_id, [_refused(exc)], exc.status_code)
+        return await refused(request, batch_id, exc.message, exc.params)
     await flash.push(request, "success", DONE["approved"])
     return Redirect(f"/disbursement/batches/{batch_id}", status_code=303)
 
 
 @post("/disbursement/batches/{batch_id:uuid}/cancel", name="disbursement.batch.cancel", guards=[WRITE],
       include_in_schema=False)  # fmt: skip
-async def batch_cancel(request: Req, batch_id: FromPath[UUID]) -> Template | Redirect:
+async def batch_cancel(request: Req, batch_id: FromPath[UUID]) -> Redirect:
     """作废: only with the confirmation box ticked; the awards return to ``ready``."""
     principal, tenant = district_of(request)
     form = await request.form()
     if form.get("confirm") != "1":  # (another district's batch: the page answers 404 first)
-        return await detail_page(request, batch_id, [Notice("error", _(CONFIRM_CANCEL))], 422)
+        return await refused(request, batch_id, CONFIRM_CANCEL)
     reason = str(form.get("reason") or "").strip()[:500]
     if (invisible := text_rules.invisible_error(reason)) is not None:
-        return await detail_page(request, batch_id, [Notice("error", _(invisible))], 422)
+        return await refused(request, batch_id, invisible)
     try:
         async with tenant_transaction(principal.context(request_id_of(request))):
             await lifecycle.cancel(tenant, actor_of(request), batch_id, _version(form.get("version")), reason)
     except NotFound:
         raise
     except DomainError as exc:
-        return await detail_page(request, batch_id, [_refused(exc)], exc.status_code)
+        return await refused(request, batch_id, exc.message, exc.params)
     await flash.push(request, "success", DONE["cancelled"])
     return Redirect(f"/disbursement/batches/{batch_id}", status_code=303)
 
 
 @post("/disbursement/batches/{batch_id:uuid}/bank-file", name="disbursement.batch.bank_file", guards=[WRITE],
       include_in_schema=False, status_code=200)  # fmt: skip
-async def batch_bank_file(request: Req, batch_id: FromPath[UUID]) -> Response[bytes] | Template:
+async def batch_bank_file(request: Req, batch_id: FromPath[UUID]) -> Response[bytes] | Redirect:
     """The bank file (a POST: the first download in the batch's own layout marks it exported)."""
     principal, tenant = district_of(request)
     form = await request.form()
@@ -241,7 +237,7 @@ async def batch_bank_file(request: Req, batch_id: FromPath[UUID]) -> Response[by
     except NotFound:
         raise
     except DomainError as exc:
-        return await detail_page(request, batch_id, [_refused(exc)], exc.status_code)
+        return await refused(request, batch_id, exc.message, exc.params)
     return Response(
         content=made.content,
         media_type=made.media_type,

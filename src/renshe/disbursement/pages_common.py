@@ -1,17 +1,16 @@
 """Shared pieces of the finance pages (发放批次页面): roles, the caller's district and audit actor,
-labels of batch and line states, message translation, the page parameters and the batch detail
-context that every action re-renders with its outcome."""
+labels of batch and line states, message translation, the page parameters, the batch detail
+context, and the answer to a refused action (its reason as a flash message on the batch page)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from litestar import Request
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from renshe.accounts.authentication import Origin, actor_for
 from renshe.accounts.guards import principal_of, requires_roles
@@ -25,6 +24,7 @@ from renshe.errors import NotFound
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
 from renshe.registry.pages_common import positive_int
+from renshe.web import flash
 from renshe.web.request_context import request_id_of
 
 Req = Request[Any, Any, Any]
@@ -59,12 +59,6 @@ DONE: dict[str, str] = {
     "approved": lazy("The batch is approved. The bank file can now be downloaded."),
     "cancelled": lazy("The batch is cancelled; its awards are ready for the next batch again."),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    level: str  # success | info | warning | error
-    text: str
 
 
 def district_of(request: Req) -> tuple[Principal, UUID]:
@@ -139,13 +133,10 @@ async def detail_context(
         "can_write": principal.has(Role.FINANCE),
         "is_creator": batch.created_by == principal.user_id,
         "poll_seconds": POLL_SECONDS,
-        "notices": [],
     }
 
 
-async def detail_page(
-    request: Req, batch_id: UUID, notices: list[Notice] | None = None, status_code: int = 200
-) -> Template:
+async def detail_page(request: Req, batch_id: UUID) -> Template:
     q = request.query_params
     state = q.get("line_state")
     context = await detail_context(
@@ -154,5 +145,17 @@ async def detail_page(
         page=positive_int(q.get("page")),
         line_state=state if state in browse.LINE_STATES else None,
     )
-    context["notices"] = notices or []
-    return Template("disbursement/detail.html", context=context, status_code=status_code)
+    return Template("disbursement/detail.html", context=context)
+
+
+async def refused(
+    request: Req, batch_id: UUID, msgid: str, params: Mapping[str, object] | None = None
+) -> Redirect:
+    """A refused action: back to the batch page, which says why in the layout's flash messages
+    (the one place and look of every message there; a reload does not post again). Another
+    district's batch is the same 404 as a missing one, before anything is said about it."""
+    principal, tenant = district_of(request)
+    async with tenant_transaction(principal.context(request_id_of(request))):
+        await get_batch(tenant, batch_id)
+    await flash.push(request, "danger", msgid, **(params or {}))
+    return Redirect(f"/disbursement/batches/{batch_id}", status_code=303)

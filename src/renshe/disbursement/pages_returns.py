@@ -13,7 +13,7 @@ from uuid import UUID
 from litestar import Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from renshe.audit import service as audit
 from renshe.db.tenant import tenant_transaction
@@ -21,13 +21,12 @@ from renshe.disbursement import browse, reconcile
 from renshe.disbursement.pages_common import (
     READ,
     WRITE,
-    Notice,
     Req,
     actor_of,
-    detail_page,
     district_of,
     labels,
     message,
+    refused,
 )
 from renshe.disbursement.service import get_batch
 from renshe.errors import DomainError, NotFound
@@ -69,13 +68,13 @@ def shown_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @post("/disbursement/batches/{batch_id:uuid}/returns", name="disbursement.batch.return_upload",
       guards=[WRITE], include_in_schema=False, status_code=200,
       request_max_body_size=UPLOAD_LIMIT)  # fmt: skip
-async def return_upload(request: Req, batch_id: FromPath[UUID]) -> Template:
+async def return_upload(request: Req, batch_id: FromPath[UUID]) -> Template | Redirect:
     """对账: apply the bank's return file and show what was paid, failed and refused."""
     principal, tenant = district_of(request)
     form = await request.form()
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:  # another district's: 404 first
-        return await detail_page(request, batch_id, [Notice("error", _(CHOOSE_FILE))], 422)
+        return await refused(request, batch_id, CHOOSE_FILE)
     content = await upload.read()
     try:
         async with tenant_transaction(principal.context(request_id_of(request))):
@@ -85,9 +84,7 @@ async def return_upload(request: Req, batch_id: FromPath[UUID]) -> Template:
     except NotFound:
         raise
     except DomainError as exc:
-        return await detail_page(
-            request, batch_id, [Notice("error", message(exc.message, exc.params))], exc.status_code
-        )
+        return await refused(request, batch_id, exc.message, exc.params)
     async with tenant_transaction(principal.context(request_id_of(request))):
         batch = await get_batch(tenant, batch_id)
         failed = await browse.all_lines(batch, "failed")

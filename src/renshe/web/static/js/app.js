@@ -110,6 +110,16 @@
     dialog.showModal();
   }, true);
 
+  // A polling refresh (hx-trigger="every …", the job progress) would replace an open confirm
+  // dialog inside the element it refreshes, and the user's answer with it: while one is open, the
+  // refresh is skipped; the next one after the dialog closes goes ahead.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt instanceof Element && elt.querySelector("dialog[open]")) {
+      event.preventDefault();
+    }
+  });
+
   // A select marked data-autosubmit (page size) sends its form when changed.
   document.addEventListener("change", function (event) {
     var select = event.target;
