@@ -101,6 +101,10 @@ async def login(
 
 
 def code_at(secret: str, offset_steps: int = 0) -> str:
+    """The code of the step ``offset_steps`` from now. The server accepts one step either side of
+    its own, so a code of the previous step (-1) fails when a step boundary passes before the
+    server checks it; use 0 for the first code and +1 for a second login within the same step
+    (a step's code is accepted once)."""
     return pyotp.TOTP(secret).at(time.time(), counter_offset=offset_steps)
 
 
