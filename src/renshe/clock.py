@@ -47,8 +47,9 @@ def record_time() -> datetime | None:
 @contextmanager
 def story_at(instant: datetime) -> Iterator[None]:
     """Run the enclosed steps as if it were ``instant`` (timezone-aware): the demo seed dates its
-    applications, decisions, batches and events on their business dates, not on the seeding time.
-    The audit log keeps the database's clock (its time is not the application's to choose)."""
+    applications, decisions, batches, jobs and events on their business dates, not on the seeding
+    time. The audit log takes the instant only while the demo seed holds the story clock open
+    (``renshe.audit.story_clock``): otherwise its time is the database's, not the application's."""
     token = _story_instant.set(instant)
     try:
         yield

@@ -28,6 +28,9 @@ NOT_APPLICATION_TABLES: dict[str, str] = {
     # The migration runner's own ledger (renshe.db.migrate writes it with plain SQL before any
     # application table exists); no application code reads it.
     "schema_migrations": "ledger of renshe.db.migrate",
+    # The demo seed's story-clock switch (0015): only the owner writes it, only audit_append reads
+    # it; the application role has no access (renshe.audit.story_clock).
+    "audit_story_clock": "switch of the demo seed, outside the application role's reach",
 }
 
 CATALOG = """

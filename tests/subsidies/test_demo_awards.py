@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest_asyncio
 
-from renshe.accounts.seed import seed_demo_users
+from renshe.cli.seed import seed_demo
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
-from renshe.registry.seed import NAMESPACE, seed_demo_registry
+from renshe.registry.seed import NAMESPACE
 from renshe.subsidies.applications.public import notices_of
 from renshe.subsidies.applications.store import as_json, today
 from renshe.subsidies.demo import seed_demo_subsidies
@@ -58,9 +58,14 @@ async def _totals(code: str) -> tuple[int, ...]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def seeded(db: None, settings) -> dict[str, int]:
-    await seed_demo_users(settings)
-    await seed_demo_registry(settings, "small")
-    return await seed_demo_subsidies(CODES)
+    # as `renshe seed --demo` does it (story clock open), with the applications in CODES only
+    await seed_demo(settings, "small", codes=CODES)
+    return await _counts()
+
+
+async def _counts() -> dict[str, int]:
+    return {code: (await _fetch(code, f"SELECT count(*) AS n FROM applications a WHERE {DEMO}"))[0]["n"]
+            for code in CODES}  # fmt: skip
 
 
 async def test_every_state_is_present_in_each_district(seeded: dict[str, int]) -> None:
@@ -217,3 +222,81 @@ async def test_demo_events_carry_their_business_dates(seeded: dict[str, int]) ->
             assert b["created_at"].astimezone(SHANGHAI).date() > b["business_date"], b
             if b["approved_at"] is not None:
                 assert b["approved_at"] > b["created_at"]
+
+
+async def test_the_story_is_told_in_order_and_the_audit_log_tells_it_too(seeded: dict[str, int]) -> None:
+    """Nobody applies before being registered; the audit log records each demo step at the
+    instant its timeline does (spread over weeks, not all at seeding time); nothing lies ahead."""
+    from renshe.clock import SHANGHAI
+
+    for code in CODES:
+        late = await _fetch(
+            code,
+            f"""SELECT a.number, r.created_at AS registered, a.created_at AS applied
+                FROM applications a
+                JOIN (SELECT tenant_id, id, created_at FROM persons UNION ALL
+                      SELECT tenant_id, id, created_at FROM enterprises) r
+                  ON r.tenant_id = a.tenant_id AND r.id = coalesce(a.person_id, a.enterprise_id)
+                WHERE {DEMO} AND r.created_at >= a.created_at""",
+        )
+        assert late == [], "registered after applying"
+        # the audit log's record of every application step is the timeline's, to the microsecond
+        unmatched = await _fetch(
+            code,
+            f"""SELECT l.action, l.at FROM audit_log l JOIN applications a
+                  ON a.tenant_id = l.tenant_id AND a.id::text = l.object_id
+                WHERE {DEMO} AND l.object_type = 'application'
+                  AND NOT EXISTS (SELECT 1 FROM application_events e WHERE e.tenant_id = a.tenant_id
+                                  AND e.application_id = a.id AND e.at = l.at)""",
+        )
+        assert unmatched == [], "an application's audit record is not at its timeline's instant"
+        batch_steps = await _fetch(
+            code,
+            f"""SELECT l.action, l.at, b.created_at, b.approved_at, b.exported_at, b.reconciled_at
+                FROM audit_log l JOIN disbursement_batches b
+                  ON b.tenant_id = l.tenant_id AND b.id::text = l.object_id
+                WHERE l.object_type = 'disbursement_batch' AND {DEMO_BATCHES}""",
+        )
+        assert {r["action"] for r in batch_steps} >= {
+            "disbursement.batch_built", "disbursement.batch_approved", "disbursement.batch_exported",
+            "disbursement.return_applied",
+        }  # fmt: skip
+        for r in batch_steps:
+            assert r["at"] in (r["created_at"], r["approved_at"], r["exported_at"], r["reconciled_at"]), r
+        demo_audit = await _fetch(
+            code,
+            f"""SELECT l.at FROM audit_log l WHERE l.tenant_id = $1 AND (
+                  l.object_id IN (SELECT a.id::text FROM applications a WHERE {DEMO})
+                  OR l.object_id IN (SELECT b.id::text FROM disbursement_batches b WHERE {DEMO_BATCHES}))""",
+        )
+        days = {r["at"].astimezone(SHANGHAI).date() for r in demo_audit}
+        assert len(days) >= 8 and min(days) <= today().fromordinal(today().toordinal() - 28), days
+        # the export jobs ran the morning finance approved, as a worker would have
+        jobs = await _fetch(
+            code,
+            f"""SELECT j.status, j.created_at, j.started_at, j.finished_at, b.approved_at
+                FROM jobs j JOIN disbursement_batches b
+                  ON b.tenant_id = j.tenant_id AND j.idempotency_key = 'export:' || b.id
+                WHERE {DEMO_BATCHES}""",
+        )
+        assert jobs
+        for j in jobs:
+            assert j["status"] == "succeeded"
+            assert j["created_at"] == j["started_at"] == j["finished_at"] == j["approved_at"], j
+        future = await _fetch(
+            code,
+            f"""SELECT 'person' AS what FROM persons WHERE tenant_id = $1 AND created_at > now()
+                UNION ALL SELECT 'enterprise' FROM enterprises WHERE tenant_id = $1 AND created_at > now()
+                UNION ALL SELECT 'link' FROM person_enterprise_links
+                  WHERE tenant_id = $1 AND created_at > now()
+                UNION ALL SELECT 'application' FROM applications a WHERE {DEMO}
+                  AND greatest(a.created_at, a.updated_at, a.submitted_at, a.decided_at) > now()
+                UNION ALL SELECT 'event' FROM application_events WHERE tenant_id = $1 AND at > now()
+                UNION ALL SELECT 'batch' FROM disbursement_batches WHERE tenant_id = $1
+                  AND greatest(created_at, approved_at, exported_at, reconciled_at) > now()
+                UNION ALL SELECT 'return' FROM bank_returns WHERE tenant_id = $1 AND uploaded_at > now()
+                UNION ALL SELECT 'job' FROM jobs WHERE tenant_id = $1
+                  AND greatest(created_at, started_at, finished_at) > now()
+                UNION ALL SELECT 'audit' FROM audit_log WHERE tenant_id = $1 AND at > now()""",
+        )
+        assert future == [], "dated in the future"

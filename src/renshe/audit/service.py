@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from renshe import clock
 from renshe.db.tenant import current_transaction
 
 
@@ -42,10 +43,14 @@ async def record(
 
     It commits or rolls back with the change it describes. ``before``/``after`` must already be
     masked: the audit log never holds a personal number in clear. Returns the record's sequence.
+
+    The record's time is the database's clock. Inside the demo's story (``clock.story_at``) the
+    step's instant is offered too; the database takes it only while the demo seed holds the story
+    clock open (``renshe.audit.story_clock``), so a real request can never date a record.
     """
     tx = current_transaction()
     seq: int = await tx.connection.fetchval(
-        "SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11)",
+        "SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12)",
         tenant_id,
         actor.user_id,
         actor.username,
@@ -57,5 +62,6 @@ async def record(
         _json(after),
         actor.request_id,
         actor.ip,
+        clock.record_time(),
     )
     return seq

@@ -25,18 +25,20 @@ async def _prepare(s: Settings) -> bool:
     await migrate.migrate(s)
     await engine.start(s, min_size=1, max_size=4)  # the demo seeding runs a few districts at once
     try:
+        from renshe.subsidies.programs.sync import sync_catalogue
         from renshe.tenancy.service import sync_directory
 
-        await sync_directory(s.tenants_dir)
-        from renshe.subsidies.programs.sync import sync_catalogue
+        async def sync() -> None:
+            await sync_directory(s.tenants_dir)
+            await sync_catalogue()
 
-        await sync_catalogue()
         marker = s.data_dir / DEMO_MARKER
         if marker.exists():
+            await sync()
             return False
         from renshe.cli.seed import seed_demo
 
-        await seed_demo(s)
+        await seed_demo(s, opening=sync)  # the first sync opens the demo's story (its audit dates)
         marker.write_text(time.strftime("%Y-%m-%dT%H:%M:%S"))
         return True
     finally:

@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import click
 
+from renshe import clock, demo_story
 from renshe.cli.runtime import run_with_db
 from renshe.settings import Settings
 
 SCALES = ("small", "city", "bench")
 
 
-async def seed_demo(settings: Settings, scale: str = "small") -> list[tuple[str, list[str]]]:
-    """Seed every domain's demo data; return the demo accounts (username, roles)."""
+async def seed_demo(
+    settings: Settings,
+    scale: str = "small",
+    *,
+    opening: Callable[[], Awaitable[None]] | None = None,
+    codes: tuple[str, ...] | None = None,
+) -> list[tuple[str, list[str]]]:
+    """Seed every domain's demo data (the subsidies in every district, or those in ``codes``);
+    return the demo accounts (username, roles).
+
+    The story is dated (``renshe.demo_story``): ``opening`` (``renshe demo``'s first tenant and
+    programme sync) and the accounts at its first instant, the registry over the two years after,
+    the subsidies over the last weeks; the audit log with them while the story clock is open."""
     from renshe.accounts.seed import seed_demo_users
+    from renshe.audit import story_clock
     from renshe.registry.seed import seed_demo_registry
     from renshe.subsidies.demo import seed_demo_subsidies
 
-    accounts = await seed_demo_users(settings)
-    await seed_demo_registry(settings, scale)
-    await seed_demo_subsidies()
+    async with story_clock.opened(settings):
+        with clock.story_at(demo_story.opening(clock.today())):
+            if opening is not None:
+                await opening()
+            accounts = await seed_demo_users(settings)
+        await seed_demo_registry(settings, scale)
+        await seed_demo_subsidies(codes)
     return accounts
 
 

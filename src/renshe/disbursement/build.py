@@ -262,7 +262,8 @@ async def _add_lines(
              ON CONFLICT (tenant_id, application_id) WHERE state IN ('pending', 'paid') DO NOTHING
              RETURNING tenant_id, application_id),
            award AS (
-             UPDATE applications a SET state = 'in_batch', version = a.version + 1, updated_at = now()
+             UPDATE applications a SET state = 'in_batch', version = a.version + 1,
+                    updated_at = coalesce($16::timestamptz, now())
              WHERE a.tenant_id = $15 AND a.id = ANY (ARRAY(SELECT application_id FROM line))
                AND a.state = 'ready'
              RETURNING a.tenant_id, a.id),

@@ -1,8 +1,9 @@
 """演示数据 — disbursement batches for the demo (called by ``renshe.subsidies.demo``).
 
 Everything goes through the real services: a nightly build for a past business date (the system
-creates it, so the district's finance user may approve it), approval, export to the district's
-bank-file layout, and a generated bank return file (回盘文件) uploaded for reconciliation.
+creates it, so the district's finance user may approve it), approval, the export job it enqueues
+(run here, at the approval's instant, as a worker would run it: the jobs list shows it done that
+morning), and a generated bank return file (回盘文件) uploaded for reconciliation.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from renshe.db.tenant import tenant_transaction
-from renshe.disbursement import export, lifecycle, reconcile
+from renshe.db.tenant import current_transaction, tenant_transaction
+from renshe.disbursement import lifecycle, reconcile
 from renshe.disbursement.bankfiles.record import yuan
 from renshe.disbursement.build import BuildRequest, build
+from renshe.disbursement.export_job import export_key
 from renshe.disbursement.service import batch_lines, get_batch
+from renshe.jobs import runner
 from renshe.registry.service import Caller
 
 # What the bank answers for a refused payment (the reason is shown on the award).
@@ -29,11 +32,15 @@ async def build_nightly(tenant_id: UUID, business_date: date) -> list[UUID]:
 
 
 async def approve_and_export(finance: Caller, tenant_id: UUID, batch_id: UUID) -> None:
-    """Finance approves the system-built batch and generates its bank file."""
+    """Finance approves the system-built batch; its export job makes the bank file."""
     async with tenant_transaction(finance.context()):
         await lifecycle.approve(tenant_id, finance.actor, batch_id)
-    async with tenant_transaction(finance.context()):
-        await export.export_batch(tenant_id, finance.actor, batch_id)
+        job_id = await current_transaction().connection.fetchval(
+            "SELECT id FROM jobs WHERE tenant_id = $1 AND idempotency_key = $2",
+            tenant_id, export_key(batch_id),
+        )  # fmt: skip
+    if await runner.run(tenant_id, job_id, worker="demo-seed") != "succeeded":
+        raise RuntimeError(f"the demo's export job {job_id} did not succeed")
 
 
 def return_file(lines: list[dict[str, Any]], refused: set[UUID]) -> bytes:

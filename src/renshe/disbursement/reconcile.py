@@ -124,10 +124,10 @@ async def upload_return(
     conn = current_transaction().connection
     digest = sha256_of(content)
     return_id = await conn.fetchval(
-        """INSERT INTO bank_returns (tenant_id, batch_id, filename, file_sha256, uploaded_by)
-           VALUES ($1, $2, $3, $4, $5)
+        """INSERT INTO bank_returns (tenant_id, batch_id, filename, file_sha256, uploaded_by, uploaded_at)
+           VALUES ($1, $2, $3, $4, $5, coalesce($6, now()))
            ON CONFLICT (tenant_id, batch_id, file_sha256) DO NOTHING RETURNING id""",
-        batch.tenant_id, batch.id, filename[:255], digest, actor.user_id,
+        batch.tenant_id, batch.id, filename[:255], digest, actor.user_id, clock.record_time(),
     )  # fmt: skip
     if return_id is None:  # the same file again: recognised, nothing applied
         existing = await conn.fetchrow(
@@ -218,10 +218,11 @@ async def _apply_paid(tenant_id: UUID, actor: audit.Actor, lines: list[_Line]) -
         ids,
     )
     await conn.execute(
-        """UPDATE applications SET state = 'paid', version = version + 1, updated_at = now()
+        """UPDATE applications SET state = 'paid', version = version + 1, updated_at = coalesce($3, now())
            WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND state = 'in_batch'""",
         tenant_id,
         apps,
+        clock.record_time(),
     )
     # the money reserved at approval is now paid (per program and budget year)
     moved: dict[tuple[str, int], int] = defaultdict(int)
@@ -257,10 +258,12 @@ async def _apply_failed(tenant_id: UUID, actor: audit.Actor, lines: list[tuple[_
     )
     apps = [line.application_id for line, _ in lines]
     await conn.execute(
-        """UPDATE applications SET state = 'payment_failed', version = version + 1, updated_at = now()
+        """UPDATE applications SET state = 'payment_failed', version = version + 1,
+                  updated_at = coalesce($3, now())
            WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND state = 'in_batch'""",
         tenant_id,
         apps,
+        clock.record_time(),
     )
     await conn.executemany(
         """INSERT INTO application_events (tenant_id, application_id, actor_user_id, from_state,

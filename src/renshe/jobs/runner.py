@@ -26,6 +26,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
+from renshe import clock
 from renshe.db.engine import get_engine
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.errors import DomainError
@@ -141,14 +142,16 @@ async def _claim(
     async with tenant_transaction(TenantContext.district(tenant_id)):
         conn = current_transaction().connection
         row = await conn.fetchrow(
-            """UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = now(),
-                      heartbeat_at = now(), worker = $3, finished_at = NULL
+            """UPDATE jobs SET status = 'running', attempts = attempts + 1,
+                      started_at = coalesce($5, now()), heartbeat_at = now(), worker = $3,
+                      finished_at = NULL
                WHERE tenant_id = $1 AND id = $2 AND attempts < max_attempts
                  AND (status = 'queued'
                       OR (status = 'running'
                           AND coalesce(heartbeat_at, started_at) < now() - make_interval(secs => $4)))
                RETURNING kind, args, attempts, business_date""",
             tenant_id, job_id, worker, stale_seconds,
+            clock.record_time(),  # the demo's instant; the heartbeat (which the lease reads) stays real
         )  # fmt: skip
         if row is None:
             # A dead worker's job that has used up its attempts ends here instead of looping.
@@ -178,12 +181,13 @@ async def _claim(
 async def _succeed(run: JobRun, result: dict[str, Any] | None) -> None:
     """Mark success in the handler's own transaction, only if the claim is still ours."""
     status = await current_transaction().connection.execute(
-        """UPDATE jobs SET status = 'succeeded', result = $5::jsonb, finished_at = now(),
+        """UPDATE jobs SET status = 'succeeded', result = $5::jsonb, finished_at = coalesce($6, now()),
                   heartbeat_at = now(), last_error = NULL,
                   progress_done = greatest(progress_done, coalesce(progress_total, 0))
            WHERE tenant_id = $1 AND id = $2 AND status = 'running' AND worker = $3 AND attempts = $4""",
         run.tenant_id, run.job_id, run.worker, run.attempt,
         None if result is None else json.dumps(result, ensure_ascii=False, default=str),
+        clock.record_time(),
     )  # fmt: skip
     if not status.endswith(" 1"):
         raise LostClaim(str(run.job_id))

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import asyncpg
 
+from renshe import clock
 from renshe.db.tenant import current_transaction, on_commit, within
 from renshe.errors import Conflict, NotFound
 from renshe.jobs import kinds, queue
@@ -128,12 +129,12 @@ async def submit(
     conn = current_transaction().connection
     row = await conn.fetchrow(
         f"""INSERT INTO jobs (tenant_id, kind, args, idempotency_key, business_date, progress_total,
-                              max_attempts, requested_by, enqueued_at)
-            VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, now())
+                              max_attempts, requested_by, created_at, enqueued_at)
+            VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, coalesce($9, now()), coalesce($9, now()))
             ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
             RETURNING {_COLUMNS}""",
         tenant_id, kind, _json(args), idempotency_key, business_date, total,
-        spec.max_attempts, requested_by,
+        spec.max_attempts, requested_by, clock.record_time(),  # the demo's instant, else the database's
     )  # fmt: skip
     if row is None:
         existing = await conn.fetchrow(

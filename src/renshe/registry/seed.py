@@ -6,6 +6,10 @@ residents with an identity card, a home-return permit and an 810000/820000 resid
 mobiles; Luhn-valid bank cards; enterprises with valid credit codes of the district; founders and
 employees linked to them.
 
+Registered in the demo's story (``renshe.demo_story``): people and enterprises over two years
+that end two months before the seeding day, in office hours, an enterprise after its business
+registration — before any application about them; the one audit record of the load before all.
+
 Idempotent: every record's id and numbers come from a random generator seeded with the district
 code, so a second run computes the same records and inserts none of them (rows already there
 are skipped, and so is a person one of whose documents a clerk has registered meanwhile).
@@ -22,6 +26,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from renshe import clock, demo_story
 from renshe.audit import service as audit
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.registry import identifiers as ids
@@ -229,8 +234,9 @@ def plan_person(
         graduated_on=graduated,
         school=rng.choice(SCHOOLS) if graduated else None,
         address=f"江门市{rng.choice(STREETS)}{rng.randrange(1, 300)}号",
-        created_at=datetime.now().astimezone()
-        - timedelta(days=rng.randrange(730), minutes=rng.randrange(1440)),
+        created_at=demo_story.registered_at(
+            today, rng.randrange(demo_story.REGISTRATION_DAYS), rng.randrange(24 * 60)
+        ),
     )
 
 
@@ -324,10 +330,23 @@ async def _insert_people(tenant_id: UUID, batch: list[PlannedPerson]) -> int:
     return len(fresh)
 
 
+def _entered(today: date, registered: date, rng: random.Random) -> datetime:
+    """When an enterprise registered on ``registered`` was entered in the registry: in the demo's
+    registration window, never before its registration (a firm founded late in the window is
+    entered within a month of it)."""
+    days_back = rng.randrange(demo_story.REGISTRATION_DAYS)
+    entered = demo_story.registered_at(today, days_back, rng.randrange(1440))
+    if entered.date() <= registered:
+        soon_after = registered + timedelta(days=rng.randrange(1, 30))
+        entered = demo_story.office_instant(soon_after, rng.randrange(1440))
+    return min(entered, demo_story.registered_at(today, 0, demo_story.OFFICE_MINUTES - 1))
+
+
 async def _seed_enterprises(
-    tenant_id: UUID, code: str, count: int, people: list[PlannedPerson]
+    tenant_id: UUID, code: str, count: int, people: list[PlannedPerson], today: date
 ) -> tuple[int, int]:
     rng = random.Random(f"renshe-demo-enterprises:{code}")
+    dates = random.Random(f"renshe-demo-entered:{code}")  # its own draws: the firms stay the same
     conn = current_transaction().connection
     rows, links = [], []
     for i in range(count):
@@ -336,6 +355,7 @@ async def _seed_enterprises(
         founder = people[rng.randrange(len(people))] if people else None
         account = "44050" + "".join(rng.choice("0123456789") for _ in range(15))
         registered = date(2005, 1, 1) + timedelta(days=rng.randrange(7000))
+        entered = _entered(today, registered, dates)
         rows.append(
             (
                 tenant_id,
@@ -349,15 +369,17 @@ async def _seed_enterprises(
                 bank_account_index(account),
                 mask_bank_account(account),
                 rng.choice(BANKS),
+                entered,
             )
         )
-        if founder:
+        if founder:  # a link is entered once both of its records are
             links.append(
-                (tenant_id, uuid.uuid5(NAMESPACE, f"{eid}:founder"), founder.id, eid, "founder", registered)
-            )
+                (tenant_id, uuid.uuid5(NAMESPACE, f"{eid}:founder"), founder.id, eid, "founder", registered,
+                 max(entered, founder.created_at))
+            )  # fmt: skip
             for k in range(rng.randrange(1, 5)):
                 worker = people[rng.randrange(len(people))]
-                since = min(registered + timedelta(days=rng.randrange(2000)), date.today())
+                since = min(registered + timedelta(days=rng.randrange(2000)), today)
                 links.append(
                     (
                         tenant_id,
@@ -366,6 +388,7 @@ async def _seed_enterprises(
                         eid,
                         "employee",
                         since,
+                        max(entered, worker.created_at),
                     )
                 )
     # a credit code a clerk registered meanwhile is skipped (ON CONFLICT), like an existing row
@@ -373,16 +396,18 @@ async def _seed_enterprises(
     for row in rows:
         status = await conn.execute(
             """INSERT INTO enterprises (tenant_id, id, name, uscc, legal_representative, registered_on,
-                 registered_district, bank_account_enc, bank_account_index, bank_account_masked, bank_name)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING""",
+                 registered_district, bank_account_enc, bank_account_index, bank_account_masked, bank_name,
+                 created_at, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) ON CONFLICT DO NOTHING""",
             *row,
         )
         inserted += status.endswith(" 1")
     linked = 0
     for link in links:
         status = await conn.execute(
-            """INSERT INTO person_enterprise_links (tenant_id, id, person_id, enterprise_id, role, since)
-               SELECT $1, $2, $3, $4, $5, $6
+            """INSERT INTO person_enterprise_links (tenant_id, id, person_id, enterprise_id, role, since,
+                 created_at)
+               SELECT $1, $2, $3, $4, $5, $6, $7
                WHERE EXISTS (SELECT 1 FROM persons WHERE tenant_id = $1 AND id = $3)
                  AND EXISTS (SELECT 1 FROM enterprises WHERE tenant_id = $1 AND id = $4)
                ON CONFLICT DO NOTHING""",
@@ -412,7 +437,7 @@ async def seed_demo_registry(settings: Settings, scale: str = "small") -> dict[s
     if scale != "small":
         counts = [wanted // len(districts) + (i < wanted % len(districts)) for i in range(len(districts))]
     totals = {"people": 0, "enterprises": 0, "links": 0}
-    today = date.today()
+    today = clock.today()
     for (tenant_id, code), per_district in zip(districts, counts, strict=True):
         rng = random.Random(f"renshe-demo-people:{code}")
         used: set[tuple[str, str]] = set()
@@ -423,16 +448,18 @@ async def seed_demo_registry(settings: Settings, scale: str = "small") -> dict[s
                 added += await _insert_people(tenant_id, planned[start : start + BATCH])
         async with tenant_transaction(TenantContext.district(tenant_id)):
             enterprises, links = await _seed_enterprises(
-                tenant_id, code, ENTERPRISES_PER_DISTRICT.get(scale, 30), planned[: min(len(planned), 2000)]
-            )
+                tenant_id, code, ENTERPRISES_PER_DISTRICT.get(scale, 30), planned[: min(len(planned), 2000)],
+                today,
+            )  # fmt: skip
             if added or enterprises or links:
-                await audit.record(
-                    tenant_id,
-                    SEEDER,
-                    "registry.demo_seeded",
-                    object_type="registry",
-                    after={"people": added, "enterprises": enterprises, "links": links},
-                )
+                with clock.story_at(demo_story.registry_loaded(today)):
+                    await audit.record(
+                        tenant_id,
+                        SEEDER,
+                        "registry.demo_seeded",
+                        object_type="registry",
+                        after={"people": added, "enterprises": enterprises, "links": links},
+                    )
         totals["people"] += added
         totals["enterprises"] += enterprises
         totals["links"] += links

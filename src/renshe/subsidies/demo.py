@@ -16,8 +16,9 @@ today (Asia/Shanghai) on the working-day calendar, so that each district shows e
 Each step runs at its business instant (``clock.story_at``): an application is created and
 submitted on its application date in office hours, decided on its decision date, a nightly step
 runs in the night after its business date, finance works the next morning, the bank answers a
-working day later. So the timelines, lists and batches carry the story's dates, the same on every
-run for the same day, not the seeding time (the audit log keeps the database's clock).
+working day later. So the timelines, lists, batches, jobs and the audit log carry the story's
+dates, the same on every run for the same day, not the seeding time (the audit log only while the
+seed holds the story clock open: ``renshe.audit.story_clock``; see ``renshe.demo_story``).
 
 Amounts come from the programs' rules (the facts entered per program). Idempotent: a district in
 which any of the chosen demo beneficiaries already has an application is left alone.

@@ -132,8 +132,9 @@ async def create(caller: Caller, draft: Draft) -> dict[str, Any]:
             await store.conn().fetchrow(
                 """INSERT INTO applications (tenant_id, id, program_code, person_id, enterprise_id,
                                              application_date, facts, evaluation, amount_fen, created_by,
-                                             created_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, coalesce($11, now()))
+                                             created_at, updated_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, coalesce($11, now()),
+                           coalesce($11, now()))
                    RETURNING *""",
                 *row.values(),
                 store.json.dumps(facts),
