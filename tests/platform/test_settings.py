@@ -95,3 +95,22 @@ def test_the_command_line_stops_with_the_variable_named(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "RENSHE_ENV" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_the_demo_data_set_is_refused_in_production(tmp_path: Path) -> None:
+    """Its accounts would carry the published demo password and TOTP secret."""
+    from renshe.cli.seed import DemoNotForProduction, seed_demo
+
+    production = load_settings(
+        _env(
+            tmp_path,
+            RENSHE_ENV="production",
+            RENSHE_DATABASE_URL="postgresql://db/renshe",
+            RENSHE_REDIS_URL="redis://cache:6379/0",
+            RENSHE_SECRET_KEY="s" * 40,
+            RENSHE_DATA_KEY="d" * 40,
+            RENSHE_INDEX_KEY="i" * 40,
+        )
+    )
+    with pytest.raises(DemoNotForProduction, match="production"):
+        await seed_demo(production)

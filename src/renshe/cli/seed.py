@@ -13,6 +13,10 @@ from renshe.settings import Settings
 SCALES = ("small", "city", "bench")
 
 
+class DemoNotForProduction(RuntimeError):
+    """The demo data set creates accounts with a published password and TOTP secret."""
+
+
 async def seed_demo(
     settings: Settings,
     scale: str = "small",
@@ -26,6 +30,11 @@ async def seed_demo(
     The story is dated (``renshe.demo_story``): ``opening`` (``renshe demo``'s first tenant and
     programme sync) and the accounts at its first instant, the registry over the two years after,
     the subsidies over the last weeks; the audit log with them while the story clock is open."""
+    if settings.production:
+        raise DemoNotForProduction(
+            "renshe seed --demo is not for RENSHE_ENV=production: its accounts share the published "
+            "demo password and TOTP secret"
+        )
     from renshe.accounts.seed import seed_demo_users
     from renshe.audit import story_clock
     from renshe.registry.seed import seed_demo_registry
@@ -56,7 +65,10 @@ def seed_command(demo: bool, scale: str) -> None:
     async def work(s: Settings) -> list[tuple[str, list[str]]]:
         return await seed_demo(s, scale)
 
-    accounts = run_with_db(work)
+    try:
+        accounts = run_with_db(work)
+    except DemoNotForProduction as refused:
+        raise click.ClickException(str(refused)) from refused
     click.echo(f"demo data ready ({scale}); {len(accounts)} demo accounts")
 
 
