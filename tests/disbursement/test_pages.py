@@ -318,3 +318,13 @@ async def test_clerk_and_reviewer_may_not_use_the_finance_pages(people: Any, adm
     token = csrf_from((await admin.get(base)).text)
     assert (await admin.post(f"{base}/cancel", data={"_csrf": token, "confirm": "1"})).status_code == 403
     assert (await admin.post(f"{base}/bank-file", data={"_csrf": token, "choice": ":"})).status_code == 403
+
+
+async def test_the_batch_list_offers_the_page_size_and_keeps_it_with_the_filters(people: Any) -> None:
+    maker, _ = people["maker"]
+    html = (await maker.get("/disbursement/batches", params={"state": "built", "size": "20"})).text
+    assert re.search(r'<option value="20" selected>20</option>', html), "the chosen size is shown"
+    assert '<input type="hidden" name="size" value="20">' in html, "the filter form keeps the size"
+    default = (await maker.get("/disbursement/batches", params={"size": "7"})).text
+    assert re.search(r'<option value="50" selected>50</option>', default), "an unknown size is the default"
+    assert 'name="size" value="7"' not in default

@@ -43,6 +43,7 @@ from renshe.registry.pages_common import download, positive_int
 from renshe.spreadsheets.writers import format_of
 from renshe.spreadsheets.writers import render_off_loop as render_table
 from renshe.web import flash
+from renshe.web.query_values import PAGE_SIZES, page_size
 from renshe.web.request_context import request_id_of
 from renshe.web.templating import format_datetime
 
@@ -93,12 +94,18 @@ async def batches_list(request: Req) -> Template:
     principal, tenant = district_of(request)
     f, keep = batch_filter(request.query_params)
     async with tenant_transaction(principal.context(request_id_of(request))):
-        page = await browse.batch_page(tenant, f, positive_int(request.query_params.get("page")))
+        page = await browse.batch_page(
+            tenant,
+            f,
+            positive_int(request.query_params.get("page")),
+            page_size(request.query_params.get("size"), browse.BATCH_PAGE_SIZE),
+        )
     return Template(
         "disbursement/list.html",
         context={
             "page": page,
             "filters": keep,
+            "page_sizes": PAGE_SIZES,
             "labels": labels(),
             "can_write": principal.has(Role.FINANCE),
         },
