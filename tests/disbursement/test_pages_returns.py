@@ -84,13 +84,13 @@ async def test_upload_without_a_file_or_before_export_says_why(people: Any, admi
     empty = await checker.post(
         f"{detail}/returns", data={"_csrf": token}, files={"file": ("", b"", "text/csv")}
     )
-    assert "请选择银行回盘文件" in await refused(checker, empty, detail)
+    assert "请选择银行回盘文件" in refused(empty, 422)
     early = await checker.post(
         f"{detail}/returns",
         data={"_csrf": token},
         files={"file": ("r.csv", b"reference,status\nX,ok\n", "text/csv")},
     )
-    assert await refused(checker, early, detail)
+    assert refused(early, 409)
     assert await states(await district(KAIPING), apps) == {"in_batch": 2}
 
 

@@ -3,9 +3,9 @@ export), "build now", one batch (envelope, lines, live build progress), approval
 than its creator, cancellation, and the bank file in every layout.
 
 Thin: parse, call the disbursement services in the caller's tenant transaction, render. A refused
-action goes back to the batch page, which shows the service's message as a flash message; another
-district's batch is the same 404 as a missing one. Downloading works in the request
-(``export.export_batch``), like the API.
+action answers the batch page at the refusal's status (403, 409, 422) with the service's message in
+the layout's message area; another district's batch is the same 404 as a missing one. Downloading
+works in the request (``export.export_batch``), like the API.
 """
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ async def batch_progress(request: Req, batch_id: FromPath[UUID]) -> Template:
 
 @post("/disbursement/batches/{batch_id:uuid}/approve", name="disbursement.batch.approve", guards=[WRITE],
       include_in_schema=False)  # fmt: skip
-async def batch_approve(request: Req, batch_id: FromPath[UUID]) -> Redirect:
+async def batch_approve(request: Req, batch_id: FromPath[UUID]) -> Template | Redirect:
     """审批: by a finance officer who did not ask for the batch (the service says so otherwise)."""
     principal, tenant = district_of(request)
     form = await request.form()
@@ -202,14 +202,14 @@ async def batch_approve(request: Req, batch_id: FromPath[UUID]) -> Redirect:
     except NotFound:
         raise
     except DomainError as exc:
-        return await refused(request, batch_id, exc.message, exc.params)
+        return await refused(request, batch_id, exc.message, exc.params, exc.status_code)
     await flash.push(request, "success", DONE["approved"])
     return Redirect(f"/disbursement/batches/{batch_id}", status_code=303)
 
 
 @post("/disbursement/batches/{batch_id:uuid}/cancel", name="disbursement.batch.cancel", guards=[WRITE],
       include_in_schema=False)  # fmt: skip
-async def batch_cancel(request: Req, batch_id: FromPath[UUID]) -> Redirect:
+async def batch_cancel(request: Req, batch_id: FromPath[UUID]) -> Template | Redirect:
     """作废: only with the confirmation box ticked; the awards return to ``ready``."""
     principal, tenant = district_of(request)
     form = await request.form()
@@ -224,14 +224,14 @@ async def batch_cancel(request: Req, batch_id: FromPath[UUID]) -> Redirect:
     except NotFound:
         raise
     except DomainError as exc:
-        return await refused(request, batch_id, exc.message, exc.params)
+        return await refused(request, batch_id, exc.message, exc.params, exc.status_code)
     await flash.push(request, "success", DONE["cancelled"])
     return Redirect(f"/disbursement/batches/{batch_id}", status_code=303)
 
 
 @post("/disbursement/batches/{batch_id:uuid}/bank-file", name="disbursement.batch.bank_file", guards=[WRITE],
       include_in_schema=False, status_code=200)  # fmt: skip
-async def batch_bank_file(request: Req, batch_id: FromPath[UUID]) -> Response[bytes] | Redirect:
+async def batch_bank_file(request: Req, batch_id: FromPath[UUID]) -> Response[bytes] | Template:
     """The bank file (a POST: the first download in the batch's own layout marks it exported)."""
     principal, tenant = district_of(request)
     form = await request.form()
@@ -244,7 +244,7 @@ async def batch_bank_file(request: Req, batch_id: FromPath[UUID]) -> Response[by
     except NotFound:
         raise
     except DomainError as exc:
-        return await refused(request, batch_id, exc.message, exc.params)
+        return await refused(request, batch_id, exc.message, exc.params, exc.status_code)
     return Response(
         content=made.content,
         media_type=made.media_type,

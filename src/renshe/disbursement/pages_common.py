@@ -1,6 +1,6 @@
 """Shared pieces of the finance pages (发放批次页面): roles, the caller's district and audit actor,
 labels of batch and line states, message translation, the page parameters, the batch detail
-context, and the answer to a refused action (its reason as a flash message on the batch page)."""
+context, and the answer to a refused action (the batch page at the refusal's status, saying why)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from renshe.accounts.authentication import Origin, actor_for
 from renshe.accounts.guards import principal_of, requires_roles
@@ -24,7 +24,6 @@ from renshe.errors import NotFound
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
 from renshe.registry.pages_common import positive_int
-from renshe.web import flash
 from renshe.web.request_context import request_id_of
 
 Req = Request[Any, Any, Any]
@@ -149,13 +148,16 @@ async def detail_page(request: Req, batch_id: UUID) -> Template:
 
 
 async def refused(
-    request: Req, batch_id: UUID, msgid: str, params: Mapping[str, object] | None = None
-) -> Redirect:
-    """A refused action: back to the batch page, which says why in the layout's flash messages
-    (the one place and look of every message there; a reload does not post again). Another
-    district's batch is the same 404 as a missing one, before anything is said about it."""
-    principal, tenant = district_of(request)
-    async with tenant_transaction(principal.context(request_id_of(request))):
-        await get_batch(tenant, batch_id)
-    await flash.push(request, "danger", msgid, **(params or {}))
-    return Redirect(f"/disbursement/batches/{batch_id}", status_code=303)
+    request: Req,
+    batch_id: UUID,
+    msgid: str,
+    params: Mapping[str, object] | None = None,
+    status_code: int = 422,
+) -> Template:
+    """A refused action: the batch page again, at the refusal's status (403, 409, 422), saying why
+    in the layout's message area — the one place and look of every message on the page — for this
+    answer only: nothing is queued, so neither the next page nor a reload of it repeats it. Another
+    district's batch is the same 404 as a missing one (``detail_context`` reads the batch first)."""
+    context = await detail_context(request, batch_id)
+    context["flashes"] = [("danger", message(msgid, params))]
+    return Template("disbursement/detail.html", context=context, status_code=status_code)

@@ -13,7 +13,7 @@ from uuid import UUID
 from litestar import Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from renshe.audit import service as audit
 from renshe.db.tenant import tenant_transaction
@@ -68,7 +68,7 @@ def shown_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @post("/disbursement/batches/{batch_id:uuid}/returns", name="disbursement.batch.return_upload",
       guards=[WRITE], include_in_schema=False, status_code=200,
       request_max_body_size=UPLOAD_LIMIT)  # fmt: skip
-async def return_upload(request: Req, batch_id: FromPath[UUID]) -> Template | Redirect:
+async def return_upload(request: Req, batch_id: FromPath[UUID]) -> Template:
     """对账: apply the bank's return file and show what was paid, failed and refused."""
     principal, tenant = district_of(request)
     form = await request.form()
@@ -84,7 +84,7 @@ async def return_upload(request: Req, batch_id: FromPath[UUID]) -> Template | Re
     except NotFound:
         raise
     except DomainError as exc:
-        return await refused(request, batch_id, exc.message, exc.params)
+        return await refused(request, batch_id, exc.message, exc.params, exc.status_code)
     async with tenant_transaction(principal.context(request_id_of(request))):
         batch = await get_batch(tenant, batch_id)
         failed = await browse.all_lines(batch, "failed")
