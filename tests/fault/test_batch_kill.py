@@ -48,7 +48,10 @@ async def test_a_batch_build_killed_again_and_again_finishes_exactly_once(
     async with tenant_transaction(TenantContext.district(tenant)):
         job = await service.enqueue(
             KIND, tenant,
-            {"business_date": BUSINESS_DATE.isoformat(), "max_lines": 1_000, "chunk_lines": 25},
+            # five lines per transaction: the build takes seconds, not one, so that the test sees the
+            # takeover and aims the next kill before the new worker has finished (with 25 a quick
+            # machine finished 3,000 lines between two kills now and then)
+            {"business_date": BUSINESS_DATE.isoformat(), "max_lines": 1_000, "chunk_lines": 5},
             f"nightly:{KIND}:{BUSINESS_DATE.isoformat()}:{uuid.uuid4()}", business_date=BUSINESS_DATE,
         )  # fmt: skip
 
