@@ -39,7 +39,9 @@ def test_every_single_digit_typo_and_every_neighbour_swap_is_refused() -> None:
                 parse_card_number(swapped)
 
 
-@pytest.mark.parametrize("text", ["", "QD", "QX44070320260001230", "QD4407032026000123", "QD44070320260001231X"])
+@pytest.mark.parametrize(
+    "text", ["", "QD", "QX44070320260001230", "QD4407032026000123", "QD44070320260001231X"]
+)
 def test_not_a_number_is_refused(text: str) -> None:
     with pytest.raises(CardNumberInvalid):
         parse_card_number(text)

@@ -41,7 +41,9 @@ def test_a_signed_token_verifies_to_exactly_its_claims() -> None:
 
 
 def test_the_longest_token_fits_a_version_10_qr_with_the_site_address() -> None:
-    longest = claims(kid="k" * tokens.MAX_KID_LENGTH, holder="C*** T** M** W*** K**** L** X**", status_index=2**32 - 1)
+    longest = claims(
+        kid="k" * tokens.MAX_KID_LENGTH, holder="C*** T** M** W*** K**** L** X**", status_index=2**32 - 1
+    )
     token = tokens.sign(longest, KEY)
     assert len(token) <= tokens.MAX_TOKEN_CHARS
     url = "https://rsj.jiangmen.gov.cn/verify/" + token

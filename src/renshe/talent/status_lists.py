@@ -107,8 +107,16 @@ def signed_bytes(status: StatusList) -> bytes:
 
 
 def build(
-    district: str, revoked: Iterable[int], highest_index: int, kid: str, key: Ed25519PrivateKey, at: datetime
+    district: str,
+    revoked: Iterable[int],
+    *,
+    highest_index: int,
+    kid: str,
+    key: Ed25519PrivateKey,
+    at: datetime,
 ) -> StatusList:
+    """The signed list of a district: ``revoked`` are the set bits, ``highest_index`` the last index
+    handed out (the list covers every issued card, revoked or not)."""
     indexes = list(revoked)
     size = list_size(max([highest_index, *indexes], default=0))
     unsigned = StatusList(
