@@ -8,7 +8,9 @@ override can replace one by its key):
 one of) · ``graduated_within_years`` N · ``enterprise_registered_within_years`` N or
 ``{first_claim, later_claims}`` · ``enterprise_registered_in`` ``{code_prefix, name_zh,
 name_en}`` · ``once_per_lifetime`` true or [program codes] (city-wide) · ``flags`` [bool facts
-that must be true] · ``fact_limits`` [{fact, min, max}] · ``any_of`` [tables: at least one must
+that must be true] · ``not_flags`` [bool facts that must not be true: 公务员] ·
+``includes_any`` ``{fact, values}`` (a ``choices`` fact holds at least one of the values: a
+talent's qualifications) · ``fact_limits`` [{fact, min, max}] · ``any_of`` [tables: at least one must
 hold entirely] · ``for_person`` / ``for_enterprise`` (tables that apply to that kind only).
 
 Person rules (age, residency, documents, graduation) cannot sit at the top level of a program
@@ -31,6 +33,7 @@ from renshe.subsidies.programs.facts import FactSpec
 from renshe.subsidies.programs.model import (
     Beneficiary,
     BeneficiaryKind,
+    ChoiceName,
     Label,
     Message,
     PriorAward,
@@ -55,6 +58,8 @@ R_NO_REGISTRATION = lazy("The enterprise's registration date is not recorded.")
 R_REGISTERED_IN = lazy("The enterprise must be registered in {area}.")
 R_ONCE = lazy("Has already received this subsidy, which is paid once per lifetime in the whole city.")
 R_FLAG = lazy("Condition not met: {condition}.")
+R_NOT_FLAG = lazy("Excluded: {condition}.")
+R_INCLUDES_ANY = lazy("{label} must include one of: {allowed}.")
 R_FACT_MIN = lazy("{label} must be at least {min}; is {value}.")
 R_FACT_MAX = lazy("{label} must be at most {max}; is {value}.")
 R_ANY_OF = lazy("Meets none of the qualifying conditions:")
@@ -63,7 +68,10 @@ R_WRONG_KIND = lazy("This program is not open to this kind of applicant.")
 
 PERSON_RULES = ("age", "residency", "documents", "graduated_within_years")
 ENTERPRISE_RULES = ("enterprise_registered_within_years", "enterprise_registered_in")
-COMMON_RULES = ("once_per_lifetime", "flags", "fact_limits", "any_of", "for_person", "for_enterprise")
+COMMON_RULES = (
+    "once_per_lifetime", "flags", "not_flags", "includes_any", "fact_limits", "any_of", "for_person",
+    "for_enterprise",
+)  # fmt: skip
 ALL_RULES = (*PERSON_RULES, *ENTERPRISE_RULES, *COMMON_RULES)
 
 
@@ -178,6 +186,16 @@ class Rules:
 
     def _flags(self, value: Sequence[str], s: Situation) -> list[Message]:
         return [msg(R_FLAG, condition=self._label(f)) for f in value if s.facts.get(f) is not True]
+
+    def _not_flags(self, value: Sequence[str], s: Situation) -> list[Message]:
+        return [msg(R_NOT_FLAG, condition=self._label(f)) for f in value if s.facts.get(f) is True]
+
+    def _includes_any(self, value: Mapping[str, Any], s: Situation) -> list[Message]:
+        held = s.facts.get(value["fact"]) or ()
+        if set(held) & set(value["values"]):
+            return []
+        allowed = tuple(ChoiceName(v) for v in value["values"])
+        return [msg(R_INCLUDES_ANY, label=self._label(value["fact"]), allowed=allowed)]
 
     def _fact_limits(self, value: Sequence[Mapping[str, Any]], s: Situation) -> list[Message]:
         reasons = []
@@ -309,12 +327,14 @@ def parse_eligibility(  # noqa: PLR0912 - one branch per rule kind
                 continue
             else:
                 out[name] = list(rd.strings(table, name, where, problems))
-        elif name == "flags":
+        elif name in ("flags", "not_flags"):
             flags = rd.strings(table, name, where, problems)
             for flag in flags:
                 if facts.get(flag) is None or facts[flag].type != "bool":
                     problems.add(key, f"{flag!r} is not a declared bool fact")
             out[name] = list(flags)
+        elif name == "includes_any":
+            out[name] = _includes_any(value, key, problems, facts)
         elif name == "fact_limits":
             out[name] = _fact_limits(value, key, problems, facts)
         elif name == "any_of":
@@ -335,6 +355,25 @@ def parse_eligibility(  # noqa: PLR0912 - one branch per rule kind
                 value, key, problems, program_code=program_code, kinds=frozenset({only}), facts=facts
             )
     return out
+
+
+def _includes_any(
+    value: object, key: str, problems: Problems, facts: Mapping[str, FactSpec]
+) -> dict[str, Any]:
+    table = rd.table(value, key, problems)
+    rd.unknown_keys(table, {"fact", "values"}, key, problems)
+    fact = table.get("fact")
+    spec = facts.get(fact) if isinstance(fact, str) else None
+    values = list(rd.strings(table, "values", key, problems))
+    if spec is None or spec.type != "choices":
+        problems.add(f"{key}.fact", "must name a declared choices fact")
+    else:
+        for v in values:
+            if v not in spec.choices:
+                problems.add(f"{key}.values", f"{v!r} is not one of the fact's choices")
+    if not values:
+        problems.add(f"{key}.values", "needs at least one value")
+    return {"fact": fact, "values": values}
 
 
 def _fact_limits(

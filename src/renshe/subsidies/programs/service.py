@@ -263,6 +263,22 @@ def citywide_receipts(tenant_id: UUID, person_id: UUID) -> PriorReceipt:
 # ---------------------------------------------------------------- evaluation
 
 
+def judge_conditions(
+    version: PolicyVersion, facts: Mapping[str, Any], beneficiary: Beneficiary, *, on_date: date
+) -> tuple[Message, ...]:
+    """Every reason ``beneficiary`` does not meet the version's conditions on ``on_date`` (empty:
+    meets them all). For programs that grant no money — a talent-card tier — with the same rules,
+    messages and district overrides as a subsidy's eligibility."""
+    reasons: list[Message] = []
+    if not version.enabled:
+        reasons.append(msg(R_DISABLED))
+    if beneficiary.kind not in version.program.beneficiary:
+        return (*reasons, msg(R_WRONG_KIND))
+    situation = Situation(beneficiary, facts, on_date, (), frozenset(), version.program.code)
+    reasons.extend(version.terms.eligibility.check(situation))
+    return tuple(reasons)
+
+
 def judge(
     version: PolicyVersion,
     facts: Mapping[str, Any],
