@@ -130,9 +130,12 @@ def build(
     return StatusList(**{**unsigned.to_json(), "signature": signature})  # type: ignore[arg-type]
 
 
-def verify(document: dict[str, object], public_key: Callable[[str], Ed25519PublicKey | None]) -> bytes:
-    """The list's bits if the document is well formed and its signature holds; else
-    :class:`StatusListInvalid`."""
+def verify(
+    document: dict[str, object], public_key: Callable[[str], Ed25519PublicKey | None], *, district: str
+) -> bytes:
+    """The bits of ``district``'s list if the document is that district's, well formed, and its
+    signature holds; else :class:`StatusListInvalid` (another district's list, however well
+    signed, says nothing about this district's cards)."""
     try:
         status = StatusList(
             district=str(document["district"]),
@@ -144,6 +147,8 @@ def verify(document: dict[str, object], public_key: Callable[[str], Ed25519Publi
         )
     except (KeyError, ValueError) as exc:
         raise StatusListInvalid("incomplete status list") from exc
+    if status.district != district:
+        raise StatusListInvalid(f"the list of {status.district}, not of {district}")
     if status.size % 8 or not MIN_BITS <= status.size <= MAX_BITS:
         raise StatusListInvalid("bad list size")
     key = public_key(status.kid)
