@@ -15,7 +15,7 @@ import pytest_asyncio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from renshe.talent import status_lists, tokens
+from renshe.talent import status_lists, tokens, verification
 from renshe.talent.card_numbers import CardNumber
 from renshe.talent.tokens import CardClaims
 from tests.browser.test_shell import CHROMIUM, CHROMIUM_ARGS, _require_chromium
@@ -93,6 +93,25 @@ async def test_every_verdict_the_server_would_give(page: Any) -> None:
     assert (await verify(page, text))["status"] in {"bad_signature", "malformed"}
     for garbage in ("", "%%%", good[:40], "A" * 400):
         assert (await verify(page, garbage))["status"] == "malformed"
+
+
+async def test_the_page_offline_and_the_server_give_the_same_verdict(page: Any) -> None:
+    """The same tokens and lists through verification.check (the server) and verify.js."""
+    lists = {"440703": status_list([3])}
+    cases = [
+        tokens.sign(claims(), KEY),
+        tokens.sign(claims(status_index=3), KEY),
+        tokens.sign(claims(valid_from=date(2024, 1, 1), valid_until=date(2027, 2, 28)), KEY),
+        tokens.sign(claims(valid_from=date(2027, 3, 2)), KEY),
+        tokens.sign(claims(tier="A"), OTHER),
+        tokens.sign(claims(kid="k1999z"), KEY),
+        tokens.sign(claims(card=CardNumber("440704", 2026, 9)), KEY),  # no list of 440704 at hand
+        "not-a-token",
+    ]
+    keys = {"k2026a": KEY.public_key()}
+    for token in cases:
+        server = verification.check(token, keys.get, lists, date.fromisoformat(TODAY)).verdict
+        assert (await verify(page, token, lists))["status"] == server.value, (token, server)
 
 
 async def test_a_list_that_does_not_hold_gives_no_verdict_on_revocation(page: Any) -> None:
