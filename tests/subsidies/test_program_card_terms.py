@@ -181,3 +181,34 @@ def test_includes_any_must_name_a_choices_fact_and_its_values() -> None:
     )
     with pytest.raises(DefinitionError, match="choices fact"):
         tier(wrong_fact)
+
+
+def qualifies(code: str, **raw: Any) -> bool:
+    from tests.subsidies.programs_support import seed_version
+
+    version = seed_version(code, ON)
+    return judge_conditions(version, facts(version, **raw), graduate(), on_date=ON) == ()
+
+
+def test_the_seed_tiers_a_higher_qualification_also_meets_a_lower_tier() -> None:
+    doctor = {"qualifications": ["doctorate"], "social_insurance_months": 12}
+    assert [qualifies(f"talent_card_{t}", **doctor) for t in "abc"] == [False, True, True]
+    professor = {"qualifications": ["full_senior_title"], "social_insurance_months": 6}
+    assert [qualifies(f"talent_card_{t}", **professor) for t in "abc"] == [True, True, True]
+    assert not qualifies("talent_card_a", **professor, civil_servant=True)
+    assert not qualifies("talent_card_b", qualifications=["doctorate"], social_insurance_months=5)
+
+
+def test_a_bachelor_needs_the_salary_threshold_for_tier_c() -> None:
+    bachelor = {"qualifications": ["bachelor"], "social_insurance_months": 24}
+    assert not qualifies("talent_card_c", **bachelor)
+    assert not qualifies("talent_card_c", **bachelor, annual_salary_fen=14_999_999)
+    assert qualifies("talent_card_c", **bachelor, annual_salary_fen=15_000_000)
+
+
+def test_the_seed_tiers_validity_and_benefits() -> None:
+    from tests.subsidies.programs_support import seed_version
+
+    cards = {t: seed_version(f"talent_card_{t}", ON).terms.card for t in "abc"}
+    assert {t: c.validity_years for t, c in cards.items() if c} == {"a": 5, "b": 3, "c": 2}
+    assert all(c and c.renewal_window_days == 30 for c in cards.values())

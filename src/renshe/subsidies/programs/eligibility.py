@@ -10,7 +10,8 @@ one of) · ``graduated_within_years`` N · ``enterprise_registered_within_years`
 name_en}`` · ``once_per_lifetime`` true or [program codes] (city-wide) · ``flags`` [bool facts
 that must be true] · ``not_flags`` [bool facts that must not be true: 公务员] ·
 ``includes_any`` ``{fact, values}`` (a ``choices`` fact holds at least one of the values: a
-talent's qualifications) · ``fact_limits`` [{fact, min, max}] · ``any_of`` [tables: at least one must
+talent's qualifications) · ``fact_limits`` [{fact, min, max, required?}] (``required``: an optional fact not
+given fails the limit instead of passing it) · ``any_of`` [tables: at least one must
 hold entirely] · ``for_person`` / ``for_enterprise`` (tables that apply to that kind only).
 
 Person rules (age, residency, documents, graduation) cannot sit at the top level of a program
@@ -61,6 +62,7 @@ R_FLAG = lazy("Condition not met: {condition}.")
 R_NOT_FLAG = lazy("Excluded: {condition}.")
 R_INCLUDES_ANY = lazy("{label} must include one of: {allowed}.")
 R_FACT_MIN = lazy("{label} must be at least {min}; is {value}.")
+R_FACT_MISSING = lazy("{label} is needed for this condition and was not given.")
 R_FACT_MAX = lazy("{label} must be at most {max}; is {value}.")
 R_ANY_OF = lazy("Meets none of the qualifying conditions:")
 R_ALTERNATIVE = lazy("Condition {number}:")
@@ -203,6 +205,8 @@ class Rules:
             fact = limit["fact"]
             actual = s.facts.get(fact)
             if not isinstance(actual, int):
+                if limit.get("required"):  # the condition rests on it (a salary threshold)
+                    reasons.append(msg(R_FACT_MISSING, label=self._label(fact)))
                 continue  # an optional fact not given: nothing to limit
             suffix = "_fen" if fact.endswith("_fen") else ""
             low, high = limit.get("min" + suffix), limit.get("max" + suffix)
@@ -394,8 +398,13 @@ def _fact_limits(
         limit: dict[str, Any] = {"fact": fact}
         money = spec.type == "money"
         rd.unknown_keys(
-            item, {"fact", *(rd.money_keys("min", "max") if money else ("min", "max"))}, item_key, problems
+            item,
+            {"fact", "required", *(rd.money_keys("min", "max") if money else ("min", "max"))},
+            item_key,
+            problems,
         )
+        if item.get("required") is True:
+            limit["required"] = True
         for bound in ("min", "max"):
             if money:  # canonical: min_fen / max_fen, like every stored amount
                 amount = rd.money(item, bound, item_key, problems)

@@ -28,6 +28,7 @@ from renshe.subsidies.programs.model import BeneficiaryKind, Problems
 from renshe.subsidies.programs.rules import AmountRule, parse_rule
 
 FAMILIES = ("employment", "hkmo", "talent_card")
+SUBSIDY_FAMILIES = ("employment", "hkmo")  # programs that pay money through awards and batches
 TALENT_CARD = "talent_card"  # a tier of the talent card: grants a card (``card``), not money
 TERMS_KEYS = {"facts", "amount", "eligibility", "caps", "required_documents", "card"}
 OVERRIDE_KEYS = {"disabled", "amount", "caps", "eligibility", "card"}
