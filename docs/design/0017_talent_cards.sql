@@ -2,7 +2,7 @@
 -- their tests exist (docs/talent-cards.md). Missing still: the state-machine edges for
 -- talent_applications and talent_cards (renshe_state_step_allowed), the tests/security fixtures.
 
--- 0016 talent cards (侨都人才卡, shared/spec/04-talent-cards.md): applications, cards, their
+-- 0017 talent cards (侨都人才卡, shared/spec/04-talent-cards.md): applications, cards, their
 -- issuances, benefit uses with yearly quotas, the signing keys and the per-district status lists.
 --
 -- What the database guarantees, whoever writes:
