@@ -139,3 +139,17 @@ async def test_another_district_gets_404(client: httpx.AsyncClient) -> None:
     # nor can a clerk there apply for our person
     body = {"program_code": STARTUP, "person_id": app["person_id"], "facts": RETURNED}
     assert (await client.post("/api/v1/applications", json=body, headers=foreign_clerk)).status_code == 404
+
+
+async def test_a_talent_card_tier_is_not_a_subsidy_to_apply_for(client: httpx.AsyncClient) -> None:
+    """Tiers are programs too (family talent_card), but pay nothing: the subsidy path does not know them."""
+    clerk = await api_headers(PENGJIANG, Role.CLERK)
+    body = {
+        "program_code": "talent_card_b",
+        "person_id": str(await person()),
+        "facts": {"qualifications": ["doctorate"], "social_insurance_months": 12},
+    }
+    answer = await client.post("/api/v1/applications", json=body, headers=clerk)
+    assert answer.status_code in (404, 422), answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert (await client.get("/api/v1/programs/talent_card_b", headers=clerk)).status_code == 404

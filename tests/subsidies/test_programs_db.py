@@ -54,7 +54,7 @@ def _seed_data() -> dict[str, Any]:
 async def test_sync_twice_changes_nothing(programs: None) -> None:
     before = await _stored()
     report = await sync_catalogue()
-    assert not report.changed and len(report.unchanged) == 13
+    assert not report.changed and len(report.unchanged) == 16  # 13 subsidies, 3 talent-card tiers
     assert await _stored() == before
     codes = [p["code"] for p in before[0] if p["active"]]
     assert "startup_once" in codes and "hkmo_loan_interest" in codes
@@ -200,7 +200,8 @@ async def test_api_lists_programs_with_names_and_amounts_in_fen(programs: None, 
         assert listed.status_code == 200, listed.text
         body = listed.json()
         items = {p["code"]: p for p in body["items"]}
-        assert len(items) == 13 and body["on"] == "2025-06-01"
+        assert len(items) == 13 and body["on"] == "2025-06-01"  # the subsidies: no talent-card tier
+        assert not any(code.startswith("talent_card") for code in items)
         once = items["startup_once"]
         assert (once["name_zh"], once["name_en"], once["name"]) == (
             "一次性创业资助",
@@ -254,11 +255,13 @@ async def test_cli_sync_and_list(programs: None) -> None:
     for _ in range(2):
         code, out, err = await _renshe("programs", "sync")
         assert code == 0, err
-        assert out.strip() == "unchanged: 13 programs"
+        assert out.strip() == "unchanged: 16 programs"
     assert await _stored() == before
     code, out, err = await _renshe("programs", "list", "--on", "2025-03-01")
     assert code == 0, err
     lines = out.splitlines()
+    tier_a = lines.index(next(line for line in lines if line.startswith("talent_card_a")))
+    assert "card 5y" in lines[tier_a + 1]  # a tier grants a card, not an amount
     hiring = lines.index(next(line for line in lines if line.startswith("hiring_once")))
     assert lines[hiring + 1].lstrip().startswith("v1") and "2024-01-01…2024-12-31" in lines[hiring + 1]
     assert (

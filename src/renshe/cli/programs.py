@@ -13,6 +13,7 @@ from renshe.settings import Settings
 from renshe.subsidies.programs import service
 from renshe.subsidies.programs.model import DefinitionError
 from renshe.subsidies.programs.money import yuan_text
+from renshe.subsidies.programs.policy import FAMILIES
 from renshe.subsidies.programs.sync import SyncReport, sync_catalogue
 
 
@@ -83,7 +84,7 @@ def list_programs(on_date: object) -> None:
 
     async def work(s: Settings) -> list[service.StoredProgram]:
         async with tenant_transaction(TenantContext.none()):
-            return await service.list_programs(include_inactive=True)
+            return await service.list_programs(include_inactive=True, families=FAMILIES)
 
     for program in run_with_db(work):
         info = program.info
@@ -95,7 +96,9 @@ def list_programs(on_date: object) -> None:
             d = v.definition
             window = f"{d.effective_from}…{d.effective_to or ''}"
             mark = "*" if current is not None and v.id == current.id else " "
-            click.echo(f"  {mark} v{v.version:<3} {window:<24} {_summary(d.terms.data['amount'])}")
+            card = d.terms.card
+            terms = f"card {card.validity_years}y" if card else _summary(d.terms.data["amount"])
+            click.echo(f"  {mark} v{v.version:<3} {window:<24} {terms}")
 
 
 COMMANDS = [programs_group]

@@ -14,6 +14,7 @@ from uuid import UUID
 from renshe.db.tenant import within
 from renshe.registry.masking import mask_name
 from renshe.subsidies.applications.store import conn
+from renshe.subsidies.programs.policy import SUBSIDY_FAMILIES
 
 SORTS = {
     "newest": "a.created_at DESC, a.id DESC",
@@ -127,8 +128,12 @@ async def queue(units: Collection[UUID]) -> dict[str, list[dict[str, Any]]]:
 
 
 async def programs() -> list[dict[str, Any]]:
-    """Every program of the catalogue (for the list's filter)."""
-    rows = await conn().fetch("SELECT code, name_zh, name_en FROM programs ORDER BY sort_order, code")
+    """Every subsidy program of the catalogue (for the list's filter)."""
+    rows = await conn().fetch(
+        """SELECT code, name_zh, name_en FROM programs WHERE family = ANY($1::text[])
+           ORDER BY sort_order, code""",
+        list(SUBSIDY_FAMILIES),
+    )
     return [dict(r) for r in rows]
 
 

@@ -21,7 +21,7 @@ from renshe.db.tenant import tenant_transaction
 from renshe.errors import ValidationFailed
 from renshe.i18n import current_locale, lazy
 from renshe.subsidies.programs import service
-from renshe.subsidies.programs.policy import FAMILIES, PolicyVersion
+from renshe.subsidies.programs.policy import SUBSIDY_FAMILIES, PolicyVersion
 from renshe.subsidies.programs.vocabulary import choice_names, document_names
 from renshe.web.request_context import request_id_of
 
@@ -151,12 +151,12 @@ def _today() -> date:
 @get("/api/v1/programs", name="api.programs.list", guards=[requires_login], tags=TAGS)
 async def list_programs(
     request: Req,
-    family: Annotated[str | None, query_rule(enum=list(FAMILIES))] = None,
+    family: Annotated[str | None, query_rule(enum=list(SUBSIDY_FAMILIES))] = None,
     on: FromQuery[date | None] = None,
 ) -> ProgramList:
     """Every active program with the version in force on ``on`` (default today, Asia/Shanghai);
     ``family`` = ``employment`` or ``hkmo``."""
-    if family is not None and family not in FAMILIES:
+    if family is not None and family not in SUBSIDY_FAMILIES:
         raise ValidationFailed({"family": lazy("Choose employment or hkmo.")})
     principal = principal_of(request)
     day = on or _today()

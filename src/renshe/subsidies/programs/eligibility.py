@@ -8,7 +8,10 @@ override can replace one by its key):
 one of) · ``graduated_within_years`` N · ``enterprise_registered_within_years`` N or
 ``{first_claim, later_claims}`` · ``enterprise_registered_in`` ``{code_prefix, name_zh,
 name_en}`` · ``once_per_lifetime`` true or [program codes] (city-wide) · ``flags`` [bool facts
-that must be true] · ``fact_limits`` [{fact, min, max}] · ``any_of`` [tables: at least one must
+that must be true] · ``not_flags`` [bool facts that must not be true: 公务员] ·
+``includes_any`` ``{fact, values}`` (a ``choices`` fact holds at least one of the values: a
+talent's qualifications) · ``fact_limits`` [{fact, min, max, required?}] (``required``: an optional fact not
+given fails the limit instead of passing it) · ``any_of`` [tables: at least one must
 hold entirely] · ``for_person`` / ``for_enterprise`` (tables that apply to that kind only).
 
 Person rules (age, residency, documents, graduation) cannot sit at the top level of a program
@@ -31,6 +34,7 @@ from renshe.subsidies.programs.facts import FactSpec
 from renshe.subsidies.programs.model import (
     Beneficiary,
     BeneficiaryKind,
+    ChoiceName,
     Label,
     Message,
     PriorAward,
@@ -55,7 +59,10 @@ R_NO_REGISTRATION = lazy("The enterprise's registration date is not recorded.")
 R_REGISTERED_IN = lazy("The enterprise must be registered in {area}.")
 R_ONCE = lazy("Has already received this subsidy, which is paid once per lifetime in the whole city.")
 R_FLAG = lazy("Condition not met: {condition}.")
+R_NOT_FLAG = lazy("Excluded: {condition}.")
+R_INCLUDES_ANY = lazy("{label} must include one of: {allowed}.")
 R_FACT_MIN = lazy("{label} must be at least {min}; is {value}.")
+R_FACT_MISSING = lazy("{label} is needed for this condition and was not given.")
 R_FACT_MAX = lazy("{label} must be at most {max}; is {value}.")
 R_ANY_OF = lazy("Meets none of the qualifying conditions:")
 R_ALTERNATIVE = lazy("Condition {number}:")
@@ -63,7 +70,10 @@ R_WRONG_KIND = lazy("This program is not open to this kind of applicant.")
 
 PERSON_RULES = ("age", "residency", "documents", "graduated_within_years")
 ENTERPRISE_RULES = ("enterprise_registered_within_years", "enterprise_registered_in")
-COMMON_RULES = ("once_per_lifetime", "flags", "fact_limits", "any_of", "for_person", "for_enterprise")
+COMMON_RULES = (
+    "once_per_lifetime", "flags", "not_flags", "includes_any", "fact_limits", "any_of", "for_person",
+    "for_enterprise",
+)  # fmt: skip
 ALL_RULES = (*PERSON_RULES, *ENTERPRISE_RULES, *COMMON_RULES)
 
 
@@ -179,12 +189,24 @@ class Rules:
     def _flags(self, value: Sequence[str], s: Situation) -> list[Message]:
         return [msg(R_FLAG, condition=self._label(f)) for f in value if s.facts.get(f) is not True]
 
+    def _not_flags(self, value: Sequence[str], s: Situation) -> list[Message]:
+        return [msg(R_NOT_FLAG, condition=self._label(f)) for f in value if s.facts.get(f) is True]
+
+    def _includes_any(self, value: Mapping[str, Any], s: Situation) -> list[Message]:
+        held = s.facts.get(value["fact"]) or ()
+        if set(held) & set(value["values"]):
+            return []
+        allowed = tuple(ChoiceName(v) for v in value["values"])
+        return [msg(R_INCLUDES_ANY, label=self._label(value["fact"]), allowed=allowed)]
+
     def _fact_limits(self, value: Sequence[Mapping[str, Any]], s: Situation) -> list[Message]:
         reasons = []
         for limit in value:
             fact = limit["fact"]
             actual = s.facts.get(fact)
             if not isinstance(actual, int):
+                if limit.get("required"):  # the condition rests on it (a salary threshold)
+                    reasons.append(msg(R_FACT_MISSING, label=self._label(fact)))
                 continue  # an optional fact not given: nothing to limit
             suffix = "_fen" if fact.endswith("_fen") else ""
             low, high = limit.get("min" + suffix), limit.get("max" + suffix)
@@ -309,12 +331,14 @@ def parse_eligibility(  # noqa: PLR0912 - one branch per rule kind
                 continue
             else:
                 out[name] = list(rd.strings(table, name, where, problems))
-        elif name == "flags":
+        elif name in ("flags", "not_flags"):
             flags = rd.strings(table, name, where, problems)
             for flag in flags:
                 if facts.get(flag) is None or facts[flag].type != "bool":
                     problems.add(key, f"{flag!r} is not a declared bool fact")
             out[name] = list(flags)
+        elif name == "includes_any":
+            out[name] = _includes_any(value, key, problems, facts)
         elif name == "fact_limits":
             out[name] = _fact_limits(value, key, problems, facts)
         elif name == "any_of":
@@ -337,6 +361,25 @@ def parse_eligibility(  # noqa: PLR0912 - one branch per rule kind
     return out
 
 
+def _includes_any(
+    value: object, key: str, problems: Problems, facts: Mapping[str, FactSpec]
+) -> dict[str, Any]:
+    table = rd.table(value, key, problems)
+    rd.unknown_keys(table, {"fact", "values"}, key, problems)
+    fact = table.get("fact")
+    spec = facts.get(fact) if isinstance(fact, str) else None
+    values = list(rd.strings(table, "values", key, problems))
+    if spec is None or spec.type != "choices":
+        problems.add(f"{key}.fact", "must name a declared choices fact")
+    else:
+        for v in values:
+            if v not in spec.choices:
+                problems.add(f"{key}.values", f"{v!r} is not one of the fact's choices")
+    if not values:
+        problems.add(f"{key}.values", "needs at least one value")
+    return {"fact": fact, "values": values}
+
+
 def _fact_limits(
     value: object, key: str, problems: Problems, facts: Mapping[str, FactSpec]
 ) -> list[dict[str, Any]]:
@@ -355,8 +398,13 @@ def _fact_limits(
         limit: dict[str, Any] = {"fact": fact}
         money = spec.type == "money"
         rd.unknown_keys(
-            item, {"fact", *(rd.money_keys("min", "max") if money else ("min", "max"))}, item_key, problems
+            item,
+            {"fact", "required", *(rd.money_keys("min", "max") if money else ("min", "max"))},
+            item_key,
+            problems,
         )
+        if item.get("required") is True:
+            limit["required"] = True
         for bound in ("min", "max"):
             if money:  # canonical: min_fen / max_fen, like every stored amount
                 amount = rd.money(item, bound, item_key, problems)

@@ -7,7 +7,8 @@ or a JSON body sent into typed values, or raises ``ValidationFailed`` naming eac
 ``facts.<name>``.
 
 Types: ``int`` (a count: hires, months, level), ``money`` (integer fen; the name ends in
-``_fen``), ``bool``, ``date``, ``text``, ``choice`` (one of ``choices``).
+``_fen``), ``bool``, ``date``, ``text``, ``choice`` (one of ``choices``), ``choices`` (any of
+``choices``, e.g. a talent's qualifications; kept in the declared order, each once).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from renshe.errors import ValidationFailed
 from renshe.i18n import lazy
 from renshe.subsidies.programs.model import BeneficiaryKind, Problems
 
-FACT_TYPES = ("int", "money", "bool", "date", "text", "choice")
+FACT_TYPES = ("int", "money", "bool", "date", "text", "choice", "choices")
 _KEYS = {"name", "type", "required", "min", "max", "choices", "beneficiary", "label_zh", "label_en"}
 
 REQUIRED = lazy("This information is required.")
@@ -30,6 +31,7 @@ NOT_FEN = lazy("Enter the amount in fen as a whole number.")
 NOT_DATE = lazy("Enter a date as YYYY-MM-DD.")
 NOT_YES_NO = lazy("Choose yes or no.")
 NOT_CHOICE = lazy("Choose a value from the list.")
+NOT_CHOICES = lazy("Choose values from the list only.")
 NOT_TEXT = lazy("Enter some text.")
 TOO_SMALL = lazy("Enter a number of at least %(min)s.")
 TOO_LARGE = lazy("Enter a number of at most %(max)s.")
@@ -108,10 +110,10 @@ def parse_fact_specs(raw: object, where: str, problems: Problems) -> tuple[FactS
         if (kind == "money") != name.endswith("_fen"):
             problems.add(f"{key}.name", "money facts, and only they, end in _fen")
         choices = item.get("choices", [])
-        if kind == "choice" and (
+        if kind in ("choice", "choices") and (
             not isinstance(choices, list) or not choices or not all(isinstance(c, str) for c in choices)
         ):
-            problems.add(f"{key}.choices", "a choice fact needs a list of choices")
+            problems.add(f"{key}.choices", f"a {kind} fact needs a list of choices")
             choices = []
         beneficiary = item.get("beneficiary")
         if beneficiary is not None and beneficiary not in BeneficiaryKind.__members__.values():
@@ -129,7 +131,7 @@ def parse_fact_specs(raw: object, where: str, problems: Problems) -> tuple[FactS
                 required=bool(item.get("required", True)),
                 min=_bound(item.get("min"), f"{key}.min", problems),
                 max=_bound(item.get("max"), f"{key}.max", problems),
-                choices=tuple(choices) if kind == "choice" else (),
+                choices=tuple(choices) if kind in ("choice", "choices") else (),
                 beneficiary=BeneficiaryKind(beneficiary) if beneficiary else None,
             )
         )
@@ -173,9 +175,22 @@ def _convert(spec: FactSpec, value: object) -> tuple[Any, str | None]:  # noqa: 
             return None, NOT_DATE
     if spec.type == "choice":
         return (value, None) if value in spec.choices else (None, NOT_CHOICE)
+    if spec.type == "choices":
+        return _several(spec, value)
     if not isinstance(value, str) or not value.strip():
         return None, NOT_TEXT
     return value.strip(), None
+
+
+def _several(spec: FactSpec, value: object) -> tuple[Any, str | None]:
+    """A list (JSON, or a form's repeated field) or one comma-separated text."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(v, str) for v in items):
+        return None, NOT_CHOICES
+    chosen = {v.strip() for v in items if v.strip()}
+    if not chosen <= set(spec.choices):
+        return None, NOT_CHOICES
+    return [c for c in spec.choices if c in chosen], None
 
 
 def validate_facts(
@@ -191,7 +206,7 @@ def validate_facts(
             errors[f"facts.{name}"] = UNKNOWN_FACT
     for name, spec in known.items():
         value = raw.get(name)
-        if value is None or value == "":
+        if value is None or value in ("", []):
             if spec.required:
                 errors[f"facts.{name}"] = REQUIRED
             continue

@@ -66,6 +66,18 @@ class Label:
 
 
 @dataclass(frozen=True, slots=True)
+class ChoiceName:
+    """A value of a choice fact used as a parameter: shown in the vocabulary's words."""
+
+    code: str
+
+    def render(self) -> str:
+        from renshe.subsidies.programs.vocabulary import choice_label  # the catalogue imports us
+
+        return choice_label(self.code)
+
+
+@dataclass(frozen=True, slots=True)
 class Text:
     """A name written in the policy data in both languages (a fact's label, an area)."""
 
@@ -78,7 +90,7 @@ class Text:
 
 def _param(value: Any) -> Any:
     """A parameter as shown: money in yuan, dates ISO, labels translated, lists joined."""
-    if isinstance(value, Label | Text):
+    if isinstance(value, Label | Text | ChoiceName):
         return value.render()
     if isinstance(value, date):
         return value.isoformat()

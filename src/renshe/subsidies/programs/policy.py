@@ -21,14 +21,17 @@ from uuid import UUID
 
 from renshe.subsidies.programs import reading as rd
 from renshe.subsidies.programs.caps import Caps, parse_caps
+from renshe.subsidies.programs.card_terms import CardTerms, merge_card_override, parse_card_terms
 from renshe.subsidies.programs.eligibility import Rules, parse_eligibility
 from renshe.subsidies.programs.facts import FactSpec, parse_fact_specs
 from renshe.subsidies.programs.model import BeneficiaryKind, Problems
 from renshe.subsidies.programs.rules import AmountRule, parse_rule
 
-FAMILIES = ("employment", "hkmo")
-TERMS_KEYS = {"facts", "amount", "eligibility", "caps", "required_documents"}
-OVERRIDE_KEYS = {"disabled", "amount", "caps", "eligibility"}
+FAMILIES = ("employment", "hkmo", "talent_card")
+SUBSIDY_FAMILIES = ("employment", "hkmo")  # programs that pay money through awards and batches
+TALENT_CARD = "talent_card"  # a tier of the talent card: grants a card (``card``), not money
+TERMS_KEYS = {"facts", "amount", "eligibility", "caps", "required_documents", "card"}
+OVERRIDE_KEYS = {"disabled", "amount", "caps", "eligibility", "card"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +39,7 @@ class ProgramInfo:
     """A program as the city defines it (补贴项目): code, names, family, who may apply."""
 
     code: str
-    family: str  # employment | hkmo
+    family: str  # employment | hkmo | talent_card
     name_zh: str
     name_en: str
     beneficiary: tuple[BeneficiaryKind, ...]
@@ -57,6 +60,7 @@ class Terms:
     caps: Caps
     required_documents: tuple[str, ...]
     data: Mapping[str, Any] = field(repr=False)
+    card: CardTerms | None = None  # talent-card tiers only
 
     def rule_for(self, kind: BeneficiaryKind) -> AmountRule | None:
         return self.amount.get(kind)
@@ -101,7 +105,16 @@ def parse_terms(
     kinds = frozenset(program.beneficiary)
     facts = parse_fact_specs(raw.get("facts"), f"{where}.facts", problems)
     by_name = {f.name: f for f in facts}
-    amount = _amount_rules(raw.get("amount"), program.beneficiary, f"{where}.amount", problems)
+    card = None
+    if program.family == TALENT_CARD:
+        if raw.get("amount") is not None:
+            problems.add(f"{where}.amount", "a talent-card tier grants a card, not money: no amount")
+        card = parse_card_terms(raw.get("card"), f"{where}.card", problems)
+        amount: dict[BeneficiaryKind, AmountRule] = {}
+    else:
+        if raw.get("card") is not None:
+            problems.add(f"{where}.card", "only a talent-card tier has a card table")
+        amount = _amount_rules(raw.get("amount"), program.beneficiary, f"{where}.amount", problems)
     for kind, rule in amount.items():
         for fact, types in rule.fact_types().items():
             spec = by_name.get(fact)
@@ -124,7 +137,17 @@ def parse_terms(
         for code in documents:
             if code not in document_codes:
                 problems.add(f"{where}.required_documents", f"{code!r} is not in the [documents] table")
-    if len(amount) != len(kinds):
+    if card is not None:
+        data: dict[str, Any] = {
+            "facts": [f.to_data() for f in facts],
+            "amount": None,
+            "eligibility": eligibility,
+            "caps": caps.to_data(),
+            "required_documents": list(documents),
+            "card": card.to_data(),
+        }
+        return Terms(facts, amount, Rules(eligibility, by_name), caps, documents, data, card)
+    if len(amount) != len(kinds) or program.family == TALENT_CARD:
         return None
     first_rule = next(iter(amount.values()))
     shared = all(r is first_rule for r in amount.values()) and len(amount) >= 1
@@ -199,6 +222,12 @@ def merged_terms_data(
     rd.unknown_keys(override, OVERRIDE_KEYS, where, problems)
     if not isinstance(override.get("disabled", False), bool):
         problems.add(f"{where}.disabled", "must be true or false")
+    card = override.get("card")
+    if card is not None:
+        if not isinstance(data.get("card"), dict):
+            problems.add(f"{where}.card", "only a talent-card tier has a card table")
+        else:
+            data["card"] = merge_card_override(data["card"], card, f"{where}.card", problems)
     amount = override.get("amount")
     if amount is not None:
         amount = rd.table(amount, f"{where}.amount", problems)

@@ -35,6 +35,8 @@ from renshe.subsidies.programs.model import (
     msg,
 )
 from renshe.subsidies.programs.policy import (
+    FAMILIES,
+    SUBSIDY_FAMILIES,
     PolicyVersion,
     ProgramInfo,
     Terms,
@@ -104,14 +106,20 @@ def _version(info: ProgramInfo, row: Mapping[str, Any]) -> StoredVersion:
     )
 
 
-async def list_programs(*, family: str | None = None, include_inactive: bool = False) -> list[StoredProgram]:
-    """Every stored program with all its versions, in catalogue order."""
+async def list_programs(
+    *, family: str | None = None, include_inactive: bool = False, families: Sequence[str] = SUBSIDY_FAMILIES
+) -> list[StoredProgram]:
+    """Every stored program of ``families`` (the subsidies unless asked: a talent-card tier is a
+    program too, but pays nothing and is applied for on its own pages) with all its versions, in
+    catalogue order."""
     conn = current_transaction().connection
     rows = await conn.fetch(
         """SELECT * FROM programs WHERE ($1::text IS NULL OR family = $1) AND (active OR $2)
+             AND family = ANY($3::text[])
            ORDER BY sort_order, code""",
         family,
         include_inactive,
+        list(families),
     )
     versions = await conn.fetch(
         """SELECT * FROM program_versions WHERE program_code = ANY($1::text[])
@@ -130,9 +138,13 @@ async def list_programs(*, family: str | None = None, include_inactive: bool = F
     return out
 
 
-async def get_program(code: str) -> StoredProgram:
+async def get_program(code: str, *, families: Sequence[str] = SUBSIDY_FAMILIES) -> StoredProgram:
+    """A program of ``families`` by code; another family's is as unknown as a missing one (a
+    subsidy application cannot name a talent-card tier)."""
     conn = current_transaction().connection
-    row = await conn.fetchrow("SELECT * FROM programs WHERE code = $1", code)
+    row = await conn.fetchrow(
+        "SELECT * FROM programs WHERE code = $1 AND family = ANY($2::text[])", code, list(families)
+    )
     if row is None:
         raise NotFound(PROGRAM_NOT_FOUND)
     info = _info(row)
@@ -186,10 +198,12 @@ def in_force(program: StoredProgram, on_date: date) -> StoredVersion | None:
     return None if index is None else program.versions[index]
 
 
-async def version_in_force(program_code: str, tenant: UUID | None, on_date: date) -> PolicyVersion:
+async def version_in_force(
+    program_code: str, tenant: UUID | None, on_date: date, *, families: Sequence[str] = SUBSIDY_FAMILIES
+) -> PolicyVersion:
     """The version of ``program_code`` in force on ``on_date`` with district ``tenant``'s
     override merged on top (``tenant`` None or the city: the city version as it stands)."""
-    program = await get_program(program_code)
+    program = await get_program(program_code, families=families)
     chosen = in_force(program, on_date)
     if chosen is None:
         raise NoVersionInForce(NO_VERSION, date=on_date.isoformat())
@@ -198,12 +212,16 @@ async def version_in_force(program_code: str, tenant: UUID | None, on_date: date
 
 
 async def versions_in_force(
-    tenant: UUID | None, on_date: date, *, family: str | None = None
+    tenant: UUID | None,
+    on_date: date,
+    *,
+    family: str | None = None,
+    families: Sequence[str] = SUBSIDY_FAMILIES,
 ) -> list[tuple[StoredProgram, PolicyVersion | None]]:
     """Every active program with its version in force for ``tenant`` on ``on_date`` (or None)."""
     district, overrides, source = await _district(tenant)
     out: list[tuple[StoredProgram, PolicyVersion | None]] = []
-    for program in await list_programs(family=family):
+    for program in await list_programs(family=family, families=families):
         chosen = in_force(program, on_date)
         out.append((program, _policy(program, chosen, district, overrides, source) if chosen else None))
     return out
@@ -217,7 +235,7 @@ async def version_by_id(version_id: UUID, tenant: UUID | None = None) -> PolicyV
     )
     if code is None:
         raise NotFound(PROGRAM_NOT_FOUND)
-    program = await get_program(code)
+    program = await get_program(code, families=FAMILIES)
     chosen = next(v for v in program.versions if v.id == version_id)
     district, overrides, source = await _district(tenant)
     return _policy(program, chosen, district, overrides, source)
@@ -261,6 +279,22 @@ def citywide_receipts(tenant_id: UUID, person_id: UUID) -> PriorReceipt:
 
 
 # ---------------------------------------------------------------- evaluation
+
+
+def judge_conditions(
+    version: PolicyVersion, facts: Mapping[str, Any], beneficiary: Beneficiary, *, on_date: date
+) -> tuple[Message, ...]:
+    """Every reason ``beneficiary`` does not meet the version's conditions on ``on_date`` (empty:
+    meets them all). For programs that grant no money — a talent-card tier — with the same rules,
+    messages and district overrides as a subsidy's eligibility."""
+    reasons: list[Message] = []
+    if not version.enabled:
+        reasons.append(msg(R_DISABLED))
+    if beneficiary.kind not in version.program.beneficiary:
+        return (*reasons, msg(R_WRONG_KIND))
+    situation = Situation(beneficiary, facts, on_date, (), frozenset(), version.program.code)
+    reasons.extend(version.terms.eligibility.check(situation))
+    return tuple(reasons)
 
 
 def judge(
