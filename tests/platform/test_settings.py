@@ -15,6 +15,19 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {"RENSHE_DATA_DIR": str(tmp_path), **extra}
 
 
+def _production_env(tmp_path: Path) -> dict[str, str]:
+    """A complete production configuration (external servers, every key set)."""
+    return _env(
+        tmp_path,
+        RENSHE_ENV="production",
+        RENSHE_DATABASE_URL="postgresql://db/renshe",
+        RENSHE_REDIS_URL="redis://cache:6379/0",
+        RENSHE_SECRET_KEY="s" * 40,
+        RENSHE_DATA_KEY="d" * 40,
+        RENSHE_INDEX_KEY="i" * 40,
+    )
+
+
 def test_defaults_generate_secrets_once_into_the_data_dir(tmp_path: Path) -> None:
     first = load_settings(_env(tmp_path))
     second = load_settings(_env(tmp_path))
@@ -69,17 +82,7 @@ def test_production_refuses_embedded_servers_and_missing_keys(tmp_path: Path) ->
             )
         )
     assert caught.value.variable == "RENSHE_SECRET_KEY"
-    ok = load_settings(
-        _env(
-            tmp_path,
-            RENSHE_ENV="production",
-            RENSHE_DATABASE_URL="postgresql://db/renshe",
-            RENSHE_REDIS_URL="redis://cache:6379/0",
-            RENSHE_SECRET_KEY="s" * 40,
-            RENSHE_DATA_KEY="d" * 40,
-            RENSHE_INDEX_KEY="i" * 40,
-        )
-    )
+    ok = load_settings(_production_env(tmp_path))
     assert ok.secure_cookies and ok.log_format == "json"
 
 
@@ -101,16 +104,6 @@ async def test_the_demo_data_set_is_refused_in_production(tmp_path: Path) -> Non
     """Its accounts would carry the published demo password and TOTP secret."""
     from renshe.cli.seed import DemoNotForProduction, seed_demo
 
-    production = load_settings(
-        _env(
-            tmp_path,
-            RENSHE_ENV="production",
-            RENSHE_DATABASE_URL="postgresql://db/renshe",
-            RENSHE_REDIS_URL="redis://cache:6379/0",
-            RENSHE_SECRET_KEY="s" * 40,
-            RENSHE_DATA_KEY="d" * 40,
-            RENSHE_INDEX_KEY="i" * 40,
-        )
-    )
+    production = load_settings(_production_env(tmp_path))
     with pytest.raises(DemoNotForProduction, match="production"):
         await seed_demo(production)

@@ -20,6 +20,7 @@ list as another's. Expiry needs no bit: the token carries its validity dates.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import gzip
 import io
 from collections.abc import Callable, Iterable
@@ -127,7 +128,7 @@ def build(
         encoded_list=encode_bits(indexes, size),
     )
     signature = _b64(key.sign(signed_bytes(unsigned)))
-    return StatusList(**{**unsigned.to_json(), "signature": signature})  # type: ignore[arg-type]
+    return dataclasses.replace(unsigned, signature=signature)
 
 
 def verify(
