@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from dataclasses import replace
 from datetime import date
 
 import pytest
 import zxingcpp
-from PIL import Image
+from PIL import Image, PdfImagePlugin
 
 from renshe.talent import rendering, tokens
 from renshe.talent.rendering import CardFace, CardFontMissing, render_pdf, render_png
@@ -36,9 +37,15 @@ def test_the_longest_url_needs_at_most_a_version_10_qr() -> None:
     assert rendering.qr_version(FACE.verify_url) <= 10
 
 
-def test_the_same_card_gives_the_same_bytes_and_another_card_other_bytes() -> None:
+def test_the_same_card_gives_the_same_bytes_and_another_card_other_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Renderings a day apart (Pillow's PDF writer reads the clock): still the same bytes.
+    days, real_gmtime = iter(range(1, 100)), time.gmtime
+    monkeypatch.setattr(PdfImagePlugin.time, "gmtime", lambda *_: real_gmtime(next(days) * 86_400))
     assert render_png(FACE) == render_png(FACE)
     assert render_pdf(FACE) == render_pdf(FACE)
+    assert b"CreationDate" not in render_pdf(FACE)
     assert render_png(replace(FACE, valid_until=date(2029, 12, 4))) != render_png(FACE)
 
 

@@ -9,8 +9,9 @@ from Debian's ``fonts-wqy-microhei`` (installed by ``.ci/run`` and the deploymen
 file named by ``RENSHE_CARD_FONT``. Without one, rendering stops with :class:`CardFontMissing`
 naming the package — never boxes instead of a name.
 
-Byte-stable: Pillow writes neither a timestamp into the PNG nor a date into the PDF, and drawing
-depends only on the card (and the font and Pillow versions). The PDF is the same picture on one
+Byte-stable: Pillow writes no timestamp into the PNG, and the PDF is written without the creation
+and modification dates Pillow would otherwise take from the clock; drawing depends only on the card
+(and the font and Pillow versions). The PDF is the same picture on one
 page of the card's physical size, so it prints at the right size. Rendering is CPU work: callers
 run it in the process pool (``renshe.offload``), never on the event loop.
 """
@@ -134,5 +135,9 @@ def render_png(face: CardFace) -> bytes:
 
 def render_pdf(face: CardFace) -> bytes:
     buffer = io.BytesIO()
-    draw(face).save(buffer, format="PDF", resolution=float(DPI), quality=95)
+    # Pillow dates the PDF with the current second unless told otherwise; a date in the file would
+    # make two renderings of one card differ (and leak when it was printed). None leaves both out.
+    draw(face).save(
+        buffer, format="PDF", resolution=float(DPI), quality=95, creationDate=None, modDate=None
+    )
     return buffer.getvalue()
