@@ -1,6 +1,8 @@
 """What ``dramatiq workers.main`` loads: the broker, then every domain's actors."""
 
-from workers.actors import audit, disbursement, registry, registry_imports, subsidies, testing
+from workers.actors import audit, disbursement, registry, registry_imports, subsidies, talent, testing
 from workers.broker import broker
 
-__all__ = ["audit", "broker", "disbursement", "registry", "registry_imports", "subsidies", "testing"]
+__all__ = [
+    "audit", "broker", "disbursement", "registry", "registry_imports", "subsidies", "talent", "testing",
+]  # fmt: skip

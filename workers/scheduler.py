@@ -23,6 +23,7 @@ from renshe.db import engine
 from renshe.jobs import dispatcher, kinds, nightly
 from renshe.logging import configure_logging
 from renshe.settings import Settings, get_settings
+from renshe.talent import tasks as talent_tasks
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 log = structlog.get_logger(__name__)
@@ -59,6 +60,14 @@ async def run_sweep() -> None:
         log.warning("scheduler.sweep_failed", exc_info=True)
 
 
+async def run_status_sweep() -> None:
+    """Talent-card status lists changed and not yet republished (a lost message): within a minute."""
+    try:
+        await talent_tasks.enqueue_due_publications()
+    except Exception:
+        log.warning("scheduler.status_sweep_failed", exc_info=True)
+
+
 def build(settings: Settings) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=SHANGHAI)
     scheduler.add_job(
@@ -76,6 +85,13 @@ def build(settings: Settings) -> AsyncIOScheduler:
         max_instances=1,
         coalesce=True,
         next_run_time=datetime.now(SHANGHAI),
+    )
+    scheduler.add_job(
+        run_status_sweep,
+        IntervalTrigger(seconds=60, timezone=SHANGHAI),
+        id="talent_status_lists",
+        max_instances=1,
+        coalesce=True,
     )
     return scheduler
 

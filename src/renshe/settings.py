@@ -65,6 +65,8 @@ class Settings:
     secure_cookies: bool = False
     # Addresses that may read /metrics without signing in, in production (the Prometheus server).
     metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()
+    # The site's address as a phone reaches it: the QR code of every talent card points there.
+    public_url: str = "http://127.0.0.1:8000"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -241,6 +243,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         audit_retention_days=_int(env, "RENSHE_AUDIT_RETENTION_DAYS", 365, 183, 36500),
         secure_cookies=_bool(env, "RENSHE_SECURE_COOKIES", production),
         metrics_allow=_networks(env, "RENSHE_METRICS_ALLOW"),
+        public_url=(_url(env, "RENSHE_PUBLIC_URL", ("https", "http")) or "http://127.0.0.1:8000").rstrip("/"),
     )
 
 

@@ -16,11 +16,16 @@ from pathlib import Path
 from renshe import i18n
 from renshe.audit.labels import ACTION_LABELS, action_label
 from renshe.subsidies.applications.states import STATES
+from renshe.talent.states import APPLICATION_STATES as TALENT_APPLICATION_STATES
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # Parts of f-string actions that are not names: the values they can take.
 SUBSCRIPT_VALUES = {"after['state']": set(STATES)}  # store.event: application.<state entered>
+# ... and where a module's own states differ (the talent-card application's store)
+MODULE_SUBSCRIPT_VALUES = {
+    "src/renshe/talent/application_store.py": {"after['state']": set(TALENT_APPLICATION_STATES)},
+}
 
 
 @dataclass
@@ -68,10 +73,8 @@ class Reader:
                     options = {str(part.value)}
                 elif isinstance(part, ast.FormattedValue):
                     source = ast.unparse(part.value)
-                    if source in SUBSCRIPT_VALUES:
-                        options = SUBSCRIPT_VALUES[source]
-                    else:
-                        options = self.values(module, part.value, depth)
+                    known = MODULE_SUBSCRIPT_VALUES.get(str(module.path.relative_to(ROOT)), SUBSCRIPT_VALUES)
+                    options = known[source] if source in known else self.values(module, part.value, depth)
                 else:
                     raise AssertionError(f"{where}: cannot read {ast.unparse(part)}")
                 results = {r + o for r in results for o in options}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from renshe.i18n import gettext, lazy
 from renshe.subsidies.applications.states import STATES
+from renshe.talent.states import APPLICATION_STATES as TALENT_APPLICATION_STATES
 
 # An application's transitions are recorded as ``application.<state it entered>``.
 _APPLICATION_ENTERED = {
@@ -25,6 +26,16 @@ _APPLICATION_ENTERED = {
     "paid": lazy("Award paid"),
     "payment_failed": lazy("Award payment failed"),
     "withdrawn": lazy("Application withdrawn"),
+}
+
+# A talent-card application's transitions: ``talent_application.<state it entered>``.
+_TALENT_APPLICATION_ENTERED = {
+    "draft": lazy("Talent card application drafted"),
+    "submitted": lazy("Talent card application submitted"),
+    "approved": lazy("Talent card application approved"),
+    "rejected": lazy("Talent card application rejected"),
+    "issued": lazy("Talent card application issued"),
+    "withdrawn": lazy("Talent card application withdrawn"),
 }
 
 ACTION_LABELS: dict[str, str] = {
@@ -83,6 +94,14 @@ ACTION_LABELS: dict[str, str] = {
     "registry.import_confirmed": lazy("Import confirmed"),
     "registry.import_completed": lazy("Import completed"),
     "registry.import_errors_exported": lazy("Import error file downloaded"),
+    **{f"talent_application.{s}": _TALENT_APPLICATION_ENTERED[s] for s in TALENT_APPLICATION_STATES},
+    "talent_application.employer_confirmed": lazy("Employer confirmation recorded"),
+    "talent_card.new": lazy("Talent card issued"),
+    "talent_card.renewal": lazy("Talent card renewed"),
+    "talent_card.reissue": lazy("Talent card reissued after a loss"),
+    "talent_card.revoked": lazy("Talent card revoked"),
+    "talent_card.lost": lazy("Talent card reported lost"),
+    "talent_card.expired": lazy("Talent card expired"),
     "testing.slept": lazy("Test job step done"),
     "user.created": lazy("User created"),
     "user.roles_changed": lazy("User roles changed"),

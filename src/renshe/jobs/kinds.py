@@ -30,6 +30,7 @@ KIND_MODULES: tuple[str, ...] = (
     "renshe.subsidies.applications.tasks",
     "renshe.disbursement.tasks",
     "renshe.disbursement.export_job",
+    "renshe.talent.tasks",
 )
 # A slow, killable kind for the fault tests; never registered unless explicitly enabled.
 TEST_KIND_MODULES: tuple[str, ...] = ("renshe.jobs.testing",)

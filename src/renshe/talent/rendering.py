@@ -137,7 +137,5 @@ def render_pdf(face: CardFace) -> bytes:
     buffer = io.BytesIO()
     # Pillow dates the PDF with the current second unless told otherwise; a date in the file would
     # make two renderings of one card differ (and leak when it was printed). None leaves both out.
-    draw(face).save(
-        buffer, format="PDF", resolution=float(DPI), quality=95, creationDate=None, modDate=None
-    )
+    draw(face).save(buffer, format="PDF", resolution=float(DPI), quality=95, creationDate=None, modDate=None)
     return buffer.getvalue()

@@ -27,6 +27,8 @@ CONTROLLER_MODULES: tuple[str, ...] = (
     "renshe.disbursement.api",
     "renshe.disbursement.pages",
     "renshe.dashboard.pages",
+    "renshe.talent.api",
+    "renshe.talent.verify_pages",
 )
 
 

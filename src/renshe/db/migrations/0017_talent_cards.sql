@@ -1,7 +1,3 @@
--- DRAFT (issue 10), not yet run: moves to src/renshe/db/migrations/ once the talent services and
--- their tests exist (docs/talent-cards.md). Missing still: the state-machine edges for
--- talent_applications and talent_cards (renshe_state_step_allowed), the tests/security fixtures.
-
 -- 0017 talent cards (侨都人才卡, shared/spec/04-talent-cards.md): applications, cards, their
 -- issuances, benefit uses with yearly quotas, the signing keys and the per-district status lists.
 --
@@ -17,13 +13,41 @@
 --   * a card's validity never runs past its holder's contract end (CHECK);
 --   * a benefit is used at most its yearly quota per card (a counter row with CHECK used <= quota,
 --     taken by a trigger in the recording transaction, so concurrent service points take turns);
---   * applications and cards change state only along allowed edges (renshe_state_step_allowed).
+--   * applications and cards change state only along allowed edges (renshe_state_step_allowed);
+--   * a lost card has at most one replacement, and a card number or status index never changes.
 
 -- ------------------------------------------------------------------ numbering: RC and QD
 
 ALTER TABLE record_numbers DROP CONSTRAINT record_numbers_kind_check;
 ALTER TABLE record_numbers ADD CONSTRAINT record_numbers_kind_check
   CHECK (kind IN ('SQ', 'PF', 'DR', 'RC', 'QD'));
+
+-- The next value of a district's counter, in the caller's transaction (0014's record_number_take
+-- and the card trigger share it): the counter row stays locked to the commit, so concurrent
+-- creators take turns, and a rollback gives the value back.
+CREATE FUNCTION record_number_next(p_tenant uuid, p_kind text, p_year integer) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_seq integer;
+BEGIN
+  INSERT INTO record_numbers AS r (tenant_id, kind, year, last_value)
+  VALUES (p_tenant, p_kind, p_year, 1)
+  ON CONFLICT (tenant_id, kind, year) DO UPDATE SET last_value = r.last_value + 1
+  RETURNING r.last_value INTO v_seq;
+  RETURN v_seq;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION record_number_take(p_tenant uuid, p_kind text, p_year integer) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_seq  integer := record_number_next(p_tenant, p_kind, p_year);
+  v_code text;
+BEGIN
+  SELECT code INTO STRICT v_code FROM org_units WHERE id = p_tenant;
+  RETURN record_number_format(p_kind, v_code, p_year, v_seq);
+END
+$$;
 
 -- ISO 7064 MOD 11-2 over a string of digits (renshe.talent.card_numbers.check_character).
 CREATE FUNCTION mod_11_2_check(p_digits text) RETURNS text
@@ -170,7 +194,8 @@ CREATE TABLE talent_cards (
   card_no           text NOT NULL,
   year              integer NOT NULL CHECK (year BETWEEN 2000 AND 2100),
   status_index      integer NOT NULL,
-  application_id    uuid NOT NULL,   -- the approval that first issued it
+  application_id    uuid NOT NULL,   -- the approval that granted its tier (a reissue: the lost card's)
+  origin            text NOT NULL DEFAULT 'new' CHECK (origin IN ('new', 'renewal', 'reissue')),
   person_id         uuid NOT NULL,
   tier              text NOT NULL CHECK (tier IN ('A', 'B', 'C')),
   policy_version_id uuid NOT NULL REFERENCES program_versions (id),
@@ -181,7 +206,7 @@ CREATE TABLE talent_cards (
   kid               text NOT NULL REFERENCES card_signing_keys (kid),
   token             text NOT NULL,   -- the QR's /verify/<token>, re-signed on renewal
   state             text NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'expired', 'revoked', 'lost', 'superseded')),
-  replaces_card_id  uuid,            -- a reissue after a reported loss, or an upgrade
+  replaces_card_id  uuid,            -- a reissue after a reported loss, or a renewal's new card
   ended_reason      text,
   ended_at          timestamptz,
   ended_by          uuid REFERENCES users (id),
@@ -192,13 +217,17 @@ CREATE TABLE talent_cards (
   PRIMARY KEY (tenant_id, id),
   UNIQUE (tenant_id, card_no),
   UNIQUE (tenant_id, status_index),
-  UNIQUE (tenant_id, application_id),
+  UNIQUE (tenant_id, replaces_card_id),   -- a lost or upgraded card has one successor
   FOREIGN KEY (tenant_id, application_id) REFERENCES talent_applications (tenant_id, id),
   FOREIGN KEY (tenant_id, person_id) REFERENCES persons (tenant_id, id),
   FOREIGN KEY (tenant_id, replaces_card_id) REFERENCES talent_cards (tenant_id, id),
   CONSTRAINT talent_cards_validity CHECK (valid_from <= valid_until AND valid_until <= contract_end),
-  CONSTRAINT talent_cards_ended CHECK ((state IN ('revoked', 'lost', 'superseded')) = (ended_at IS NOT NULL))
+  CONSTRAINT talent_cards_ended CHECK ((state IN ('revoked', 'lost', 'superseded')) = (ended_at IS NOT NULL)),
+  CONSTRAINT talent_cards_successor CHECK ((origin = 'new') = (replaces_card_id IS NULL))
 );
+-- one card per approval: a re-run, a second fan-out or a killed worker cannot issue a second one
+CREATE UNIQUE INDEX talent_cards_one_per_approval ON talent_cards (tenant_id, application_id)
+  WHERE origin <> 'reissue';
 CREATE INDEX talent_cards_person ON talent_cards (tenant_id, person_id);
 CREATE INDEX talent_cards_expiring ON talent_cards (tenant_id, valid_until) WHERE state = 'active';
 SELECT renshe_protect('talent_cards');
@@ -215,10 +244,7 @@ DECLARE
   v_code text;
 BEGIN
   NEW.year := extract(year FROM NEW.valid_from)::integer;
-  INSERT INTO record_numbers AS r (tenant_id, kind, year, last_value)
-  VALUES (NEW.tenant_id, 'QD', NEW.year, 1)
-  ON CONFLICT (tenant_id, kind, year) DO UPDATE SET last_value = r.last_value + 1
-  RETURNING r.last_value INTO v_seq;
+  v_seq := record_number_next(NEW.tenant_id, 'QD', NEW.year);
   SELECT code INTO STRICT v_code FROM org_units WHERE id = NEW.tenant_id;
   NEW.card_no := talent_card_number(v_code, NEW.year, v_seq);
   INSERT INTO talent_status_lists AS s (tenant_id, last_index) VALUES (NEW.tenant_id, 0)
@@ -254,10 +280,13 @@ CREATE TABLE talent_card_issuances (
   job_id         uuid,
   issued_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
   PRIMARY KEY (tenant_id, id),
-  UNIQUE (tenant_id, application_id),   -- exactly once per approval
   FOREIGN KEY (tenant_id, application_id) REFERENCES talent_applications (tenant_id, id),
   FOREIGN KEY (tenant_id, card_id) REFERENCES talent_cards (tenant_id, id)
 );
+-- exactly once per approval (new card, renewal, upgrade); a reissue once per lost card (its card
+-- is the lost one's only successor)
+CREATE UNIQUE INDEX talent_card_issuances_one_per_approval ON talent_card_issuances (tenant_id, application_id)
+  WHERE kind <> 'reissue';
 CREATE INDEX talent_card_issuances_of ON talent_card_issuances (tenant_id, card_id, issued_at);
 SELECT renshe_protect('talent_card_issuances');
 GRANT SELECT, INSERT ON talent_card_issuances TO renshe_app;
@@ -311,3 +340,65 @@ END
 $$;
 CREATE TRIGGER talent_benefit_uses_count AFTER INSERT ON talent_benefit_uses
   FOR EACH ROW EXECUTE FUNCTION talent_benefit_count();
+
+-- ------------------------------------------------------------------ state machines
+
+CREATE OR REPLACE FUNCTION renshe_state_step_allowed(machine text, from_state text, to_state text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT from_state IS NOT DISTINCT FROM to_state OR (machine, coalesce(from_state, '(new)'), to_state) IN (
+    ('disbursement_batches', '(new)',      'building'),
+    ('disbursement_batches', 'building',   'built'),
+    ('disbursement_batches', 'building',   'cancelled'),
+    ('disbursement_batches', 'built',      'approved'),
+    ('disbursement_batches', 'built',      'cancelled'),
+    ('disbursement_batches', 'approved',   'exported'),
+    ('disbursement_batches', 'approved',   'cancelled'),
+    ('disbursement_batches', 'exported',   'reconciled'),
+    ('disbursement_batches', 'reconciled', 'closed'),
+    ('payment_lines', '(new)',   'pending'),
+    ('payment_lines', 'pending', 'paid'),
+    ('payment_lines', 'pending', 'failed'),
+    ('payment_lines', 'pending', 'cancelled'),
+    ('applications', '(new)',          'draft'),
+    ('applications', 'draft',          'submitted'),
+    ('applications', 'draft',          'withdrawn'),
+    ('applications', 'submitted',      'approved'),
+    ('applications', 'submitted',      'rejected'),
+    ('applications', 'submitted',      'withdrawn'),
+    ('applications', 'approved',       'in_notice'),
+    ('applications', 'in_notice',      'ready'),
+    ('applications', 'in_notice',      'on_hold'),
+    ('applications', 'on_hold',        'ready'),
+    ('applications', 'on_hold',        'in_notice'),
+    ('applications', 'on_hold',        'rejected'),
+    ('applications', 'ready',          'on_hold'),
+    ('applications', 'ready',          'in_batch'),
+    ('applications', 'in_batch',       'ready'),
+    ('applications', 'in_batch',       'paid'),
+    ('applications', 'in_batch',       'payment_failed'),
+    ('applications', 'payment_failed', 'ready'),
+    -- 人才卡申请: a clerk enters and submits, a reviewer decides, the issuance job issues.
+    ('talent_applications', '(new)',     'draft'),
+    ('talent_applications', 'draft',     'submitted'),
+    ('talent_applications', 'draft',     'withdrawn'),
+    ('talent_applications', 'submitted', 'approved'),
+    ('talent_applications', 'submitted', 'rejected'),
+    ('talent_applications', 'submitted', 'withdrawn'),
+    ('talent_applications', 'approved',  'issued'),
+    -- 人才卡: born active; ends once (expired by the sweep, revoked, lost, or superseded by an
+    -- upgrade). An expired card stays expired: a renewal after expiry is a new application.
+    ('talent_cards', '(new)',  'active'),
+    ('talent_cards', 'active', 'expired'),
+    ('talent_cards', 'active', 'revoked'),
+    ('talent_cards', 'active', 'lost'),
+    ('talent_cards', 'active', 'superseded')
+  )
+$$;
+
+CREATE TRIGGER talent_applications_state_machine
+  BEFORE INSERT OR UPDATE OF state ON talent_applications
+  FOR EACH ROW EXECUTE FUNCTION renshe_refuse_illegal_state_step();
+CREATE TRIGGER talent_cards_state_machine
+  BEFORE INSERT OR UPDATE OF state ON talent_cards
+  FOR EACH ROW EXECUTE FUNCTION renshe_refuse_illegal_state_step();
