@@ -8,6 +8,7 @@ listed in ``NOT_IDS`` with the reason, and ``VALUES`` gives the ones that pick a
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,11 +24,15 @@ from renshe.disbursement.build import BuildRequest, build
 from renshe.registry import links
 from renshe.registry.imports import service as imports
 from renshe.subsidies.applications import notice
+from renshe.talent import applications as talent_applications
+from renshe.talent import issuance
+from renshe.talent.card_numbers import format_card_number
 from tests.accounts.support import make_user
 from tests.disbursement.awards import make_ready
 from tests.registry.support import TESTER, unit_id
 from tests.subsidies.applications_support import caller, person
 from tests.subsidies.pages_support import enterprise, in_notice
+from tests.talent import support as talent_support
 
 # Path parameters that do not name a stored object of a district, and why.
 NOT_IDS: dict[str, str] = {
@@ -36,11 +41,13 @@ NOT_IDS: dict[str, str] = {
     "file_format": "the import template's format (csv, xlsx), the same for every district",
     "district_code": "the public notice board of a district: public by design (公示)",
     "path": "the API documentation's own pages",
+    "district": "a district's signed card status list (/verify/status): public by design, for offline checks",
+    "token": "a card's signed verification token (/verify): public by design, it is the card's QR code",
 }
 
 # Parameters that select an action on the object named by the other parameters: every value is tried.
 VALUES: dict[str, tuple[str, ...]] = {
-    "action": ("submit", "approve", "reject", "withdraw", "correct-payee"),
+    "action": ("submit", "approve", "reject", "withdraw", "correct-payee", "confirm-employer"),
 }
 
 
@@ -48,6 +55,8 @@ def kind_of(path: str, param: str) -> str:
     """The kind of object ``param`` of route ``path`` names; fails for a parameter nobody mapped."""
     if param == "batch_id":
         return "import_batch" if path.startswith("/registry/imports/") else "disbursement_batch"
+    if param == "application_id" and path.startswith("/api/v1/talent-cards/"):
+        return "talent_application"
     if param == "application_id" and "{objection_id" in path:
         return "objection_application"  # the objection's own award: the route names both
     kind = KIND_OF.get(param)
@@ -69,6 +78,7 @@ KIND_OF: dict[str, str] = {
     "job_id": "job",
     "application_id": "application",
     "objection_id": "objection",
+    "card_no": "talent_card",
 }
 
 # Where each kind lives, so a test can prove the object did not change.
@@ -84,7 +94,16 @@ TABLE_OF = {
     "objection": "objections",
     "objection_application": "applications",
     "disbursement_batch": "disbursement_batches",
+    "talent_application": "talent_applications",
+    "talent_card": "talent_cards",
 }
+
+# Kinds a route names by something else than their id (the value in the path), and a well-formed
+# value of that kind that exists nowhere (a malformed one would be refused before any lookup).
+def nowhere_value(param: str) -> str:
+    if param == "card_no":
+        return format_card_number("440785", 2099, secrets.randbelow(900_000) + 1)
+    return str(uuid.uuid4())
 
 
 @dataclass
@@ -93,6 +112,10 @@ class World:
     tenant: UUID
     ids: dict[str, UUID] = field(default_factory=dict)
     uscc: str = ""  # the enterprise's credit code (the link form names an enterprise by it)
+    route_values: dict[str, str] = field(default_factory=dict)  # kind → what routes name it by
+
+    def route_value(self, kind: str) -> str:
+        return self.route_values.get(kind, str(self.ids[kind]))
 
 
 async def build_world(code: str, admin_url: str) -> World:
@@ -133,6 +156,23 @@ async def build_world(code: str, admin_url: str) -> World:
     await make_ready(admin_url, tenant, 2)
     built = await build(BuildRequest(tenant, date(2026, 6, 1), "nightly", f"nightly:{uuid.uuid4()}"))
     ids["disbursement_batch"] = UUID(built.batches[0])
+    # talent cards: an application awaiting review, and an issued card (named by its number)
+    talent_clerk, _ = await talent_support.staff(code)
+    person_id, employer_id = await talent_support.parties(code)
+    talent = talent_applications
+    waiting = await talent.create(talent_clerk, talent_support.evidence(person_id, employer_id))
+    waiting = await talent.confirm_employer(talent_clerk, waiting["id"], waiting["version"], "人事部")
+    waiting = await talent.submit(talent_clerk, waiting["id"], waiting["version"])
+    ids["talent_application"] = waiting["id"]
+    granted = await talent_support.approved(code)
+    signer = await issuance.signer_for_run()
+    card = await issuance.issue_in_own_transaction(tenant, granted["id"], date.today(), signer)
+    assert card is not None
+    async with tenant_transaction(TenantContext.district(tenant)):
+        ids["talent_card"] = await current_transaction().connection.fetchval(
+            "SELECT id FROM talent_cards WHERE tenant_id = $1 AND card_no = $2", tenant, card.card_no
+        )
+    world.route_values["talent_card"] = card.card_no
     assert set(ids) == set(TABLE_OF), set(TABLE_OF) ^ set(ids)
     return world
 

@@ -255,6 +255,108 @@ async def _bank_returns(conn: asyncpg.Connection, tenant: UUID) -> str:
     )
 
 
+async def _talent_application(conn: asyncpg.Connection, tenant: UUID) -> UUID:
+    return await conn.fetchval(
+        """INSERT INTO talent_applications (tenant_id, person_id, employer_id, tier_claimed, contract_end,
+                                            application_date)
+           VALUES ($1, $2, $3, 'B', '2030-01-31', '2026-01-05') RETURNING id""",
+        tenant,
+        await _person(conn, tenant),
+        await _enterprise(conn, tenant),
+    )
+
+
+async def _talent_applications(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(await _talent_application(conn, tenant))
+
+
+async def _talent_application_events(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO talent_application_events (tenant_id, application_id, to_state)
+               VALUES ($1, $2, 'draft') RETURNING id""",
+            tenant,
+            await _talent_application(conn, tenant),
+        )
+    )
+
+
+async def _talent_status_lists(conn: asyncpg.Connection, tenant: UUID) -> str:
+    # one list per district: a second call finds the first
+    return str(
+        await conn.fetchval(
+            """INSERT INTO talent_status_lists (tenant_id) VALUES ($1)
+               ON CONFLICT (tenant_id) DO UPDATE SET changed_at = talent_status_lists.changed_at
+               RETURNING id""",
+            tenant,
+        )
+    )
+
+
+async def _fixture_signing_key(conn: asyncpg.Connection) -> str:
+    await conn.execute(
+        """INSERT INTO card_signing_keys (kid, public_key, private_key, state, signed_until)
+           VALUES ('fixture', decode(repeat('00', 32), 'hex'), 'x:y:z', 'verifying', now())
+           ON CONFLICT (kid) DO NOTHING"""
+    )
+    return "fixture"
+
+
+async def _talent_card(conn: asyncpg.Connection, tenant: UUID) -> UUID:
+    application = await _talent_application(conn, tenant)
+    await _talent_application(conn, tenant)  # a spare approval: the insert attack's control needs one
+    return await conn.fetchval(
+        """INSERT INTO talent_cards (tenant_id, card_no, year, status_index, application_id, person_id, tier,
+                                     policy_version_id, valid_from, valid_until, contract_end, holder_masked,
+                                     kid, token)
+           SELECT $1, '', 0, 0, a.id, a.person_id, 'B', (SELECT id FROM program_versions LIMIT 1),
+                  '2026-01-06', '2029-01-05', '2030-01-31', '测*', $3, 'fixture-token'
+           FROM talent_applications a WHERE a.id = $2 RETURNING id""",
+        tenant,
+        application,
+        await _fixture_signing_key(conn),
+    )
+
+
+async def _talent_cards(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(await _talent_card(conn, tenant))
+
+
+async def _talent_card_issuances(conn: asyncpg.Connection, tenant: UUID) -> str:
+    card = await _talent_card(conn, tenant)
+    return str(
+        await conn.fetchval(
+            """INSERT INTO talent_card_issuances (tenant_id, application_id, card_id, kind, valid_from,
+                                                  valid_until, kid)
+               SELECT tenant_id, application_id, id, 'reissue', valid_from, valid_until, kid
+               FROM talent_cards WHERE id = $1 RETURNING id""",
+            card,
+        )
+    )
+
+
+async def _talent_benefit_uses(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO talent_benefit_uses (tenant_id, card_id, benefit, used_on, place)
+               VALUES ($1, $2, 'medical_green_channel', '2026-03-02', '江门市中心医院') RETURNING id""",
+            tenant,
+            await _talent_card(conn, tenant),
+        )
+    )
+
+
+async def _talent_benefit_counts(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO talent_benefit_counts (tenant_id, card_id, benefit, year, used)
+               VALUES ($1, $2, 'housing', 2001 + floor(random() * 90)::int, 1) RETURNING id""",
+            tenant,
+            await _talent_card(conn, tenant),
+        )
+    )
+
+
 FACTORIES: dict[str, Factory] = {
     "budgets": _budgets,
     "applications": _applications,
@@ -273,7 +375,19 @@ FACTORIES: dict[str, Factory] = {
     "program_claims": _program_claims,
     "import_batches": _import_batches,
     "record_numbers": _record_numbers,
+    "talent_applications": _talent_applications,
+    "talent_application_events": _talent_application_events,
+    "talent_status_lists": _talent_status_lists,
+    "talent_cards": _talent_cards,
+    "talent_card_issuances": _talent_card_issuances,
+    "talent_benefit_uses": _talent_benefit_uses,
+    "talent_benefit_counts": _talent_benefit_counts,
 }
+
+# Tables whose key is the district itself (one row per district): the insert attack's control in
+# the victim's own context passes row security and then meets that key — which proves the policy
+# let it through.
+ONE_ROW_PER_DISTRICT = {"talent_status_lists"}
 
 # Columns under a unique constraint: the insert attack copies a victim row, and its control
 # (the same insert in the victim's own context must work) needs fresh values there. SQL
@@ -307,6 +421,16 @@ FRESH_COLUMNS: dict[str, dict[str, str]] = {
     },
     "program_receipts": {"award_ref": "gen_random_uuid()::text"},
     "program_claims": {"document_index": "sha256(gen_random_uuid()::text::bytea)"},
+    # one card per approval: an approval of the context's own that has none
+    "talent_cards": {
+        "application_id": "(SELECT a.id FROM talent_applications a WHERE NOT EXISTS"
+        " (SELECT 1 FROM talent_cards c WHERE c.tenant_id = a.tenant_id AND c.application_id = a.id)"
+        " ORDER BY a.id LIMIT 1)",
+    },
+    "talent_benefit_counts": {
+        "year": "(SELECT min(y) FROM generate_series(2000, 2100) y WHERE NOT EXISTS"
+        " (SELECT 1 FROM talent_benefit_counts b WHERE b.year = y))"
+    },
 }
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,7 @@ import pytest_asyncio
 from renshe.accounts.principal import Role
 from tests.accounts.support import new_client, page_csrf, signed_in
 from tests.registry.support import api_headers, prc_id
-from tests.security.route_world import NOT_IDS, VALUES, World, build_world, kind_of, snapshot
+from tests.security.route_world import NOT_IDS, VALUES, World, build_world, kind_of, nowhere_value, snapshot
 
 A, B = "440785", "440784"  # Enping's objects, Heshan's users
 SAFE_ROLES = (Role.CLERK, Role.REVIEWER, Role.FINANCE, Role.DISTRICT_ADMIN)  # district roles, in order
@@ -189,6 +188,12 @@ def api_body(case: Case, version: int) -> dict[str, Any]:
             "raised_by": "张三", "content": "跨区测试", "raised_on": "2026-03-02",
         },
         "/api/v1/objections/{objection_id}/resolve": {"resolution": "dismissed", "comment": "跨区测试"},
+        "/api/v1/talent-cards/applications/{application_id}/{action}": {
+            "version": version, "comment": "跨区测试", "tier": "B",
+        },
+        "/api/v1/talent-cards/{card_no}/renew": {"reason": "跨区测试"},
+        "/api/v1/talent-cards/{card_no}/revoke": {"reason": "跨区测试"},
+        "/api/v1/talent-cards/{card_no}/report-loss": {"reason": "跨区测试"},
     }  # fmt: skip
     if case.method in ("GET", "DELETE") or path not in bodies:
         return {}
@@ -219,10 +224,10 @@ def variants(case: Case, worlds: dict[str, World]) -> Iterator[tuple[str, dict[s
     A's child for a route naming two objects. Action parameters take each of their values."""
     ids = [p for p in case.params if p not in VALUES]
     actions = [p for p in case.params if p in VALUES]
-    own = {p: str(worlds[A].ids[kind_of(case.path, p)]) for p in ids}
+    own = {p: worlds[A].route_value(kind_of(case.path, p)) for p in ids}
     choices: list[tuple[str, dict[str, str]]] = [("A's", own)]
     for parent in ids[:-1]:
-        mixed = own | {parent: str(worlds[B].ids[kind_of(case.path, parent)])}
+        mixed = own | {parent: worlds[B].route_value(kind_of(case.path, parent))}
         choices.append((f"B's {parent} with A's", mixed))
     for label, values in choices:
         if not actions:
@@ -279,8 +284,8 @@ async def test_another_districts_object_is_exactly_not_found(
 ) -> None:
     before = await snapshot(admin_url, worlds[A])
     version = version_of(case, worlds, before)
-    nowhere = {p: str(uuid.uuid4()) for p in case.params}
-    mine = {str(v) for v in worlds[B].ids.values()}
+    nowhere = {p: nowhere_value(p) for p in case.params}
+    mine = {worlds[B].route_value(kind) for kind in worlds[B].ids}
     for label, values in variants(case, worlds):
         # the same request with every id of A's swapped for one that exists nowhere (B's own stay)
         fake_values = {p: v if p in VALUES or v in mine else nowhere[p] for p, v in values.items()}

@@ -25,6 +25,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "renshe.subsidies.applications.tables",
     "renshe.disbursement.tables",
     "renshe.numbering.tables",
+    "renshe.talent.tables",
 )
 
 _engine: PostgresEngine | None = None

@@ -1,6 +1,7 @@
 """Numbers people can say on the phone (受理编号) for applications, batches and imports.
 
-``SQ440703-2026-000123`` (申请), ``PF440703-2026-000045`` (发放批次), ``DR440703-2026-000007`` (导入):
+``SQ440703-2026-000123`` (申请), ``PF440703-2026-000045`` (发放批次), ``DR440703-2026-000007`` (导入),
+``RC440703-2026-000012`` (人才卡申请):
 prefix, district code, year, a sequence of at least six digits. The database hands them out
 (``db/migrations/0014_record_numbers.sql``): a BEFORE INSERT trigger on each table takes the next
 value of the district's counter for that kind and year in the inserting transaction, so a rollback
@@ -13,8 +14,8 @@ from typing import Annotated
 
 import msgspec
 
-APPLICATION, BATCH, IMPORT = "SQ", "PF", "DR"
-PATTERN = r"^(SQ|PF|DR)[0-9]{6}-[0-9]{4}-[0-9]{6,}$"
+APPLICATION, BATCH, IMPORT, TALENT_APPLICATION = "SQ", "PF", "DR", "RC"
+PATTERN = r"^(SQ|PF|DR|RC)[0-9]{6}-[0-9]{4}-[0-9]{6,}$"
 
 # How the API documents a number (the services hand it out as a plain str).
 Number = Annotated[
@@ -22,8 +23,9 @@ Number = Annotated[
     msgspec.Meta(
         pattern=PATTERN,
         examples=["SQ440703-2026-000123"],
-        description="Prefix (SQ application, PF batch, DR import), district code, year and a "
-        "sequence without gaps per district, kind and year. Unique in its district; never reused.",
+        description="Prefix (SQ application, PF batch, DR import, RC talent-card application), district "
+        "code, year and a sequence without gaps per district, kind and year. Unique in its district; "
+        "never reused.",
     ),
 ]
 

@@ -48,7 +48,7 @@ def caller(request: Req) -> Caller:
                   ip=request.client.host if request.client else None)  # fmt: skip
 
 
-class ApplicationIn(msgspec.Struct):
+class TalentApplicationIn(msgspec.Struct):
     person_id: UUID
     tier_claimed: Tier
     employer_id: UUID
@@ -60,13 +60,13 @@ class ApplicationIn(msgspec.Struct):
     application_date: date | None = None
 
 
-class TransitionIn(msgspec.Struct):
+class TalentTransitionIn(msgspec.Struct):
     version: int
     comment: Annotated[str, rule(max_length=500)] | None = None
     tier: Tier | None = None  # approve: the tier granted (the claimed one or lower)
 
 
-class EventOut(msgspec.Struct):
+class TalentEventOut(msgspec.Struct):
     at: datetime
     from_state: str | None
     to_state: str
@@ -75,7 +75,7 @@ class EventOut(msgspec.Struct):
     actor_name: ActorText
 
 
-class ApplicationOut(msgspec.Struct):
+class TalentApplicationOut(msgspec.Struct):
     id: UUID
     number: Number  # 受理编号 RC440703-2026-000012
     kind: str  # new | renewal | reissue
@@ -96,15 +96,15 @@ class ApplicationOut(msgspec.Struct):
     card_id: UUID | None
     created_at: datetime
     updated_at: datetime
-    history: list[EventOut] | None = None
+    history: list[TalentEventOut] | None = None
 
 
-class ApplicationList(msgspec.Struct):
-    items: list[ApplicationOut]
+class TalentApplicationList(msgspec.Struct):
+    items: list[TalentApplicationOut]
     next_cursor: str | None = None
 
 
-class JobAccepted(msgspec.Struct):
+class IssueJobAccepted(msgspec.Struct):
     job_id: UUID
     status: str
 
@@ -156,8 +156,8 @@ class LossOut(msgspec.Struct):
     reissued: CardOut
 
 
-def application_out(row: dict[str, Any], history: list[dict[str, Any]] | None = None) -> ApplicationOut:
-    return ApplicationOut(
+def application_out(row: dict[str, Any], history: list[dict[str, Any]] | None = None) -> TalentApplicationOut:
+    return TalentApplicationOut(
         id=row["id"], number=row["number"], kind=row["kind"], state=row["state"], version=row["version"],
         person_id=row["person_id"], employer_id=row["employer_id"], tier_claimed=row["tier_claimed"],
         tier_approved=row["tier_approved"], facts=store.as_json(row["facts"]) or {},
@@ -167,7 +167,8 @@ def application_out(row: dict[str, Any], history: list[dict[str, Any]] | None = 
         approved_on=row["approved_on"], card_id=row["card_id"], created_at=row["created_at"],
         updated_at=row["updated_at"],
         history=None if history is None else [
-            EventOut(e["at"], e["from_state"], e["to_state"], e["comment"], e["username"], str(e["actor"]))
+            TalentEventOut(e["at"], e["from_state"], e["to_state"], e["comment"], e["username"],
+                           str(e["actor"]))
             for e in history
         ],
     )  # fmt: skip
@@ -202,7 +203,7 @@ def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
         raise bad_cursor() from None
 
 
-async def _application(request: Req, application_id: UUID) -> ApplicationOut:
+async def _application(request: Req, application_id: UUID) -> TalentApplicationOut:
     row, history = await applications.get(caller(request), application_id)
     return application_out(row, history)
 
@@ -212,7 +213,7 @@ async def _application(request: Req, application_id: UUID) -> ApplicationOut:
 
 @post("/api/v1/talent-cards/applications", name="api.talent.applications.create", guards=[CLERK], tags=TAGS,
       status_code=201)  # fmt: skip
-async def create_application(request: Req, data: JSONBody[ApplicationIn]) -> ApplicationOut:
+async def create_application(request: Req, data: JSONBody[TalentApplicationIn]) -> TalentApplicationOut:
     """Apply for a card for a registered person (draft). 422 with ``errors[].field = reasons[i]``
     when the evidence does not meet the claimed tier; ``evaluation.tiers`` judges all three."""
     evidence = applications.Evidence(
@@ -232,7 +233,7 @@ async def list_applications(
     person_id: FromQuery[UUID | None] = None,
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
-) -> ApplicationList:
+) -> TalentApplicationList:
     """The district's applications, newest first."""
     size = clamp_limit(limit)
     rows = await applications.list_applications(
@@ -240,12 +241,12 @@ async def list_applications(
     )
     more, rows = len(rows) > size, rows[:size]
     next_cursor = encode_cursor([rows[-1]["created_at"].isoformat(), str(rows[-1]["id"])]) if more else None
-    return ApplicationList(items=[application_out(r) for r in rows], next_cursor=next_cursor)
+    return TalentApplicationList(items=[application_out(r) for r in rows], next_cursor=next_cursor)
 
 
 @get("/api/v1/talent-cards/applications/{application_id:uuid}", name="api.talent.applications.detail",
      guards=[READ], tags=TAGS)  # fmt: skip
-async def get_application(request: Req, application_id: FromPath[UUID]) -> ApplicationOut:
+async def get_application(request: Req, application_id: FromPath[UUID]) -> TalentApplicationOut:
     """One application with its timeline (``history``)."""
     return await _application(request, application_id)
 
@@ -254,8 +255,8 @@ async def get_application(request: Req, application_id: FromPath[UUID]) -> Appli
       name="api.talent.applications.transition", guards=[ACT], tags=TAGS, status_code=200,
       opt={"problems": (409,)})  # fmt: skip
 async def transition(
-    request: Req, application_id: FromPath[UUID], action: FromPath[str], data: JSONBody[TransitionIn]
-) -> ApplicationOut:
+    request: Req, application_id: FromPath[UUID], action: FromPath[str], data: JSONBody[TalentTransitionIn]
+) -> TalentApplicationOut:
     """``confirm-employer`` (clerk; ``comment`` names who confirmed for the employer), ``submit`` and
     ``withdraw`` (clerk), ``approve`` (``tier``: the claimed one or lower) and ``reject`` (a reason)
     by a reviewer who did not submit it. ``version`` as last read: 409 when stale."""
@@ -277,13 +278,13 @@ async def transition(
 
 @post("/api/v1/talent-cards/issue-now", name="api.talent.issue_now", guards=[REVIEWER], tags=TAGS,
       status_code=202)  # fmt: skip
-async def issue_now(request: Req) -> JobAccepted:
+async def issue_now(request: Req) -> IssueJobAccepted:
     """Issue now (立即制卡): every approval of the district up to today, as a job."""
     who = caller(request)
     tenant_id = applications.require(who, Role.REVIEWER)
     async with tenant_transaction(who.context()):
         job = await tasks.request_issue(tenant_id, who.principal.user_id, clock.today())
-    return JobAccepted(job_id=job.id, status=job.status)
+    return IssueJobAccepted(job_id=job.id, status=job.status)
 
 
 # ---------------------------------------------------------------- cards
@@ -347,7 +348,9 @@ async def card_pdf(request: Req, card_no: FromPath[CardNo]) -> Response[bytes]:
 
 @post("/api/v1/talent-cards/{card_no:str}/renew", name="api.talent.cards.renew", guards=[CLERK], tags=TAGS,
       status_code=201, opt={"problems": (409,)})  # fmt: skip
-async def renew(request: Req, card_no: FromPath[CardNo], data: JSONBody[CardActionIn]) -> ApplicationOut:
+async def renew(
+    request: Req, card_no: FromPath[CardNo], data: JSONBody[CardActionIn]
+) -> TalentApplicationOut:
     """A renewal application (draft) inside the renewal window: the card's evidence with what changed.
     Same tier approved → the same number, extended; another tier → a new card replacing it."""
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if k != "reason" and v is not None}

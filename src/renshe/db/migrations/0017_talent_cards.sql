@@ -178,11 +178,12 @@ CREATE TRIGGER talent_applications_number_immutable BEFORE UPDATE OF number ON t
 -- One per district: the last status index handed out and the last published list.
 CREATE TABLE talent_status_lists (
   tenant_id     uuid PRIMARY KEY REFERENCES org_units (id),
-  id            uuid NOT NULL DEFAULT gen_random_uuid() UNIQUE,
+  id            uuid NOT NULL DEFAULT gen_random_uuid(),
   last_index    integer NOT NULL DEFAULT -1 CHECK (last_index >= -1),
   document      jsonb,            -- the signed list as published at /verify/status/<district>
   published_at  timestamptz,
-  changed_at    timestamptz NOT NULL DEFAULT now()   -- a card's status changed since?
+  changed_at    timestamptz NOT NULL DEFAULT now(),  -- a card's status changed since?
+  UNIQUE (tenant_id, id)
 );
 SELECT renshe_protect('talent_status_lists');
 GRANT SELECT, INSERT, UPDATE ON talent_status_lists TO renshe_app;
