@@ -66,7 +66,8 @@ async def test_the_check_page_verifies_cards_with_the_network_off(server: str) -
                 await page.fill("#verify-token", token)
                 await page.click("#verify-another button[type=submit]")
                 await page.wait_for_function(
-                    "expected => document.querySelector('#verdict').dataset.verdict === expected", arg=expected
+                    "expected => document.querySelector('#verdict').dataset.verdict === expected",
+                    arg=expected,
                 )
                 assert "离线" in await verdict.inner_text()  # said to be checked on the device
             await page.fill("#verify-token", revoked["token"])

@@ -67,7 +67,8 @@ async def test_issuance_killed_mid_transaction_issues_each_approval_once_and_bur
     holder = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))
     try:
         await holder.execute(
-            "INSERT INTO talent_status_lists (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING", tenant
+            "INSERT INTO talent_status_lists (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING",
+            tenant,
         )
         async with tenant_transaction(TenantContext.district(tenant)):
             job = await jobs.enqueue(
@@ -78,7 +79,9 @@ async def test_issuance_killed_mid_transaction_issues_each_approval_once_and_bur
         while kills < KILLS:
             await asyncio.sleep(rng.uniform(0.1, 0.8))  # a random issuance of the run
             async with holder.transaction():
-                await holder.execute("SELECT 1 FROM talent_status_lists WHERE tenant_id = $1 FOR UPDATE", tenant)
+                await holder.execute(
+                    "SELECT 1 FROM talent_status_lists WHERE tenant_id = $1 FOR UPDATE", tenant
+                )
                 left = sum(1 for n in (await _issued(tenant, ids)).values() if n == 0)
                 if (await load_job(tenant, job.id)).status == "succeeded" or left < 50:
                     break
