@@ -27,7 +27,7 @@ from renshe.numbering import Number
 from renshe.registry.service import Caller
 from renshe.settings import get_settings
 from renshe.talent import application_store as store
-from renshe.talent import applications, cards, rendering, tasks
+from renshe.talent import applications, benefits, cards, rendering, tasks
 from renshe.web.request_context import request_id_of
 
 Req = Request[Any, Any, Any]
@@ -149,6 +149,31 @@ class CardActionIn(msgspec.Struct):
     qualifications: list[str] | None = None
     tier_claimed: Tier | None = None
     annual_salary_fen: Annotated[int, rule(minimum=0)] | None = None
+
+
+class BenefitUseIn(msgspec.Struct):
+    benefit: Annotated[str, rule(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+    place: Said
+    used_on: date | None = None
+
+
+class BenefitUseOut(msgspec.Struct):
+    benefit: str
+    used_on: date
+    place: str
+    created_at: datetime
+
+
+class BenefitCountOut(msgspec.Struct):
+    benefit: str
+    used: int
+    quota: int | None  # None: no yearly limit
+
+
+class BenefitUsesOut(msgspec.Struct):
+    year: int
+    items: list[BenefitUseOut]
+    counts: list[BenefitCountOut]
 
 
 class LossOut(msgspec.Struct):
@@ -291,18 +316,21 @@ async def issue_now(request: Req) -> IssueJobAccepted:
 
 
 @get("/api/v1/talent-cards", name="api.talent.cards.list", guards=[READ], tags=TAGS)
-async def list_cards(
+async def list_cards(  # noqa: PLR0917 - a handler: Litestar passes the query by name
     request: Req,
     person_id: FromQuery[UUID | None] = None,
     state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
+    renewal_due: FromQuery[bool] = False,
     cursor: FromQuery[str | None] = None,
     limit: Limit = None,
 ) -> CardList:
-    """The district's cards, newest first; ``person_id`` for one person's."""
+    """The district's cards, newest first; ``person_id`` for one person's; ``renewal_due=true``
+    for the renewal reminders (active cards inside their renewal window)."""
     size = clamp_limit(limit)
     rows = await cards.list_cards(
-        caller(request), person_id=person_id, state=state_filter, after=_after(cursor), limit=size + 1
-    )
+        caller(request), person_id=person_id, state=state_filter, renewal_due=renewal_due,
+        after=_after(cursor), limit=size + 1,
+    )  # fmt: skip
     more, rows = len(rows) > size, rows[:size]
     next_cursor = encode_cursor([rows[-1]["issued_at"].isoformat(), str(rows[-1]["id"])]) if more else None
     return CardList(items=[card_out(r) for r in rows], next_cursor=next_cursor)
@@ -375,7 +403,35 @@ async def report_loss(request: Req, card_no: FromPath[CardNo], data: JSONBody[Ca
     return LossOut(lost=card_out(lost), reissued=card_out(new))
 
 
+@post("/api/v1/talent-cards/{card_no:str}/benefit-uses", name="api.talent.cards.benefit_use", guards=[CLERK],
+      tags=TAGS, status_code=201, opt={"problems": (409,)})  # fmt: skip
+async def record_benefit_use(
+    request: Req, card_no: FromPath[CardNo], data: JSONBody[BenefitUseIn]
+) -> BenefitUseOut:
+    """A service point records a use of one of the tier's benefits; 409 when the year's quota is
+    used up (the database counts, so two desks cannot both take the last one)."""
+    row = await benefits.record_use(caller(request), card_no, data.benefit, data.used_on, data.place)
+    return BenefitUseOut(row["benefit"], row["used_on"], row["place"], row["created_at"])
+
+
+@get("/api/v1/talent-cards/{card_no:str}/benefit-uses", name="api.talent.cards.benefit_uses", guards=[READ],
+     tags=TAGS)  # fmt: skip
+async def benefit_uses(
+    request: Req,
+    card_no: FromPath[CardNo],
+    year: Annotated[int | None, rule(minimum=2000, maximum=2100)] = None,
+) -> BenefitUsesOut:
+    """The card's benefit uses in ``year`` (this year by default) and what each quota leaves."""
+    on = year or clock.today().year
+    uses, counts = await benefits.uses_of(caller(request), card_no, on)
+    return BenefitUsesOut(
+        year=on,
+        items=[BenefitUseOut(u["benefit"], u["used_on"], u["place"], u["created_at"]) for u in uses],
+        counts=[BenefitCountOut(c["benefit"], c["used"], c["quota"]) for c in counts],
+    )
+
+
 ROUTES = [
     create_application, list_applications, get_application, transition, issue_now,
-    list_cards, get_card, card_png, card_pdf, renew, revoke, report_loss,
+    list_cards, get_card, card_png, card_pdf, renew, revoke, report_loss, record_benefit_use, benefit_uses,
 ]  # fmt: skip

@@ -123,7 +123,7 @@ async def judged(
 
 async def insert(
     tenant_id: UUID, caller: Caller, evidence: Evidence, *, kind: str = "new", card_id: UUID | None = None,
-    state: str = "draft",
+    comment: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Judge and store an application inside the open transaction (a renewal passes its card)."""
     on = evidence.application_date or clock.today()
@@ -146,7 +146,7 @@ async def insert(
             clock.record_time(),
         )
     )  # fmt: skip
-    await store.event(tenant_id, caller.actor, None, row)
+    await store.event(tenant_id, caller.actor, None, row, comment)
     return row
 
 

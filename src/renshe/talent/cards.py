@@ -80,18 +80,21 @@ async def get(caller: Caller, card_no: str) -> tuple[dict[str, Any], list[dict[s
 
 
 async def list_cards(
-    caller: Caller, *, person_id: UUID | None = None, state: str | None = None,
+    caller: Caller, *, person_id: UUID | None = None, state: str | None = None, renewal_due: bool = False,
     after: tuple[datetime, UUID] | None = None, limit: int = 50,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """The district's cards, newest first (keyset on issued_at, id)."""
+    """The district's cards, newest first (keyset on issued_at, id); ``renewal_due``: the clerks'
+    reminder list (续期提醒) — active cards the nightly sweep found inside their renewal window."""
     tenant_id = applications.reading_district(caller)
     async with tenant_transaction(caller.context()):
         rows = await _conn().fetch(
             """SELECT * FROM talent_cards WHERE tenant_id = $1
                  AND ($2::uuid IS NULL OR person_id = $2) AND ($3::text IS NULL OR state = $3)
                  AND ($4::timestamptz IS NULL OR (issued_at, id) < ($4, $5::uuid))
+                 AND (NOT $7 OR (state = 'active' AND renewal_flagged_on IS NOT NULL))
                ORDER BY issued_at DESC, id DESC LIMIT $6""",
             tenant_id, person_id, state, after[0] if after else None, after[1] if after else None, limit,
+            renewal_due,
         )  # fmt: skip
     return [dict(r) for r in rows]
 
@@ -190,14 +193,9 @@ async def renew(caller: Caller, card_no: str, reason: str | None, changes: dict[
             civil_servant=bool(changes.get("civil_servant", facts.get("civil_servant", False))),
             application_date=today,
         )
-        row = await applications.insert(tenant_id, caller, evidence, kind="renewal", card_id=card["id"])
-        if reason:
-            await _conn().execute(
-                """UPDATE talent_application_events SET comment = $3
-                   WHERE tenant_id = $1 AND application_id = $2""",
-                tenant_id, row["id"], reason,
-            )  # fmt: skip
-        return row
+        return await applications.insert(
+            tenant_id, caller, evidence, kind="renewal", card_id=card["id"], comment=reason
+        )
 
 
 async def _renewal_window_days(card: dict[str, Any]) -> int:

@@ -23,10 +23,11 @@ from renshe.jobs import service as jobs
 from renshe.jobs.kinds import JobKind, register
 from renshe.jobs.runner import JobRun, detached
 from renshe.numbers import grouped
-from renshe.talent import issuance, publishing
+from renshe.talent import issuance, publishing, sweep
 
 ISSUE = "talent.issue"
 PUBLISH = "talent.publish_status"
+SWEEP = "talent.sweep"
 SHOWN_NUMBERS = 20  # the result lists the first card numbers; the cards list has them all
 
 
@@ -117,5 +118,31 @@ PUBLISH_STATUS = register(
         time_limit_seconds=5 * 60,
         max_attempts=5,
         title="Publish the talent-card status list",
+    )
+)
+
+
+async def sweep_cards(run: JobRun) -> dict[str, Any]:
+    """到期清理与续期提醒, in the job's own transaction (two guarded UPDATEs)."""
+    return await sweep.sweep(run.tenant_id, business_date_of(run))
+
+
+SWEPT = lazy("%(expired)s cards expired, %(flagged)s flagged for renewal.")
+
+
+def sweep_summary(result: dict[str, Any]) -> str:
+    return gettext(SWEPT) % {"expired": grouped(int(result["expired"])),
+                             "flagged": grouped(int(result["renewals_flagged"]))}  # fmt: skip
+
+
+SWEEP_CARDS = register(
+    JobKind(
+        name=SWEEP,
+        handler=sweep_cards,
+        time_limit_seconds=30 * 60,
+        max_attempts=5,
+        nightly=True,
+        title="Expire talent cards and flag renewals",
+        summary=sweep_summary,
     )
 )
