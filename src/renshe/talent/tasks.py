@@ -110,6 +110,13 @@ async def publish_status(run: JobRun) -> dict[str, Any]:
     return {"district": document["district"], "issued_at": document["issued_at"], "kid": document["kid"]}
 
 
+PUBLISHED = lazy("Status list of %(district)s published.")
+
+
+def publish_summary(result: dict[str, Any]) -> str:
+    return gettext(PUBLISHED) % {"district": result["district"]}
+
+
 PUBLISH_STATUS = register(
     JobKind(
         name=PUBLISH,
@@ -118,6 +125,7 @@ PUBLISH_STATUS = register(
         time_limit_seconds=5 * 60,
         max_attempts=5,
         title="Publish the talent-card status list",
+        summary=publish_summary,
     )
 )
 
