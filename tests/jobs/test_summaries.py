@@ -125,7 +125,9 @@ async def test_the_job_page_says_what_the_build_did(client: httpx.AsyncClient) -
 
 def test_the_talent_card_jobs_say_what_they_did(english: None) -> None:
     assert kinds.summarize("talent.issue", {"issued": 1204, "skipped": 0}) == "Issued 1,204 cards."
-    assert kinds.summarize("talent.issue", {"issued": 0, "skipped": 0}) == "No approved applications to issue."
+    nothing = kinds.summarize("talent.issue", {"issued": 0, "skipped": 0})
+    assert nothing == "No approved applications to issue."
     swept = {"expired": 3, "renewals_flagged": 12}
     assert kinds.summarize("talent.sweep", swept) == "3 cards expired, 12 flagged for renewal."
-    assert kinds.summarize("talent.publish_status", {"district": "440703"}) == "Status list of 440703 published."
+    published = kinds.summarize("talent.publish_status", {"district": "440703"})
+    assert published == "Status list of 440703 published."
