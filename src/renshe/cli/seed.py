@@ -39,6 +39,7 @@ async def seed_demo(
     from renshe.audit import story_clock
     from renshe.registry.seed import seed_demo_registry
     from renshe.subsidies.demo import seed_demo_subsidies
+    from renshe.talent.demo import seed_demo_talent
 
     async with story_clock.opened(settings):
         with clock.story_at(demo_story.opening(clock.today())):
@@ -47,6 +48,7 @@ async def seed_demo(
             accounts = await seed_demo_users(settings)
         await seed_demo_registry(settings, scale)
         await seed_demo_subsidies(codes)
+        await seed_demo_talent(codes)
     return accounts
 
 

@@ -152,7 +152,8 @@ def _night_after(day: date) -> date:
     return day + timedelta(days=1)
 
 
-async def _staff(code: str) -> Staff | None:
+async def demo_staff(code: str) -> Staff | None:
+    """The district's demo clerk, reviewer and finance officer as callers (None before they exist)."""
     callers = []
     async with tenant_transaction(TenantContext.none()):
         conn = current_transaction().connection
@@ -223,7 +224,7 @@ async def _close_notices(tenant_id: UUID, business_date: date) -> None:
 async def seed_district(tenant_id: UUID, code: str, today: date | None = None) -> int:
     """Seed one district's applications and batches; returns how many applications were added."""
     today = today or store.today()
-    staff = await _staff(code)
+    staff = await demo_staff(code)
     persons, enterprises = await _beneficiaries(tenant_id, code, today)
     if staff is None or len(persons) < 24 or len(enterprises) < 12:
         log.warning("demo.subsidies_skipped", district=code)

@@ -27,6 +27,7 @@ from uuid import UUID
 
 import asyncpg
 
+from renshe import clock
 from renshe.audit import service as audit
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.registry import repository as registry
@@ -90,10 +91,13 @@ async def insert_card(
         await _conn().fetchrow(
             """INSERT INTO talent_cards (tenant_id, card_no, year, status_index, application_id, origin,
                                          person_id, tier, policy_version_id, valid_from, valid_until,
-                                         contract_end, holder_masked, kid, token, replaces_card_id)
-               VALUES ($1, '', 0, 0, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '', $12) RETURNING *""",
+                                         contract_end, holder_masked, kid, token, replaces_card_id,
+                                         issued_at, updated_at)
+               VALUES ($1, '', 0, 0, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '', $12,
+                       coalesce($13, now()), coalesce($13, now()))
+               RETURNING *""",
             tenant_id, application_id, origin, person_id, tier, policy_version_id, valid_from, valid_until,
-            contract_end, tokens.fit_name(mask_name(person.name)), signer.kid, replaces,
+            contract_end, tokens.fit_name(mask_name(person.name)), signer.kid, replaces, clock.record_time(),
         )
     )  # fmt: skip
     card["token"] = sign_card(card, signer)
@@ -115,10 +119,10 @@ async def record_issuance(
 ) -> None:
     await _conn().execute(
         """INSERT INTO talent_card_issuances (tenant_id, application_id, card_id, kind, valid_from,
-                                              valid_until, kid, job_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+                                              valid_until, kid, job_id, issued_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, clock_timestamp()))""",
         card["tenant_id"], application_id, card["id"], kind, card["valid_from"], card["valid_until"],
-        card["kid"], job_id,
+        card["kid"], job_id, clock.record_time(),
     )  # fmt: skip
     await audit.record(
         card["tenant_id"], actor, f"talent_card.{kind}",
@@ -131,10 +135,10 @@ async def record_issuance(
 async def end_card(card: dict[str, Any], state: str, reason: str | None, by: UUID | None) -> None:
     """An active card ends (superseded, revoked, lost); its district's list must be republished."""
     await _conn().execute(
-        """UPDATE talent_cards SET state = $3, ended_reason = $4, ended_by = $5, ended_at = now(),
-                  version = version + 1, updated_at = now()
+        """UPDATE talent_cards SET state = $3, ended_reason = $4, ended_by = $5,
+                  ended_at = coalesce($6, now()), version = version + 1, updated_at = coalesce($6, now())
            WHERE tenant_id = $1 AND id = $2""",
-        card["tenant_id"], card["id"], state, reason, by,
+        card["tenant_id"], card["id"], state, reason, by, clock.record_time(),
     )  # fmt: skip
     await _conn().execute(
         "UPDATE talent_status_lists SET changed_at = clock_timestamp() WHERE tenant_id = $1",
