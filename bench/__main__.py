@@ -1,4 +1,5 @@
-"""``uv run python -m bench [--only batch,memory,web,demo] [--awards N] [--memory-scale SMALL,LARGE]``
+"""``uv run python -m bench [--only batch,memory,web,demo,talent] [--awards N] [--approvals N]
+[--memory-scale SMALL,LARGE]``
 
 Runs the benchmarks of 07-quality that exist for the released capabilities on a throw-away
 database and prints a JSON line per benchmark, then a markdown table. Every figure is a ratio
@@ -15,7 +16,7 @@ import sys
 from bench import environment
 from bench.report import Result, json_line, table
 
-CHOICES = ("batch", "memory", "web", "demo")
+CHOICES = ("batch", "memory", "web", "demo", "talent")
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -26,6 +27,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         "--memory-scale", default="100000,1000000", help="SMALL,LARGE line counts for the memory benchmark"
     )
     parser.add_argument("--rows", type=int, default=200_000, help="applications behind the list benchmarks")
+    parser.add_argument(
+        "--approvals", type=int, default=10_000, help="approvals for the card issuance benchmark"
+    )
     parser.add_argument("--seconds", type=float, default=15.0, help="load duration per web measurement")
     return parser.parse_args(argv)
 
@@ -54,6 +58,11 @@ async def _run(args: argparse.Namespace, url: str) -> list[Result]:
         for result in await web.run(url, args.rows, args.seconds):
             results.append(result)
             print(json_line(result), flush=True)
+    if "talent" in chosen:
+        from bench import talent
+
+        results.append(await talent.run(url, args.approvals))
+        print(json_line(results[-1]), flush=True)
     if "demo" in chosen:
         from bench import demo
 

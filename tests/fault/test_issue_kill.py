@@ -3,9 +3,9 @@ card's number was taken, before its transaction committed — several times over
 finish: every approval has exactly one card, and the committed card numbers of the district and
 year run 1, 2, 3 … without a gap (a killed transaction gives its number back) and without a repeat.
 
-How the kill is aimed: the test holds the district's status-list row. An issuer takes the card
-number (the counter row) and then waits on that row inside the same transaction; the test sees it
-waiting in ``pg_stat_activity`` and kills the worker there."""
+How the kill is aimed: the test holds the district's audit-chain lock. An issuer numbers, signs and
+records its chunk of cards and then waits for that lock to write the chunk's audit record, inside
+the same transaction; the test sees it waiting in ``pg_stat_activity`` and kills the worker there."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from tests.jobs.support import load_job
 from tests.talent.bulk import make_approved, sequences
 
 pytestmark = [pytest.mark.fault, pytest.mark.usefixtures("db")]
-APPROVALS = 1_500
+APPROVALS = 4_000
 KILLS = 3
 KAIPING = "440783"
 
@@ -49,11 +49,13 @@ async def _issued(tenant: UUID, ids: list[UUID]) -> dict[UUID, int]:
 
 
 async def _waiting_on_a_lock(conn: asyncpg.Connection) -> bool:
+    # inside a transaction the activity view is a snapshot taken at its first read: take a new one
+    await conn.execute("SELECT pg_stat_clear_snapshot()")
     return bool(
         await conn.fetchval(
             """SELECT count(*) FROM pg_stat_activity
                WHERE datname = current_database() AND wait_event_type = 'Lock'
-                 AND query ILIKE '%INSERT INTO talent_cards%'"""
+                 AND query ILIKE '%audit_append%'"""
         )
     )
 
@@ -79,17 +81,18 @@ async def test_issuance_killed_mid_transaction_issues_each_approval_once_and_bur
         while kills < KILLS:
             await asyncio.sleep(rng.uniform(0.1, 0.8))  # a random issuance of the run
             async with holder.transaction():
+                # the district's audit chain: an issuer's chunk takes it last, its cards numbered
                 await holder.execute(
-                    "SELECT 1 FROM talent_status_lists WHERE tenant_id = $1 FOR UPDATE", tenant
+                    "SELECT pg_advisory_xact_lock(hashtextextended('audit:' || $1::uuid::text, 0))", tenant
                 )
                 left = sum(1 for n in (await _issued(tenant, ids)).values() if n == 0)
-                if (await load_job(tenant, job.id)).status == "succeeded" or left < 50:
+                if (await load_job(tenant, job.id)).status == "succeeded" or left < 300:
                     break
 
                 async def stuck() -> bool:
                     return await _waiting_on_a_lock(holder)
 
-                await wait_for(stuck, 30, "an issuer to hold a new card number and wait")
+                await wait_for(stuck, 30, "an issuer to hold new card numbers and wait")
                 worker.kill()  # its transaction dies with the number it took
             kills += 1
             worker = await start_worker(workers, tmp_path)

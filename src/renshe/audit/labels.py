@@ -97,6 +97,7 @@ ACTION_LABELS: dict[str, str] = {
     **{f"talent_application.{s}": _TALENT_APPLICATION_ENTERED[s] for s in TALENT_APPLICATION_STATES},
     "talent_application.employer_confirmed": lazy("Employer confirmation recorded"),
     "talent_card.new": lazy("Talent card issued"),
+    "talent_card.issued": lazy("Talent cards issued by the nightly run"),
     "talent_card.renewal": lazy("Talent card renewed"),
     "talent_card.reissue": lazy("Talent card reissued after a loss"),
     "talent_card.revoked": lazy("Talent card revoked"),

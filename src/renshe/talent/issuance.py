@@ -1,4 +1,6 @@
-"""Issuing cards (制卡发证): what the ``talent.issue`` job does for each approved application.
+"""Issuing cards (制卡发证): one approval at a time — a renewal, a reissue after a loss, and the
+building blocks (validity, signing, the card row) that the nightly chunks of new cards share
+(:mod:`renshe.talent.nightly_issue`).
 
 One short transaction per approval: lock the application (``SKIP LOCKED``, so concurrent issuers
 share the work instead of queueing on one row), insert the card — the database's trigger takes the
@@ -225,19 +227,6 @@ async def issue_one(
     after = await application_store.change(application, {"state": "issued"})
     await application_store.event(tenant_id, audit.SYSTEM, application, after, issued.card_no)
     return issued
-
-
-async def approvals_to_issue(tenant_id: UUID, up_to: date) -> list[UUID]:
-    """Approvals of the district up to ``up_to`` not yet issued, in approval order."""
-    async with tenant_transaction(TenantContext.district(tenant_id)):
-        rows = await _conn().fetch(
-            """SELECT id FROM talent_applications
-               WHERE tenant_id = $1 AND state = 'approved' AND approved_on <= $2
-               ORDER BY decided_at, id""",
-            tenant_id,
-            up_to,
-        )
-    return [r["id"] for r in rows]
 
 
 async def signer_for_run() -> signing_keys.Signer:

@@ -23,7 +23,7 @@ from renshe.jobs import service as jobs
 from renshe.jobs.kinds import JobKind, register
 from renshe.jobs.runner import JobRun, detached
 from renshe.numbers import grouped
-from renshe.talent import issuance, publishing, sweep
+from renshe.talent import issuance, nightly_issue, publishing, sweep
 
 ISSUE = "talent.issue"
 PUBLISH = "talent.publish_status"
@@ -39,28 +39,33 @@ def business_date_of(run: JobRun) -> date:
 async def issue_cards(run: JobRun) -> dict[str, Any]:
     on = business_date_of(run)
     signer = await detached(issuance.signer_for_run)
-    pending = await detached(lambda: issuance.approvals_to_issue(run.tenant_id, on))
-    await run.progress(0, len(pending))
+    todo = await detached(partial(nightly_issue.waiting, run.tenant_id, on))
+    total = todo["new"] + todo["renewals"]
+    await run.progress(0, total)
     numbers: list[str] = []
-    skipped = 0
-    for done, application_id in enumerate(pending, start=1):
-        issued = await detached(
+    done = 0
+    while True:  # new cards, a chunk per transaction, until no approval is left unheld
+        chunk = await detached(
+            partial(nightly_issue.issue_chunk_in_own_transaction, run.tenant_id, on, signer, run.job_id)
+        )
+        if not chunk:
+            break
+        done += len(chunk)
+        numbers.extend(i.card_no for i in chunk[: max(SHOWN_NUMBERS - len(numbers), 0)])
+        await run.progress(done, total)
+    for application_id in todo["renewal_ids"]:  # renewals, one by one (few, each its own case)
+        renewed = await detached(
             partial(issuance.issue_in_own_transaction, run.tenant_id, application_id, on, signer, run.job_id)
         )
-        if issued is None:
-            skipped += 1
-        elif len(numbers) < SHOWN_NUMBERS:
-            numbers.append(issued.card_no)
-        if done % 50 == 0 or done == len(pending):
-            await run.progress(done, len(pending))
-    if len(pending) > skipped:  # new cards: a verifier needs the district's list to say "valid"
-        await detached(lambda: publishing.publish_in_own_transaction(run.tenant_id))
+        if renewed is not None:
+            done += 1
+            await run.progress(done, total)
+    if done:  # new cards: a verifier needs the district's list to say "valid"
+        await detached(partial(publishing.publish_in_own_transaction, run.tenant_id))
     return {
-        "issued": len(pending) - skipped,
-        "skipped": skipped,
-        "card_numbers": numbers,
+        "issued": done, "skipped": todo["contract_ended"], "card_numbers": numbers,
         "business_date": on.isoformat(),
-    }
+    }  # fmt: skip
 
 
 NOTHING = lazy("No approved applications to issue.")

@@ -1,0 +1,199 @@
+"""The night's new cards in chunks (夜间批量制卡): what ``talent.issue`` does with the approvals of
+new cards; renewals go one by one through :func:`renshe.talent.issuance.issue_one`.
+
+One transaction per chunk of up to :data:`CHUNK` approvals, set-based: the approvals locked
+``FOR UPDATE SKIP LOCKED`` (a concurrent issuer takes the next chunk instead of waiting), the cards
+inserted in one statement — the database's trigger takes each card's number and status index from
+the district's counters, in the same transaction —, the tokens signed and written, the issuances
+recorded, the applications moved to ``issued`` with their timeline events, and one audit record
+naming every card and application of the chunk. A worker killed mid-chunk loses the whole chunk,
+the counters' increments with it: committed numbers stay gapless, and the next attempt issues the
+same approvals again. The unique indexes on ``talent_cards`` and ``talent_card_issuances`` refuse
+a second card for an approval whatever happens.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from renshe import clock
+from renshe.audit import service as audit
+from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
+from renshe.registry.masking import mask_name
+from renshe.subsidies.programs import service as programs
+from renshe.talent import signing_keys, tokens
+from renshe.talent.card_numbers import format_card_number
+from renshe.talent.issuance import CARD_OBJECT, Issued, sign_card, validity
+
+CHUNK = 250  # approvals per transaction: a kill loses at most this much work
+
+
+def _conn() -> asyncpg.Connection:
+    return current_transaction().connection
+
+
+async def _validity_years(tenant_id: UUID, version_ids: set[UUID]) -> dict[UUID, int]:
+    years = {}
+    for version_id in version_ids:
+        policy = await programs.version_by_id(version_id, tenant_id)
+        assert policy.terms.card is not None
+        years[version_id] = policy.terms.card.validity_years
+    return years
+
+
+class NumbersNotAsPredicted(RuntimeError):
+    """The trigger numbered a card otherwise than the chunk signed it for (cannot happen while the
+    counter rows are held): the chunk rolls back and the job's next attempt starts again."""
+
+
+async def _predict(
+    tenant_id: UUID, year: int, rows: list[dict[str, Any]], signer: signing_keys.Signer
+) -> bool:
+    """Sign each card before it is inserted, for the number and status index the trigger will take:
+    with the district's two counter rows locked here, the trigger hands out the next values in
+    insertion order. (Updating each new row with its token afterwards cost more than inserting
+    it.) False when a counter does not exist yet — the district's first card of the year —: the
+    tokens are then signed after the insert."""
+    counter = await _conn().fetchval(
+        "SELECT last_value FROM record_numbers WHERE tenant_id = $1 AND kind = 'QD' AND year = $2 FOR UPDATE",
+        tenant_id, year,
+    )  # fmt: skip
+    last_index = await _conn().fetchval(
+        "SELECT last_index FROM talent_status_lists WHERE tenant_id = $1 FOR UPDATE", tenant_id
+    )
+    if counter is None or last_index is None:
+        return False
+    code = await _conn().fetchval("SELECT code FROM org_units WHERE id = $1", tenant_id)
+    for offset, row in enumerate(rows, start=1):
+        row["card_no"] = format_card_number(code, year, counter + offset)
+        row["status_index"] = last_index + offset
+        row["token"] = sign_card(row, signer)
+    return True
+
+
+async def issue_chunk(
+    tenant_id: UUID, on: date, signer: signing_keys.Signer, job_id: UUID | None = None, limit: int = CHUNK
+) -> list[Issued]:
+    """Issue up to ``limit`` approved new cards of the district up to ``on`` (oldest approval
+    first) inside the open transaction; [] when none is left that another issuer does not hold."""
+    taken = await _conn().fetch(
+        """SELECT a.id, a.number, a.person_id, a.tier_approved, a.policy_version_id, a.contract_end, p.name
+           FROM talent_applications a JOIN persons p ON p.tenant_id = a.tenant_id AND p.id = a.person_id
+           WHERE a.tenant_id = $1 AND a.state = 'approved' AND a.kind = 'new' AND a.approved_on <= $2
+             AND a.contract_end >= $2
+           ORDER BY a.decided_at, a.id LIMIT $3
+           FOR UPDATE OF a SKIP LOCKED""",
+        tenant_id, on, limit,
+    )  # fmt: skip
+    if not taken:
+        return []
+    years = await _validity_years(tenant_id, {r["policy_version_id"] for r in taken})
+    at = clock.record_time()
+    rows = [
+        {"application_id": r["id"], "person_id": r["person_id"], "tier": r["tier_approved"],
+         "policy_version_id": r["policy_version_id"], "valid_from": on,
+         "valid_until": validity(on, years[r["policy_version_id"]], r["contract_end"]),
+         "contract_end": r["contract_end"], "holder_masked": tokens.fit_name(mask_name(r["name"]))}
+        for r in taken
+    ]  # fmt: skip
+    predicted = await _predict(tenant_id, on.year, rows, signer)
+    cards = [
+        dict(r)
+        for r in await _conn().fetch(
+            """INSERT INTO talent_cards (tenant_id, card_no, year, status_index, application_id, origin,
+                                         person_id, tier, policy_version_id, valid_from, valid_until,
+                                         contract_end, holder_masked, kid, token, issued_at, updated_at)
+               SELECT $1, '', 0, 0, x.a, 'new', x.p, x.t, x.v, $2, x.u, x.c, x.h, $3, x.token,
+                      coalesce($4, now()), coalesce($4, now())
+               FROM unnest($5::uuid[], $6::uuid[], $7::text[], $8::uuid[], $9::date[], $10::date[],
+                           $11::text[],
+                           $12::text[]) WITH ORDINALITY AS x(a, p, t, v, u, c, h, token, n)
+               ORDER BY x.n
+               RETURNING id, tenant_id, card_no, status_index, application_id, tier, valid_from, valid_until,
+                         holder_masked, token""",
+            tenant_id, on, signer.kid, at,
+            [r["application_id"] for r in rows], [r["person_id"] for r in rows], [r["tier"] for r in rows],
+            [r["policy_version_id"] for r in rows], [r["valid_until"] for r in rows],
+            [r["contract_end"] for r in rows], [r["holder_masked"] for r in rows],
+            [r.get("token", "") for r in rows],
+        )
+    ]  # fmt: skip
+    if predicted:
+        # the database decided the numbers; a token signed for any other number must not commit
+        for card, row in zip(cards, rows, strict=True):
+            if (card["application_id"], card["card_no"], card["status_index"]) != (
+                row["application_id"],
+                row["card_no"],
+                row["status_index"],
+            ):
+                raise NumbersNotAsPredicted(card["card_no"])
+    else:
+        for card in cards:
+            card["token"] = sign_card(card, signer)
+        await _conn().execute(
+            """UPDATE talent_cards c SET token = x.token FROM unnest($2::uuid[], $3::text[]) AS x(id, token)
+               WHERE c.tenant_id = $1 AND c.id = x.id""",
+            tenant_id, [c["id"] for c in cards], [c["token"] for c in cards],
+        )  # fmt: skip
+    await _conn().execute(
+        """INSERT INTO talent_card_issuances (tenant_id, application_id, card_id, kind, valid_from,
+                                              valid_until,
+                                              kid, job_id, issued_at)
+           SELECT $1, x.a, x.c, 'new', $2, x.u, $3, $4, coalesce($5, clock_timestamp())
+           FROM unnest($6::uuid[], $7::uuid[], $8::date[]) AS x(a, c, u)""",
+        tenant_id, on, signer.kid, job_id, at,
+        [c["application_id"] for c in cards], [c["id"] for c in cards], [c["valid_until"] for c in cards],
+    )  # fmt: skip
+    await _conn().execute(
+        """UPDATE talent_applications
+           SET state = 'issued', version = version + 1, updated_at = coalesce($3, now())
+           WHERE tenant_id = $1 AND id = ANY($2::uuid[])""",
+        tenant_id, [c["application_id"] for c in cards], at,
+    )  # fmt: skip
+    await _conn().execute(
+        """INSERT INTO talent_application_events
+             (tenant_id, application_id, from_state, to_state, comment, at)
+           SELECT $1, x.a, 'approved', 'issued', x.card, coalesce($2, clock_timestamp())
+           FROM unnest($3::uuid[], $4::text[]) AS x(a, card)""",
+        tenant_id, at, [c["application_id"] for c in cards], [c["card_no"] for c in cards],
+    )  # fmt: skip
+    numbers = {r["id"]: r["number"] for r in taken}
+    await audit.record(
+        tenant_id, audit.SYSTEM, "talent_card.issued", object_type=CARD_OBJECT,
+        object_id=cards[0]["card_no"],
+        after={"business_date": on.isoformat(), "kid": signer.kid, "job_id": str(job_id) if job_id else None,
+               "cards": [{"card_no": c["card_no"], "application": numbers[c["application_id"]]}
+                         for c in cards]},
+    )  # fmt: skip
+    return [Issued(c["application_id"], c["card_no"], "new", c["valid_until"]) for c in cards]
+
+
+async def issue_chunk_in_own_transaction(
+    tenant_id: UUID, on: date, signer: signing_keys.Signer, job_id: UUID | None = None, limit: int = CHUNK
+) -> list[Issued]:
+    async with tenant_transaction(TenantContext.district(tenant_id)):
+        return await issue_chunk(tenant_id, on, signer, job_id, limit)
+
+
+async def waiting(tenant_id: UUID, on: date) -> dict[str, Any]:
+    """What the night has to do: new cards and renewals approved up to ``on``, and approvals whose
+    labour contract ended before ``on`` (no card can start: the clerk's to settle)."""
+    async with tenant_transaction(TenantContext.district(tenant_id)):
+        row = await _conn().fetchrow(
+            """SELECT count(*) FILTER (WHERE kind = 'new' AND contract_end >= $2) AS new,
+                      count(*) FILTER (WHERE kind = 'renewal' AND contract_end >= $2) AS renewals,
+                      count(*) FILTER (WHERE contract_end < $2) AS contract_ended
+               FROM talent_applications WHERE tenant_id = $1 AND state = 'approved' AND approved_on <= $2""",
+            tenant_id, on,
+        )  # fmt: skip
+        renewals = await _conn().fetch(
+            """SELECT id FROM talent_applications
+               WHERE tenant_id = $1 AND state = 'approved' AND kind = 'renewal'
+                 AND approved_on <= $2 AND contract_end >= $2 ORDER BY decided_at, id""",
+            tenant_id, on,
+        )  # fmt: skip
+    return {**dict(row), "renewal_ids": [r["id"] for r in renewals]}
