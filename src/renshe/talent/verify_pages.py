@@ -14,6 +14,7 @@ reads "revoked" here before its district's list is republished.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -81,41 +82,56 @@ def _key_out(k: signing_keys.PublishedKey) -> KeyOut:
     return KeyOut(k.kid, "Ed25519", k.public_key_b64, k.not_before, k.signed_until)
 
 
-async def every_list() -> dict[str, dict[str, Any]]:
-    """Every district's published list by district code (the page carries them all, so a card of
-    any district checks offline)."""
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a check reads, in two transactions: the published keys, every district's published
+    list (the page carries them all, so a card of any district checks offline), and the state of
+    the card the token names (used only once the token proves genuine)."""
+
+    keys: list[signing_keys.PublishedKey]
+    lists: dict[str, dict[str, Any]]
+    card_state: str | None
+
+
+async def snapshot(token: str) -> Snapshot:
+    try:
+        named: tokens.CardClaims | None = tokens.read_unverified(token)[0]
+    except tokens.TokenMalformed:
+        named = None
     async with tenant_transaction(TenantContext.none()):
-        codes = await current_transaction().connection.fetch(
-            "SELECT code FROM org_units WHERE kind = 'district' AND active ORDER BY code"
+        conn = current_transaction().connection
+        keys = await signing_keys.published()
+        units = await conn.fetch("SELECT id, code FROM org_units WHERE kind = 'district' AND active")
+    by_code = {u["code"]: u["id"] for u in units}
+    # read-only over every district: published lists are public, and one card's state is one row
+    async with tenant_transaction(TenantContext(read=frozenset(by_code.values()))):
+        conn = current_transaction().connection
+        rows = await conn.fetch(
+            """SELECT o.code, s.document FROM talent_status_lists s JOIN org_units o ON o.id = s.tenant_id
+               WHERE s.document IS NOT NULL"""
         )
-    lists = {}
-    for row in codes:
-        document = await publishing.published_document(row["code"])
-        if document is not None:
-            lists[row["code"]] = document
-    return lists
+        state = None
+        if named is not None and named.card.district_code in by_code:
+            state = await conn.fetchval(
+                "SELECT state FROM talent_cards WHERE tenant_id = $1 AND status_index = $2 AND card_no = $3",
+                by_code[named.card.district_code], named.status_index, named.card_no,
+            )  # fmt: skip
+    lists = {
+        r["code"]: json.loads(r["document"]) if isinstance(r["document"], str) else r["document"]
+        for r in rows
+    }
+    return Snapshot(keys, lists, state)
 
 
-async def live_state(finding: Finding) -> Finding:
+def live_state(finding: Finding, state: str | None) -> Finding:
     """A genuine token's card as the database holds it now: revoked at once, not a minute later."""
-    if finding.claims is None or finding.verdict not in (Verdict.VALID, Verdict.NO_STATUS, Verdict.EXPIRED,
-                                                         Verdict.NOT_YET_VALID):  # fmt: skip
+    genuine = (Verdict.VALID, Verdict.NO_STATUS, Verdict.EXPIRED, Verdict.NOT_YET_VALID)
+    if finding.claims is None or finding.verdict not in genuine or state is None:
         return finding
     claims = finding.claims
-    async with tenant_transaction(TenantContext.none()):
-        tenant_id = await current_transaction().connection.fetchval(
-            "SELECT id FROM org_units WHERE code = $1 AND kind = 'district'", claims.card.district_code
-        )
-    if tenant_id is None:
-        return finding
-    async with tenant_transaction(TenantContext.district(tenant_id)):
-        state = await current_transaction().connection.fetchval(
-            "SELECT state FROM talent_cards WHERE tenant_id = $1 AND status_index = $2 AND card_no = $3",
-            tenant_id, claims.status_index, claims.card_no,
-        )  # fmt: skip
     if state in publishing.ENDED:
         return Finding(Verdict.REVOKED, claims)
-    if state is not None and finding.verdict is Verdict.NO_STATUS:
+    if finding.verdict is Verdict.NO_STATUS:
         today = clock.today()
         verdict = (Verdict.EXPIRED if today > claims.valid_until
                    else Verdict.NOT_YET_VALID if today < claims.valid_from else Verdict.VALID)  # fmt: skip
@@ -165,11 +181,13 @@ async def verify_form(token: FromQuery[str | None] = None) -> Redirect:
 @get("/verify/{token:str}", name="verify.page", include_in_schema=False)
 async def verify_page(token: FromPath[str]) -> Template:
     token = token[:MAX_TOKEN]
-    keys = await published_keys()
-    lists = await every_list()
-    finding = await live_state(check(token, signing_keys.lookup(keys), lists, clock.today()))
+    seen = await snapshot(token)
+    finding = live_state(
+        check(token, signing_keys.lookup(seen.keys), seen.lists, clock.today()), seen.card_state
+    )
     claims = finding.claims
-    data = {"keys": keys_json(keys), "lists": lists, "today": clock.today().isoformat(), "labels": labels()}
+    data = {"keys": keys_json(seen.keys), "lists": seen.lists, "today": clock.today().isoformat()}
+    data["labels"] = labels()
     context = {
         "verdict": finding.verdict.value,
         "label": VERDICT_LABELS[finding.verdict],
