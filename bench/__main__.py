@@ -16,7 +16,7 @@ import sys
 from bench import environment
 from bench.report import Result, json_line, table
 
-CHOICES = ("batch", "memory", "web", "demo", "talent")
+CHOICES = ("batch", "memory", "web", "demo", "talent", "verify")
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -63,6 +63,12 @@ async def _run(args: argparse.Namespace, url: str) -> list[Result]:
 
         results.append(await talent.run(url, args.approvals))
         print(json_line(results[-1]), flush=True)
+    if "verify" in chosen:
+        from bench import verify
+
+        for result in await verify.run(url, args.seconds):
+            results.append(result)
+            print(json_line(result), flush=True)
     if "demo" in chosen:
         from bench import demo
 

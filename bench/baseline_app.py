@@ -9,6 +9,7 @@ Started by ``bench.web`` as ``uvicorn bench.baseline_app:create_app --factory`` 
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 from uuid import UUID
@@ -20,6 +21,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template import TemplateConfig
 
+from renshe import clock
 from renshe.accounts.principal import OrgUnitRef, Principal, Role
 from renshe.i18n import gettext as _
 from renshe.registry.service import Caller
@@ -27,6 +29,8 @@ from renshe.subsidies.applications import listing
 from renshe.subsidies.applications.api import ApplicationList, application_out
 from renshe.subsidies.applications.pages import common
 from renshe.subsidies.applications.pages_forms import SORT_LABELS, STATE_LABELS, list_filter
+from renshe.talent import signing_keys, tokens, verify_pages
+from renshe.talent.verification import check
 from renshe.web.templating import build_environment
 
 _LIST = """SELECT * FROM applications WHERE tenant_id = $1::uuid
@@ -89,9 +93,42 @@ async def api_list(state: State, limit: int = 50, state_filter: str | None = Non
     return ApplicationList(items=[application_out(dict(r)) for r in rows], next_cursor="x" if more else None)
 
 
+_KEYS = """SELECT kid, public_key, state, not_before, signed_until FROM card_signing_keys
+           WHERE state IN ('active', 'verifying') ORDER BY not_before DESC, kid"""
+_LISTS = """SELECT o.code, s.document FROM talent_status_lists s JOIN org_units o ON o.id = s.tenant_id
+            WHERE s.document IS NOT NULL"""
+_CARD = """SELECT c.state FROM talent_cards c JOIN org_units o ON o.id = c.tenant_id
+           WHERE o.code = $1 AND c.status_index = $2 AND c.card_no = $3"""
+
+
+@get("/verify/{token:str}")
+async def verify(state: State, token: str) -> Template:
+    """The card check page: the same reads (keys, every list, the card's state) in one connection,
+    the same verification and the same template — no tenant transactions or RLS."""
+    async with state.pool.acquire() as conn:
+        keys = [signing_keys.PublishedKey(r["kid"], bytes(r["public_key"]), r["state"], r["not_before"],
+                                          r["signed_until"]) for r in await conn.fetch(_KEYS)]  # fmt: skip
+        lists = {r["code"]: json.loads(r["document"]) for r in await conn.fetch(_LISTS)}
+        claims = tokens.read_unverified(token)[0]
+        named = (claims.card.district_code, claims.status_index, claims.card_no)
+        card_state = await conn.fetchval(_CARD, *named)
+    finding = verify_pages.live_state(
+        check(token, signing_keys.lookup(keys), lists, clock.today()), card_state
+    )
+    data = {"keys": verify_pages.keys_json(keys), "lists": lists, "today": clock.today().isoformat()}
+    data["labels"] = verify_pages.labels()
+    context = {
+        "verdict": finding.verdict.value, "label": verify_pages.VERDICT_LABELS[finding.verdict],
+        "note": verify_pages.VERDICT_NOTES[finding.verdict], "claims": finding.claims,
+        "genuine": finding.verdict.value in ("valid", "expired", "not_yet_valid", "revoked"),
+        "data": json.dumps(data, ensure_ascii=False, default=str).replace("<", "\\u003c"),
+    }  # fmt: skip
+    return Template("talent/verify.html", context=context)
+
+
 def create_app() -> Litestar:
     return Litestar(
-        route_handlers=[application_list, api_list],
+        route_handlers=[application_list, api_list, verify],
         on_startup=[_start],
         on_shutdown=[_stop],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(build_environment())),
