@@ -39,6 +39,8 @@ TAGS = ["talent cards"]
 Tier = Annotated[str, rule(enum=["A", "B", "C"])]
 Said = Annotated[str, rule(pattern=r"\S", max_length=500)]
 CardNo = Annotated[str, rule(pattern=r"^QD[0-9]{16,}[0-9X]$")]
+# a card number with a wrong check character answers 422 naming card_no (cards.card_number)
+CARD_PROBLEMS = {"problems": (422,)}
 PngContent = content_operation("200", ["image/png"], {"type": "string", "format": "binary"})
 PdfContent = content_operation("200", ["application/pdf"], {"type": "string", "format": "binary"})
 
@@ -336,7 +338,8 @@ async def list_cards(  # noqa: PLR0917 - a handler: Litestar passes the query by
     return CardList(items=[card_out(r) for r in rows], next_cursor=next_cursor)
 
 
-@get("/api/v1/talent-cards/{card_no:str}", name="api.talent.cards.detail", guards=[READ], tags=TAGS)
+@get("/api/v1/talent-cards/{card_no:str}", name="api.talent.cards.detail", guards=[READ], tags=TAGS,
+     opt=CARD_PROBLEMS)  # fmt: skip
 async def get_card(request: Req, card_no: FromPath[CardNo]) -> CardOut:
     """One card with its issuances (first issue, renewals, reissue)."""
     card, issuances, _ = await cards.get(caller(request), card_no)
@@ -359,7 +362,7 @@ def _download(content: bytes, media_type: str, name: str) -> Response[bytes]:
 
 
 @get("/api/v1/talent-cards/{card_no:str}/card.png", name="api.talent.cards.png", guards=[READ], tags=TAGS,
-     operation_class=PngContent)  # fmt: skip
+     operation_class=PngContent, opt=CARD_PROBLEMS)  # fmt: skip
 async def card_png(request: Req, card_no: FromPath[CardNo]) -> Response[bytes]:
     """The card as a PNG at 300 dpi (identity-card size); the same bytes every time for the same card."""
     face = await _face(request, card_no)
@@ -367,7 +370,7 @@ async def card_png(request: Req, card_no: FromPath[CardNo]) -> Response[bytes]:
 
 
 @get("/api/v1/talent-cards/{card_no:str}/card.pdf", name="api.talent.cards.pdf", guards=[READ], tags=TAGS,
-     operation_class=PdfContent)  # fmt: skip
+     operation_class=PdfContent, opt=CARD_PROBLEMS)  # fmt: skip
 async def card_pdf(request: Req, card_no: FromPath[CardNo]) -> Response[bytes]:
     """The card as a one-page PDF of identity-card size, for printing."""
     face = await _face(request, card_no)
@@ -375,7 +378,7 @@ async def card_pdf(request: Req, card_no: FromPath[CardNo]) -> Response[bytes]:
 
 
 @post("/api/v1/talent-cards/{card_no:str}/renew", name="api.talent.cards.renew", guards=[CLERK], tags=TAGS,
-      status_code=201, opt={"problems": (409,)})  # fmt: skip
+      status_code=201, opt={"problems": (409, 422)})  # fmt: skip
 async def renew(
     request: Req, card_no: FromPath[CardNo], data: JSONBody[CardActionIn]
 ) -> TalentApplicationOut:
@@ -387,7 +390,7 @@ async def renew(
 
 
 @post("/api/v1/talent-cards/{card_no:str}/revoke", name="api.talent.cards.revoke", guards=[ACT], tags=TAGS,
-      status_code=200, opt={"problems": (409,)})  # fmt: skip
+      status_code=200, opt={"problems": (409, 422)})  # fmt: skip
 async def revoke(request: Req, card_no: FromPath[CardNo], data: JSONBody[CardActionIn]) -> CardOut:
     """Revoke with a ``reason``: verifiers read "revoked" once the district's list is republished
     (within a minute)."""
@@ -395,7 +398,7 @@ async def revoke(request: Req, card_no: FromPath[CardNo], data: JSONBody[CardAct
 
 
 @post("/api/v1/talent-cards/{card_no:str}/report-loss", name="api.talent.cards.report_loss", guards=[CLERK],
-      tags=TAGS, status_code=200, opt={"problems": (409,)})  # fmt: skip
+      tags=TAGS, status_code=200, opt={"problems": (409, 422)})  # fmt: skip
 async def report_loss(request: Req, card_no: FromPath[CardNo], data: JSONBody[CardActionIn]) -> LossOut:
     """Report a loss: the card is revoked and a new card of the same tier and validity is issued
     at once under a new number, linked to the old one (``replaces_card_id``)."""
@@ -404,7 +407,7 @@ async def report_loss(request: Req, card_no: FromPath[CardNo], data: JSONBody[Ca
 
 
 @post("/api/v1/talent-cards/{card_no:str}/benefit-uses", name="api.talent.cards.benefit_use", guards=[CLERK],
-      tags=TAGS, status_code=201, opt={"problems": (409,)})  # fmt: skip
+      tags=TAGS, status_code=201, opt={"problems": (409, 422)})  # fmt: skip
 async def record_benefit_use(
     request: Req, card_no: FromPath[CardNo], data: JSONBody[BenefitUseIn]
 ) -> BenefitUseOut:
@@ -415,7 +418,7 @@ async def record_benefit_use(
 
 
 @get("/api/v1/talent-cards/{card_no:str}/benefit-uses", name="api.talent.cards.benefit_uses", guards=[READ],
-     tags=TAGS)  # fmt: skip
+     tags=TAGS, opt=CARD_PROBLEMS)  # fmt: skip
 async def benefit_uses(
     request: Req,
     card_no: FromPath[CardNo],
