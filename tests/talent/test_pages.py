@@ -93,8 +93,10 @@ async def test_a_clerk_applies_confirms_and_submits(clerk: httpx.AsyncClient) ->
     # tier A is not met with a doctorate: every reason, in Chinese, and the tiers it does meet
     uscc = await uscc_of(employer_id)
     refused = await post_from(clerk, new, "/talent/applications/new", form(person_id, uscc, tier_claimed="A"))
-    assert refused.status_code == 422, re.findall(r'alert.*?</div>', refused.text, re.S)
-    assert 'id="not-met"' in refused.text, re.findall(r'(?:alert|invalid-feedback).*?</div>', refused.text, re.S)
+    assert refused.status_code == 422, re.findall(r"alert.*?</div>", refused.text, re.S)
+    assert 'id="not-met"' in refused.text, re.findall(
+        r"(?:alert|invalid-feedback).*?</div>", refused.text, re.S
+    )
     alert = refused.text.split('id="not-met"')[1].split("</div>")[0]
     assert "申报材料不符合 A 类人才卡条件。" in alert
     assert len(re.findall(r"<li>", alert)) >= 1 and re.search(r"<li>[^<]*[\u4e00-\u9fff]", alert)
@@ -117,11 +119,17 @@ async def test_a_clerk_applies_confirms_and_submits(clerk: httpx.AsyncClient) ->
 
     detail = await clerk.get(path)
     assert detail.status_code == 200 and saved["number"] in detail.text
-    assert 'data-tier="B" data-eligible="yes"' in detail.text and 'data-tier="A" data-eligible="no"' in detail.text
+    assert (
+        'data-tier="B" data-eligible="yes"' in detail.text
+        and 'data-tier="A" data-eligible="no"' in detail.text
+    )
     empty = await post_from(clerk, path, f"{path}/confirm-employer", {"version": version_on(detail.text)})
     assert empty.status_code == 422 and field_error(empty.text, "f-comment") == "请填写用人单位确认人。"
     confirmed = await post_from(
-        clerk, path, f"{path}/confirm-employer", {"version": version_on(detail.text), "comment": "人事部 王经理"}
+        clerk,
+        path,
+        f"{path}/confirm-employer",
+        {"version": version_on(detail.text), "comment": "人事部 王经理"},
     )
     assert confirmed.status_code == 303
     shown = await clerk.get(path)
@@ -149,22 +157,33 @@ async def test_the_reviewer_approves_a_lower_tier_from_the_queue(reviewer: httpx
     page = await reviewer.get(path)
     decision = page.text.split('id="decision"')[1]
     assert 'id="confirm-approve"' in decision and 'id="confirm-reject"' in decision
-    offered = re.findall(r'<option value="([ABC])"( selected)?', decision.split('id="f-tier"')[1].split("</select>")[0])
+    offered = re.findall(
+        r'<option value="([ABC])"( selected)?', decision.split('id="f-tier"')[1].split("</select>")[0]
+    )
     assert offered == [("B", " selected"), ("C", "")]  # the claimed tier (chosen) or a lower one
 
-    no_reason = await post_from(reviewer, path, f"{path}/reject", {"version": version_on(page.text), "comment": ""})
+    no_reason = await post_from(
+        reviewer, path, f"{path}/reject", {"version": version_on(page.text), "comment": ""}
+    )
     assert no_reason.status_code == 422 and field_error(no_reason.text, "f-comment") == "请填写理由。"
-    higher = await post_from(reviewer, path, f"{path}/approve", {"version": version_on(page.text), "tier": "A"})
+    higher = await post_from(
+        reviewer, path, f"{path}/approve", {"version": version_on(page.text), "tier": "A"}
+    )
     assert higher.status_code == 422 and "审核人可按申报类别或更低类别核准" in higher.text
     done = await post_from(
-        reviewer, path, f"{path}/approve", {"version": version_on(page.text), "tier": "C", "comment": "降级核准"}
+        reviewer,
+        path,
+        f"{path}/approve",
+        {"version": version_on(page.text), "tier": "C", "comment": "降级核准"},
     )
     assert done.status_code == 303
     saved = await row(sent["id"])
     assert (saved["state"], saved["tier_approved"]) == ("approved", "C")
     shown = await reviewer.get(done.headers["location"])
     assert "C 卡" in shown.text.split('id="tier-approved"')[1].split("</span>")[0]
-    again = await post_from(reviewer, path, f"{path}/approve", {"version": str(saved["version"]), "tier": "C"})
+    again = await post_from(
+        reviewer, path, f"{path}/approve", {"version": str(saved["version"]), "tier": "C"}
+    )
     assert again.status_code == 409
 
 
@@ -176,7 +195,9 @@ async def test_the_submitter_sees_no_approve_button_and_is_refused(app: Any) -> 
     async with browser(app, PENGJIANG, Role.CLERK, Role.REVIEWER) as (both, _user):
         detail = f"/talent/applications/{made['id']}"
         page = await both.get(detail)
-        assert (await post_from(both, detail, f"{detail}/submit", {"version": version_on(page.text)})).status_code == 303
+        assert (
+            await post_from(both, detail, f"{detail}/submit", {"version": version_on(page.text)})
+        ).status_code == 303
         path = f"/talent/review/{made['id']}"
         review = await both.get(path)
         assert review.status_code == 200
@@ -185,7 +206,9 @@ async def test_the_submitter_sees_no_approve_button_and_is_refused(app: Any) -> 
         version = str((await row(made["id"]))["version"])
         refused = await post_from(both, detail, f"{path}/approve", {"version": version, "tier": "B"})
         assert refused.status_code == 403
-        assert "该申请由您提交，须由其他审核员审批。" in refused.text.split('id="flashes"')[1].split("</div>")[0]
+        assert (
+            "该申请由您提交，须由其他审核员审批。" in refused.text.split('id="flashes"')[1].split("</div>")[0]
+        )
     assert (await row(made["id"]))["state"] == "submitted"
 
 

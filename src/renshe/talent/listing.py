@@ -145,12 +145,6 @@ async def all_cards(tenant_id: UUID, f: CardFilter) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-async def employer_name(tenant_id: UUID, employer_id: UUID) -> str | None:
-    return await _conn().fetchval(  # type: ignore[no-any-return]
-        "SELECT name FROM enterprises WHERE tenant_id = $1 AND id = $2", tenant_id, employer_id
-    )
-
-
 async def counts(tenant_id: UUID, today: date) -> dict[str, int]:
     """The dashboard's talent-card queues: approvals to issue, active cards expiring soon."""
     to_issue = await _conn().fetchval(
