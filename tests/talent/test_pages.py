@@ -146,6 +146,10 @@ async def test_a_clerk_applies_confirms_and_submits(clerk: httpx.AsyncClient) ->
     assert listed.status_code == 200 and saved["number"] in listed.text and "司马*雨" in listed.text
     assert 'id="ui-page-size"' in listed.text
     assert saved["number"] not in (await clerk.get("/talent/applications", params={"state": "draft"})).text
+    person_page = await clerk.get(f"/registry/people/{person_id}")
+    assert f'href="/talent/applications/new?person_id={person_id}"' in person_page.text
+    theirs = await clerk.get("/talent/applications", params={"person_id": str(person_id)})
+    assert 'data-total="1"' in theirs.text and saved["number"] in theirs.text and "司马*雨" in theirs.text
 
 
 async def test_the_reviewer_approves_a_lower_tier_from_the_queue(reviewer: httpx.AsyncClient) -> None:
