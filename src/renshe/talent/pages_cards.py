@@ -125,11 +125,14 @@ async def reminders(request: Req) -> Template:
 # ---------------------------------------------------------------- one card
 
 
-async def _face(c: Caller, card_no: str) -> rendering.CardFace:
+async def _face(c: Caller, card_no: str, *, masked: bool = False) -> rendering.CardFace:
+    """The card's face: the holder's name as printed for the downloads, masked for the page."""
     card, _issuances, holder = await cards.get(c, card_no)  # another district's: 404
     return rendering.CardFace(
-        card_no=card["card_no"], tier=card["tier"], holder_name=holder["name"], valid_from=card["valid_from"],
-        valid_until=card["valid_until"], issuer=f"江门市{holder['district_name']}人力资源和社会保障局",
+        card_no=card["card_no"], tier=card["tier"],
+        holder_name=card["holder_masked"] if masked else holder["name"],
+        valid_from=card["valid_from"], valid_until=card["valid_until"],
+        issuer=f"江门市{holder['district_name']}人力资源和社会保障局",
         verify_url=verify_url(card["token"]),
     )  # fmt: skip
 
@@ -147,8 +150,9 @@ async def card_detail(request: Req, card_no: FromPath[str]) -> Template:
 
 @get("/talent/cards/{card_no:str}/card.png", name="talent.card.image", guards=[READ], include_in_schema=False)
 async def card_image(request: Req, card_no: FromPath[str]) -> Response[bytes]:
-    """The card's image for its page (inline)."""
-    face = await _face(caller(request), card_no)
+    """The card's image for its page (inline), the holder's name masked like everywhere on a page;
+    the downloads carry the name as printed."""
+    face = await _face(caller(request), card_no, masked=True)
     return _file(await offload.run(rendering.render_png, face), "image/png", None)
 
 
