@@ -55,7 +55,7 @@ def kind_of(path: str, param: str) -> str:
     """The kind of object ``param`` of route ``path`` names; fails for a parameter nobody mapped."""
     if param == "batch_id":
         return "import_batch" if path.startswith("/registry/imports/") else "disbursement_batch"
-    if param == "application_id" and path.startswith("/api/v1/talent-cards/"):
+    if param == "application_id" and path.startswith(("/api/v1/talent-cards/", "/talent/")):
         return "talent_application"
     if param == "application_id" and "{objection_id" in path:
         return "objection_application"  # the objection's own award: the route names both

@@ -194,6 +194,7 @@ def api_body(case: Case, version: int) -> dict[str, Any]:
         "/api/v1/talent-cards/{card_no}/renew": {"reason": "跨区测试"},
         "/api/v1/talent-cards/{card_no}/revoke": {"reason": "跨区测试"},
         "/api/v1/talent-cards/{card_no}/report-loss": {"reason": "跨区测试"},
+        "/api/v1/talent-cards/{card_no}/benefit-uses": {"benefit": "children_school", "place": "跨区测试"},
     }  # fmt: skip
     if case.method in ("GET", "DELETE") or path not in bodies:
         return {}
@@ -215,6 +216,9 @@ def page_form(case: Case, version: int, own_uscc: str) -> dict[str, Any]:
         "/objections": {"raised_by": "张三", "raised_on": "2026-03-02", "content": "跨区测试"},
         "/resolve": {"resolution": "dismissed"},
         "/bank-file": {"choice": "generic_csv:utf-8"},
+        "/approve": {"tier": "B"},
+        "/benefit-uses": {"benefit": "children_school", "place": "跨区测试"},
+        "/renew": {"social_insurance_months": "30"},
     }.get(suffix, {})
     return form
 
@@ -263,6 +267,7 @@ def normalized(response: httpx.Response) -> Any:
     """The answer with what legitimately differs between two requests taken out: ids (the path's
     and the request's) and the problem's ``instance``."""
     text = UUID_RE.sub("<id>", response.text)
+    text = re.sub(r"QD[0-9]{16,}[0-9X]", "<card>", text)  # a card number in the page's own links
     text = re.sub(r"\b[0-9a-f]{24,}\b", "<hex>", text)  # request ids
     text = re.sub(r'nonce="[^"]*"', 'nonce=""', text)  # the CSP nonce of each page
     if response.headers.get("content-type", "").startswith("application/problem+json"):

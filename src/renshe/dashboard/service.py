@@ -1,9 +1,10 @@
 """The district dashboard's figures (工作台数据), read in the caller's open tenant transaction.
 
-Work queues count what waits for each role (clerk: drafts and failed payments to fix; reviewer:
-submitted applications and awards on hold; finance: batches awaiting approval, awaiting the bank's
-return, reconciled with failures). Totals count applications and sum their amounts (integer fen)
-by program and state for one year (the year of the application date), per district for city users.
+Work queues count what waits for each role (clerk: drafts and failed payments to fix, talent cards
+expiring within 30 days; reviewer: submitted applications, awards on hold, approved talent cards to
+issue; finance: batches awaiting approval, awaiting the bank's return, reconciled with failures).
+Totals count applications and sum their amounts (integer fen) by program and state for one year
+(the year of the application date), per district for city users.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from renshe import clock
 from renshe.accounts.principal import Role
 from renshe.db.tenant import current_transaction
 from renshe.i18n import lazy
+from renshe.talent import listing as talent_listing
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,9 @@ QUEUE_SPECS: tuple[tuple[str, Role, str, str], ...] = (
      "/disbursement/batches?state=exported"),
     ("reconciled_failed", Role.FINANCE, lazy("Reconciled batches with failed payments"),
      "/disbursement/batches?state=reconciled&failures=1"),
+    ("talent_to_issue", Role.REVIEWER, lazy("Talent cards to issue"), "/talent/review"),
+    ("talent_expiring", Role.CLERK, lazy("Talent cards expiring within 30 days"),
+     "/talent/cards?state=active&expiring=1"),
 )  # fmt: skip
 
 
@@ -74,6 +80,7 @@ async def queues(tenant_id: UUID) -> list[Queue]:
     )
     counts = {r["state"]: r["n"] for r in (*app_rows, *batch_rows)}
     counts["reconciled_failed"] = reconciled_failed
+    counts.update(await talent_listing.counts(tenant_id, clock.today()))
     return [Queue(key, role, label, link, counts.get(key, 0)) for key, role, label, link in QUEUE_SPECS]
 
 

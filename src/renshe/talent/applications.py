@@ -158,6 +158,18 @@ async def create(caller: Caller, evidence: Evidence) -> dict[str, Any]:
         return await insert(tenant_id, caller, evidence)
 
 
+async def preview(caller: Caller, evidence: Evidence) -> dict[str, bool]:
+    """Which tiers the evidence meets today (for a form refused on the claimed tier); nothing is
+    stored. Facts a tier cannot read raise ``ValidationFailed`` like :func:`create`."""
+    tenant_id = require(caller, Role.CLERK)
+    async with tenant_transaction(caller.context()):
+        person = await registry.load_person(evidence.person_id, [tenant_id])
+        judged = await tiers.judge_all(
+            tenant_id, person, evidence.facts(), evidence.application_date or clock.today()
+        )
+    return {t: j.eligible for t, j in judged.items()}
+
+
 async def _rejudge(row: dict[str, Any], tier: str, on: date) -> dict[str, tiers.TierJudgement]:
     person = await registry.load_person(row["person_id"], [row["tenant_id"]])
     facts = store.as_json(row["facts"])

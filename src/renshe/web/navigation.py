@@ -74,6 +74,23 @@ LINKS: tuple[Link, ...] = (
         lazy("Approve or reject submitted applications and resolve objections from the public notice."),
     ),
     Link(
+        "/talent/applications",
+        lazy("Talent-card applications"),
+        lazy(
+            "Enter talent-card applications, record the employer's confirmation and follow them to the card."
+        ),
+    ),
+    Link(
+        "/talent/review",
+        lazy("Talent-card review"),
+        lazy("Decide submitted talent-card applications and issue the approved cards."),
+    ),
+    Link(
+        "/talent/cards",
+        lazy("Talent cards"),
+        lazy("Cards issued: their images and downloads, benefit uses, renewal, loss and revocation."),
+    ),
+    Link(
         "/disbursement/batches",
         lazy("Disbursement batches"),
         lazy("Approve payment batches, download bank files and upload the bank's return files."),
@@ -122,7 +139,7 @@ _CITY_WORK = frozenset({Role.CITY_ANALYST, Role.CITY_ADMIN})
 
 # Business capabilities of later releases, listed so nobody hunts for them now.
 COMING: tuple[tuple[str, frozenset[Role]], ...] = (
-    (lazy("Talent cards: applications, issuing and QR verification"), _DISTRICT_WORK | _CITY_WORK),
+    (lazy("Talent cards: figures across the districts"), _CITY_WORK),
     (lazy("Hong Kong and Macao youth: entrepreneurship grants by milestone"), _DISTRICT_WORK),
     (lazy("City dashboards: figures and charts across all districts"), _CITY_WORK),
 )

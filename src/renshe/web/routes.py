@@ -29,6 +29,9 @@ CONTROLLER_MODULES: tuple[str, ...] = (
     "renshe.dashboard.pages",
     "renshe.talent.api",
     "renshe.talent.verify_pages",
+    "renshe.talent.pages",
+    "renshe.talent.pages_review",
+    "renshe.talent.pages_cards",
 )
 
 
