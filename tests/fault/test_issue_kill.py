@@ -24,6 +24,7 @@ from renshe.db import urls
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.jobs import dispatcher
 from renshe.jobs import service as jobs
+from renshe.talent.nightly_issue import CHUNK
 from renshe.talent.tasks import ISSUE
 from tests.disbursement.awards import district
 from tests.fault.workers import STALE_SECONDS, Worker, start_worker, wait_for
@@ -31,7 +32,7 @@ from tests.jobs.support import load_job
 from tests.talent.bulk import make_approved, sequences
 
 pytestmark = [pytest.mark.fault, pytest.mark.usefixtures("db")]
-APPROVALS = 4_000
+APPROVALS = 8_000
 KILLS = 3
 KAIPING = "440783"
 
@@ -86,7 +87,7 @@ async def test_issuance_killed_mid_transaction_issues_each_approval_once_and_bur
                     "SELECT pg_advisory_xact_lock(hashtextextended('audit:' || $1::uuid::text, 0))", tenant
                 )
                 left = sum(1 for n in (await _issued(tenant, ids)).values() if n == 0)
-                if (await load_job(tenant, job.id)).status == "succeeded" or left < 300:
+                if (await load_job(tenant, job.id)).status == "succeeded" or left < 2 * CHUNK:
                     break
 
                 async def stuck() -> bool:

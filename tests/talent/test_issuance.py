@@ -10,6 +10,7 @@ import json
 from datetime import date, timedelta
 from uuid import UUID
 
+import asyncpg
 import pytest
 import pytest_asyncio
 
@@ -127,3 +128,35 @@ async def test_several_issuers_at_once_number_every_approval_once_without_gaps(
     assert numbers == list(range(1, len(numbers) + 1))  # every committed number, gapless
     indexes = sorted(c["status_index"] for c in cards)
     assert len(set(indexes)) == len(indexes)
+
+
+async def test_a_reservation_left_partly_unused_is_refused_at_commit(ready: None) -> None:
+    """Numbers reserved for a chunk must all be used: the database refuses the commit otherwise,
+    so a bug that reserves more than it inserts cannot leave a gap."""
+    row = await approved(tier="B")
+    tenant = await unit_id(PENGJIANG)
+    signer = await issuance.signer_for_run()
+    before = await sequences_of(tenant)
+    with pytest.raises(asyncpg.CheckViolationError, match="reserved number was not used"):
+        async with tenant_transaction(TenantContext.district(tenant)):
+            conn = current_transaction().connection
+            year = clock.today().year
+            await conn.fetchrow("SELECT * FROM talent_card_block_reserve($1, $2, 2)", tenant, year)
+            card = await issuance.insert_card(
+                tenant, application_id=row["id"], person_id=row["person_id"], tier="B",
+                policy_version_id=row["policy_version_id"], valid_from=clock.today(),
+                valid_until=clock.today() + timedelta(days=30), contract_end=row["contract_end"],
+                signer=signer,
+            )  # fmt: skip
+            assert card["card_no"]
+    assert await sequences_of(tenant) == before  # nothing of it committed
+    issued = await issuance.issue_in_own_transaction(tenant, row["id"], clock.today(), signer)
+    assert issued is not None and int(issued.card_no[12:-1]) == (max(before) if before else 0) + 1
+
+
+async def sequences_of(tenant: UUID) -> list[int]:
+    async with tenant_transaction(TenantContext.district(tenant)):
+        rows = await current_transaction().connection.fetch(
+            "SELECT card_no FROM talent_cards WHERE tenant_id = $1 AND year = $2", tenant, clock.today().year
+        )
+    return sorted(int(r["card_no"][12:-1]) for r in rows)

@@ -2,10 +2,11 @@
 new cards; renewals go one by one through :func:`renshe.talent.issuance.issue_one`.
 
 One transaction per chunk of up to :data:`CHUNK` approvals, set-based: the approvals locked
-``FOR UPDATE SKIP LOCKED`` (a concurrent issuer takes the next chunk instead of waiting), the cards
-inserted in one statement — the database's trigger takes each card's number and status index from
-the district's counters, in the same transaction —, the tokens signed and written, the issuances
-recorded, the applications moved to ``issued`` with their timeline events, and one audit record
+``FOR UPDATE SKIP LOCKED`` (a concurrent issuer takes the next chunk instead of waiting), the
+chunk's numbers and status indexes reserved from the district's counters in one step, the tokens
+signed for them, the cards inserted in one statement — the database's trigger hands each card its
+number and index from the reservation, and at commit checks that none was left unused —, the
+issuances recorded, the applications moved to ``issued`` with their timeline events, and one audit record
 naming every card and application of the chunk. A worker killed mid-chunk loses the whole chunk,
 the counters' increments with it: committed numbers stay gapless, and the next attempt issues the
 same approvals again. The unique indexes on ``talent_cards`` and ``talent_card_issuances`` refuse
@@ -47,32 +48,25 @@ async def _validity_years(tenant_id: UUID, version_ids: set[UUID]) -> dict[UUID,
 
 class NumbersNotAsPredicted(RuntimeError):
     """The trigger numbered a card otherwise than the chunk signed it for (cannot happen while the
-    counter rows are held): the chunk rolls back and the job's next attempt starts again."""
+    reservation is taken in insertion order): the chunk rolls back and the next attempt retries."""
 
 
-async def _predict(
+async def _reserve(
     tenant_id: UUID, year: int, rows: list[dict[str, Any]], signer: signing_keys.Signer
-) -> bool:
-    """Sign each card before it is inserted, for the number and status index the trigger will take:
-    with the district's two counter rows locked here, the trigger hands out the next values in
-    insertion order. (Updating each new row with its token afterwards cost more than inserting
-    it.) False when a counter does not exist yet — the district's first card of the year —: the
-    tokens are then signed after the insert."""
-    counter = await _conn().fetchval(
-        "SELECT last_value FROM record_numbers WHERE tenant_id = $1 AND kind = 'QD' AND year = $2 FOR UPDATE",
-        tenant_id, year,
-    )  # fmt: skip
-    last_index = await _conn().fetchval(
-        "SELECT last_index FROM talent_status_lists WHERE tenant_id = $1 FOR UPDATE", tenant_id
+) -> None:
+    """Reserve the chunk's numbers and status indexes in one step (``talent_card_block_reserve``:
+    one update of each counter per chunk, where numbering card by card updated them once per card)
+    and sign each card before it is inserted, for the number and index the trigger will hand it
+    from the reservation, in insertion order. At commit the database checks that every reserved
+    number was used."""
+    first_seq, first_index = await _conn().fetchrow(
+        "SELECT first_seq, first_index FROM talent_card_block_reserve($1, $2, $3)", tenant_id, year, len(rows)
     )
-    if counter is None or last_index is None:
-        return False
     code = await _conn().fetchval("SELECT code FROM org_units WHERE id = $1", tenant_id)
-    for offset, row in enumerate(rows, start=1):
-        row["card_no"] = format_card_number(code, year, counter + offset)
-        row["status_index"] = last_index + offset
+    for offset, row in enumerate(rows):
+        row["card_no"] = format_card_number(code, year, first_seq + offset)
+        row["status_index"] = first_index + offset
         row["token"] = sign_card(row, signer)
-    return True
 
 
 async def issue_chunk(
@@ -100,7 +94,7 @@ async def issue_chunk(
          "contract_end": r["contract_end"], "holder_masked": tokens.fit_name(mask_name(r["name"]))}
         for r in taken
     ]  # fmt: skip
-    predicted = await _predict(tenant_id, on.year, rows, signer)
+    await _reserve(tenant_id, on.year, rows, signer)
     cards = [
         dict(r)
         for r in await _conn().fetch(
@@ -119,26 +113,18 @@ async def issue_chunk(
             [r["application_id"] for r in rows], [r["person_id"] for r in rows], [r["tier"] for r in rows],
             [r["policy_version_id"] for r in rows], [r["valid_until"] for r in rows],
             [r["contract_end"] for r in rows], [r["holder_masked"] for r in rows],
-            [r.get("token", "") for r in rows],
+            [r["token"] for r in rows],
         )
     ]  # fmt: skip
-    if predicted:
-        # the database decided the numbers; a token signed for any other number must not commit
-        for card, row in zip(cards, rows, strict=True):
-            if (card["application_id"], card["card_no"], card["status_index"]) != (
-                row["application_id"],
-                row["card_no"],
-                row["status_index"],
-            ):
-                raise NumbersNotAsPredicted(card["card_no"])
-    else:
-        for card in cards:
-            card["token"] = sign_card(card, signer)
-        await _conn().execute(
-            """UPDATE talent_cards c SET token = x.token FROM unnest($2::uuid[], $3::text[]) AS x(id, token)
-               WHERE c.tenant_id = $1 AND c.id = x.id""",
-            tenant_id, [c["id"] for c in cards], [c["token"] for c in cards],
-        )  # fmt: skip
+    await _conn().execute("SELECT set_config('renshe.card_block', '', true)")  # the reservation is used up
+    # the database decided the numbers; a token signed for any other number must not commit
+    for card, row in zip(cards, rows, strict=True):
+        if (card["application_id"], card["card_no"], card["status_index"]) != (
+            row["application_id"],
+            row["card_no"],
+            row["status_index"],
+        ):
+            raise NumbersNotAsPredicted(card["card_no"])
     await _conn().execute(
         """INSERT INTO talent_card_issuances (tenant_id, application_id, card_id, kind, valid_from,
                                               valid_until,

@@ -230,6 +230,7 @@ CREATE TABLE talent_cards (
 CREATE UNIQUE INDEX talent_cards_one_per_approval ON talent_cards (tenant_id, application_id)
   WHERE origin <> 'reissue';
 CREATE INDEX talent_cards_person ON talent_cards (tenant_id, person_id);
+CREATE INDEX talent_cards_year ON talent_cards (tenant_id, year);  -- the completeness check counts by it
 CREATE INDEX talent_cards_expiring ON talent_cards (tenant_id, valid_until) WHERE state = 'active';
 SELECT renshe_protect('talent_cards');
 GRANT SELECT, INSERT, UPDATE ON talent_cards TO renshe_app;
@@ -239,21 +240,84 @@ ALTER TABLE talent_applications ADD FOREIGN KEY (tenant_id, card_id) REFERENCES 
 
 -- The number from the QD counter of the card's year, the status index from the district's list
 -- (created on first use); both in the inserting transaction, whatever the caller sent.
+--
+-- A chunk of the nightly issuance reserves its numbers and indexes in one step instead
+-- (talent_card_block_reserve: two updates per chunk, not two per card — each update of one row
+-- in one transaction costs more than the last). The reservation is handed to this trigger in a
+-- transaction-local setting and taken in insertion order; the check below (at commit) refuses a
+-- transaction that reserved more numbers than it used, so committed numbers stay gapless.
+CREATE FUNCTION talent_card_block_reserve(p_tenant uuid, p_year integer, p_count integer)
+RETURNS TABLE (first_seq integer, first_index integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_last  integer;
+  v_index integer;
+BEGIN
+  IF p_count < 1 THEN
+    RAISE EXCEPTION 'talent_card_block_reserve: reserve at least one card' USING ERRCODE = 'check_violation';
+  END IF;
+  INSERT INTO record_numbers AS r (tenant_id, kind, year, last_value) VALUES (p_tenant, 'QD', p_year, p_count)
+  ON CONFLICT (tenant_id, kind, year) DO UPDATE SET last_value = r.last_value + p_count
+  RETURNING r.last_value INTO v_last;
+  INSERT INTO talent_status_lists AS s (tenant_id, last_index) VALUES (p_tenant, p_count - 1)
+  ON CONFLICT (tenant_id) DO UPDATE SET last_index = s.last_index + p_count
+  RETURNING s.last_index INTO v_index;
+  first_seq := v_last - p_count + 1;
+  first_index := v_index - p_count + 1;
+  PERFORM set_config('renshe.card_block',
+    concat_ws(':', p_tenant, p_year, first_seq, v_last, first_index), true);
+  RETURN NEXT;
+END
+$$;
+
 CREATE FUNCTION talent_cards_number() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  v_seq  integer;
-  v_code text;
+  v_seq   integer;
+  v_code  text;
+  v_block text[] := string_to_array(nullif(current_setting('renshe.card_block', true), ''), ':');
 BEGIN
   NEW.year := extract(year FROM NEW.valid_from)::integer;
-  v_seq := record_number_next(NEW.tenant_id, 'QD', NEW.year);
+  IF v_block IS NOT NULL AND v_block[1]::uuid = NEW.tenant_id AND v_block[2]::integer = NEW.year
+     AND v_block[3]::integer <= v_block[4]::integer THEN
+    -- the next number and index of the reservation, in insertion order
+    v_seq := v_block[3]::integer;
+    NEW.status_index := v_block[5]::integer;
+    PERFORM set_config('renshe.card_block',
+      concat_ws(':', v_block[1], v_block[2], v_seq + 1, v_block[4], NEW.status_index + 1), true);
+  ELSE
+    v_seq := record_number_next(NEW.tenant_id, 'QD', NEW.year);
+    INSERT INTO talent_status_lists AS s (tenant_id, last_index) VALUES (NEW.tenant_id, 0)
+    ON CONFLICT (tenant_id) DO UPDATE SET last_index = s.last_index + 1
+    RETURNING s.last_index INTO NEW.status_index;
+  END IF;
   SELECT code INTO STRICT v_code FROM org_units WHERE id = NEW.tenant_id;
   NEW.card_no := talent_card_number(v_code, NEW.year, v_seq);
-  INSERT INTO talent_status_lists AS s (tenant_id, last_index) VALUES (NEW.tenant_id, 0)
-  ON CONFLICT (tenant_id) DO UPDATE SET last_index = s.last_index + 1
-  RETURNING s.last_index INTO NEW.status_index;
   RETURN NEW;
 END
 $$;
+
+-- At commit, after a reservation: the district's counter for the year equals the cards it has,
+-- so no reserved number went unused (the counter row stays locked to the commit, so no other
+-- transaction numbers cards of that district and year meanwhile).
+CREATE FUNCTION talent_card_numbers_complete() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  v_last  integer;
+  v_cards bigint;
+BEGIN
+  SELECT last_value INTO v_last FROM record_numbers WHERE tenant_id = NEW.tenant_id AND kind = 'QD' AND year = NEW.year;
+  SELECT count(*) INTO v_cards FROM talent_cards WHERE tenant_id = NEW.tenant_id AND year = NEW.year;
+  IF v_cards <> v_last THEN
+    RAISE EXCEPTION 'talent cards of % in %: % numbers handed out, % cards: a reserved number was not used',
+        NEW.tenant_id, NEW.year, v_last, v_cards
+      USING ERRCODE = 'check_violation', CONSTRAINT = 'talent_card_numbers_complete';
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE CONSTRAINT TRIGGER talent_card_numbers_complete
+  AFTER INSERT OR UPDATE ON record_numbers DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW WHEN (NEW.kind = 'QD') EXECUTE FUNCTION talent_card_numbers_complete();
+
 CREATE TRIGGER talent_cards_number BEFORE INSERT ON talent_cards
   FOR EACH ROW EXECUTE FUNCTION talent_cards_number();
 
