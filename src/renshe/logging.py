@@ -17,6 +17,18 @@ from renshe.settings import Settings
 _configured = False
 
 
+class _Stderr:
+    """Whatever ``sys.stderr`` is when a line is written, not when logging was configured: a
+    process that swaps its streams later (a test runner running several sessions, a supervisor
+    redirecting output) would otherwise get lines written to a stream it closed."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(settings: Settings) -> None:
     global _configured  # noqa: PLW0603 - configured once per process
     if _configured:
@@ -37,7 +49,7 @@ def configure_logging(settings: Settings) -> None:
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
     # Route the standard library's loggers (uvicorn, dramatiq, asyncpg) through the same renderer.
