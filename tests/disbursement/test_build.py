@@ -257,3 +257,50 @@ async def test_a_ready_award_already_in_a_live_line_gets_no_second_line_and_no_e
     assert result.batches == [] and result.lines_added == 0
     assert parts_after == parts_before  # the part made for it was rolled back, not left empty
     assert await live_lines_per_award(tenant, apps) == {a: 1 for a in apps}
+
+
+async def test_a_stuck_award_first_in_line_does_not_end_the_night_for_the_awards_after_it(
+    admin_url: str,
+) -> None:
+    """An award already in a live line that comes first in the walk (lowest id) makes the first
+    chunk of a new part move nothing; the awards after it must still get their lines that night.
+    (Found by mutmut: the chunk of that case claiming it had taken nothing went unnoticed.)"""
+    tenant = await district("440781")
+    await _drain(tenant, date(2026, 4, 20))
+    fresh = await make_ready(admin_url, tenant, 3)
+    built: list[uuid.UUID] = []
+    while not built or min(built) > min(fresh):  # one already in a line with a lower id than them all
+        batch = await make_ready(admin_url, tenant, 5)
+        built += batch
+        await _hold_back(admin_url, fresh)
+        await build(nightly(tenant, date(2026, 4, 21)))
+        await _release(admin_url, fresh)
+    stuck = min(built)
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute("UPDATE applications SET state = 'ready' WHERE id = $1", stuck)
+        try:
+            await build(nightly(tenant, date(2026, 4, 22), chunk_lines=1))
+        finally:
+            await conn.execute("UPDATE applications SET state = 'in_batch' WHERE id = $1", stuck)
+    finally:
+        await conn.close()
+    assert await live_lines_per_award(tenant, fresh) == {a: 1 for a in fresh}
+    assert await live_lines_per_award(tenant, [stuck]) == {stuck: 1}
+
+
+async def _hold_back(admin_url: str, apps: list[uuid.UUID]) -> None:
+    """Keep ``apps`` out of a build: on hold (an allowed step from ready and back)."""
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute("UPDATE applications SET state = 'on_hold' WHERE id = ANY($1::uuid[])", apps)
+    finally:
+        await conn.close()
+
+
+async def _release(admin_url: str, apps: list[uuid.UUID]) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute("UPDATE applications SET state = 'ready' WHERE id = ANY($1::uuid[])", apps)
+    finally:
+        await conn.close()
