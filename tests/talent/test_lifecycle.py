@@ -189,3 +189,28 @@ async def test_a_benefit_quota_holds_under_two_desks_at_once(ready: None) -> Non
     ]
     for _ in range(3):  # a benefit with room left
         await benefits.record_use(desk_b, card["card_no"], "medical_green_channel", None, "江门市中心医院")
+
+
+async def test_a_change_not_yet_published_is_picked_up_by_the_minute_sweep(ready: None) -> None:
+    """The scheduler's minute sweep: a district whose cards changed after its last publication gets
+    one publication job (two schedulers at once: still one), and once published it is not due."""
+    from renshe.talent import tasks
+
+    card = await issued()
+    tenant = await unit_id(PENGJIANG)
+    await publishing.publish_in_own_transaction(tenant)
+    assert tenant not in [t for t, _ in await publishing.districts_due()]
+    reviewer = await caller(PENGJIANG, Role.REVIEWER)
+    await cards.revoke(reviewer, card["card_no"], "已离开本市")
+    due = dict(await publishing.districts_due())
+    assert tenant in due
+    await asyncio.gather(tasks.enqueue_due_publications(), tasks.enqueue_due_publications())
+    async with tenant_transaction(TenantContext.district(tenant)):
+        keyed = await current_transaction().connection.fetchval(
+            "SELECT count(*) FROM jobs WHERE tenant_id = $1 AND idempotency_key = $2",
+            tenant,
+            f"publish-due:{due[tenant].isoformat()}",
+        )
+    assert keyed == 1
+    await publishing.publish_in_own_transaction(tenant)
+    assert tenant not in dict(await publishing.districts_due())
