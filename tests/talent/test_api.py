@@ -98,6 +98,18 @@ async def test_apply_approve_issue_download_and_verify(client: httpx.AsyncClient
     assert code.text == card["verify_url"]  # the printed QR opens this card's page
     pdf = await client.get(f"/api/v1/talent-cards/{card['card_no']}/card.pdf", headers=clerk)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    # a file with the holder's name in clear: each download is in the audit log
+    tenant_id = await unit_id(PENGJIANG)
+    from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
+
+    async with tenant_transaction(TenantContext.district(tenant_id)):
+        formats = await current_transaction().connection.fetch(
+            """SELECT after ->> 'format' AS f FROM audit_log
+               WHERE tenant_id = $1 AND action = 'talent_card.downloaded' AND after ->> 'card_no' = $2""",
+            tenant_id,
+            card["card_no"],
+        )
+    assert sorted(r["f"] for r in formats) == ["pdf", "png"]
 
     path = "/verify/" + card["verify_url"].rsplit("/verify/", 1)[1]
     page = await client.get(path)  # anyone, no login

@@ -103,6 +103,7 @@ ACTION_LABELS: dict[str, str] = {
     "talent_card.revoked": lazy("Talent card revoked"),
     "talent_card.lost": lazy("Talent card reported lost"),
     "talent_card.expired": lazy("Talent card expired"),
+    "talent_card.downloaded": lazy("Talent card downloaded (PNG or PDF)"),
     "talent_application_list.exported": lazy("Talent-card application list exported"),
     "talent_review_queue.exported": lazy("Talent-card review queue exported"),
     "talent_card_list.exported": lazy("Talent card list exported"),

@@ -346,15 +346,6 @@ async def get_card(request: Req, card_no: FromPath[CardNo]) -> CardOut:
     return card_out(card, issuances)
 
 
-async def _face(request: Req, card_no: str) -> rendering.CardFace:
-    card, _, holder = await cards.get(caller(request), card_no)
-    return rendering.CardFace(
-        card_no=card["card_no"], tier=card["tier"], holder_name=holder["name"], valid_from=card["valid_from"],
-        valid_until=card["valid_until"], issuer=f"江门市{holder['district_name']}人力资源和社会保障局",
-        verify_url=verify_url(card["token"]),
-    )  # fmt: skip
-
-
 def _download(content: bytes, media_type: str, name: str) -> Response[bytes]:
     return Response(content=content, media_type=media_type,
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
@@ -365,7 +356,7 @@ def _download(content: bytes, media_type: str, name: str) -> Response[bytes]:
      operation_class=PngContent, opt=CARD_PROBLEMS)  # fmt: skip
 async def card_png(request: Req, card_no: FromPath[CardNo]) -> Response[bytes]:
     """The card as a PNG at 300 dpi (identity-card size); the same bytes every time for the same card."""
-    face = await _face(request, card_no)
+    face = await cards.face(caller(request), card_no, download="png")
     return _download(await offload.run(rendering.render_png, face), "image/png", f"{face.card_no}.png")
 
 
@@ -373,7 +364,7 @@ async def card_png(request: Req, card_no: FromPath[CardNo]) -> Response[bytes]:
      operation_class=PdfContent, opt=CARD_PROBLEMS)  # fmt: skip
 async def card_pdf(request: Req, card_no: FromPath[CardNo]) -> Response[bytes]:
     """The card as a one-page PDF of identity-card size, for printing."""
-    face = await _face(request, card_no)
+    face = await cards.face(caller(request), card_no, download="pdf")
     return _download(await offload.run(rendering.render_pdf, face), "application/pdf", f"{face.card_no}.pdf")
 
 

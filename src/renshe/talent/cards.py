@@ -24,7 +24,8 @@ from renshe.errors import Conflict, NotFound, ValidationFailed
 from renshe.i18n import lazy
 from renshe.jobs import service as jobs
 from renshe.registry.service import Caller
-from renshe.talent import application_store, applications, issuance, signing_keys, tiers
+from renshe.settings import get_settings
+from renshe.talent import application_store, applications, issuance, rendering, signing_keys, tiers
 from renshe.talent.card_numbers import CardNumberInvalid, parse_card_number
 
 PUBLISH = "talent.publish_status"
@@ -77,6 +78,32 @@ async def get(caller: Caller, card_no: str) -> tuple[dict[str, Any], list[dict[s
             card["person_id"],
         )
         return card, [dict(r) for r in issuances], dict(holder)
+
+
+async def face(caller: Caller, card_no: str, *, download: str | None = None) -> rendering.CardFace:
+    """The card as printed (the holder's full name, for the PNG and PDF downloads); with
+    ``download`` (``png`` / ``pdf``) the download is audited in the same transaction, as any file
+    carrying a person's name in clear. Without it, the name is masked (the card's page shows it)."""
+    tenant_id = applications.reading_district(caller)
+    async with tenant_transaction(caller.context()):
+        card = await load(tenant_id, card_no)
+        holder = await _conn().fetchrow(
+            """SELECT p.name, o.name_zh AS district_name FROM persons p JOIN org_units o ON o.id = p.tenant_id
+               WHERE p.tenant_id = $1 AND p.id = $2""",
+            tenant_id, card["person_id"],
+        )  # fmt: skip
+        if download is not None:
+            await audit.record(
+                tenant_id, caller.actor, "talent_card.downloaded", object_type=issuance.CARD_OBJECT,
+                object_id=card["id"], after={"card_no": card["card_no"], "format": download},
+            )  # fmt: skip
+    return rendering.CardFace(
+        card_no=card["card_no"], tier=card["tier"],
+        holder_name=holder["name"] if download is not None else card["holder_masked"],
+        valid_from=card["valid_from"], valid_until=card["valid_until"],
+        issuer=f"江门市{holder['district_name']}人力资源和社会保障局",
+        verify_url=f"{get_settings().public_url}/verify/{card['token']}",
+    )  # fmt: skip
 
 
 async def list_cards(

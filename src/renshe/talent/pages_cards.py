@@ -26,7 +26,6 @@ from renshe.registry.pages_common import positive_int
 from renshe.registry.service import Caller
 from renshe.spreadsheets.writers import format_of
 from renshe.talent import benefits, cards, listing, rendering
-from renshe.talent.api import verify_url
 from renshe.talent.pages_cards_view import card_context
 from renshe.talent.pages_common import (
     ACT,
@@ -125,18 +124,6 @@ async def reminders(request: Req) -> Template:
 # ---------------------------------------------------------------- one card
 
 
-async def _face(c: Caller, card_no: str, *, masked: bool = False) -> rendering.CardFace:
-    """The card's face: the holder's name as printed for the downloads, masked for the page."""
-    card, _issuances, holder = await cards.get(c, card_no)  # another district's: 404
-    return rendering.CardFace(
-        card_no=card["card_no"], tier=card["tier"],
-        holder_name=card["holder_masked"] if masked else holder["name"],
-        valid_from=card["valid_from"], valid_until=card["valid_until"],
-        issuer=f"江门市{holder['district_name']}人力资源和社会保障局",
-        verify_url=verify_url(card["token"]),
-    )  # fmt: skip
-
-
 def _file(content: bytes, media_type: str, name: str | None) -> Response[bytes]:
     disposition = f'attachment; filename="{name}"' if name else "inline"
     return Response(content=content, media_type=media_type,
@@ -152,7 +139,7 @@ async def card_detail(request: Req, card_no: FromPath[str]) -> Template:
 async def card_image(request: Req, card_no: FromPath[str]) -> Response[bytes]:
     """The card's image for its page (inline), the holder's name masked like everywhere on a page;
     the downloads carry the name as printed."""
-    face = await _face(caller(request), card_no, masked=True)
+    face = await cards.face(caller(request), card_no)  # another district's: 404
     return _file(await offload.run(rendering.render_png, face), "image/png", None)
 
 
@@ -160,7 +147,7 @@ async def card_image(request: Req, card_no: FromPath[str]) -> Response[bytes]:
     "/talent/cards/{card_no:str}/download.png", name="talent.card.png", guards=[READ], include_in_schema=False
 )
 async def card_png(request: Req, card_no: FromPath[str]) -> Response[bytes]:
-    face = await _face(caller(request), card_no)
+    face = await cards.face(caller(request), card_no, download="png")
     return _file(await offload.run(rendering.render_png, face), "image/png", f"{face.card_no}.png")
 
 
@@ -168,7 +155,7 @@ async def card_png(request: Req, card_no: FromPath[str]) -> Response[bytes]:
     "/talent/cards/{card_no:str}/download.pdf", name="talent.card.pdf", guards=[READ], include_in_schema=False
 )
 async def card_pdf(request: Req, card_no: FromPath[str]) -> Response[bytes]:
-    face = await _face(caller(request), card_no)
+    face = await cards.face(caller(request), card_no, download="pdf")
     return _file(await offload.run(rendering.render_pdf, face), "application/pdf", f"{face.card_no}.pdf")
 
 
