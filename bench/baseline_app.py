@@ -121,7 +121,7 @@ async def verify(state: State, token: str) -> Template:
         "verdict": finding.verdict.value, "label": verify_pages.VERDICT_LABELS[finding.verdict],
         "note": verify_pages.VERDICT_NOTES[finding.verdict], "claims": finding.claims,
         "genuine": finding.verdict.value in ("valid", "expired", "not_yet_valid", "revoked"),
-        "data": json.dumps(data, ensure_ascii=False, default=str).replace("<", "\\u003c"),
+        "data": json.dumps(data, ensure_ascii=False, default=str),
     }  # fmt: skip
     return Template("talent/verify.html", context=context)
 

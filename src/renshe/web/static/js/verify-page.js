@@ -13,7 +13,7 @@
   const form = document.getElementById("verify-another");
   const input = document.getElementById("verify-token");
   const section = document.getElementById("verdict");
-  const embedded = JSON.parse(document.getElementById("verify-data").textContent);
+  const embedded = JSON.parse(document.getElementById("verify-data").dataset.verify);
   const labels = embedded.labels;
 
   function kept() {
