@@ -193,7 +193,7 @@ async def renew(caller: Caller, card_no: str, reason: str | None, changes: dict[
         if card["state"] != "active":
             raise Conflict(NOT_ACTIVE)
         window = await _renewal_window_days(card)
-        opens = card["valid_until"] - timedelta(days=window)
+        opens = renewal_opens(card, window)
         today = clock.today()
         if today < opens:
             raise Conflict(RENEWAL_NOT_OPEN, date=opens.isoformat(), days=window)
