@@ -2,11 +2,12 @@
 COPY of the very same card rows plus signing the same tokens (goal ≥ 0.3× the baseline's cards
 per second).
 
-The product runs as deployed: the application role through RLS, one short transaction per
-approval (the approval locked ``SKIP LOCKED``, the card inserted — its number and status index
-taken by the database's trigger from the district's counters —, the token signed with the active
-key, the issuance recorded, the application moved to ``issued``, the timeline event and two audit
-records), then the district's status list published. The baseline deletes those cards and
+The product runs as deployed: the application role through RLS, one transaction per chunk of
+approvals (locked ``SKIP LOCKED``; the chunk's numbers and status indexes reserved; the
+applications moved to ``issued`` with their timeline events; the tokens signed with the active key
+a slice at a time while the database inserts the slice before — cards, numbered by the trigger
+from the reservation, and their issuances —; one audit record), then the district's status list
+published. The baseline deletes those cards and
 issuances and COPYs the same card rows back without triggers, signing every token again in the
 timed part: what issuing costs at the very least.
 """

@@ -19,7 +19,7 @@ from renshe.db.tenant import TenantContext, current_transaction, tenant_transact
 from renshe.jobs import nightly, runner
 from renshe.jobs import service as job_service
 from renshe.subsidies.programs.sync import sync_catalogue
-from renshe.talent import issuance, publishing, signing_keys, tasks
+from renshe.talent import issuance, nightly_issue, publishing, signing_keys, tasks
 from renshe.talent.card_numbers import parse_card_number
 from renshe.talent.verification import Verdict, check
 from tests.registry.support import unit_id
@@ -104,8 +104,9 @@ async def test_validity_never_runs_past_the_contract(ready: None) -> None:
 
 
 async def test_several_issuers_at_once_number_every_approval_once_without_gaps(
-    ready: None, admin_url: str
+    ready: None, admin_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(nightly_issue, "CHUNK", 15)  # eight chunks: the issuers take turns chunk by chunk
     tenant = await unit_id("440781")
     on = clock.today()
     ids = await make_approved(admin_url, tenant, 120, on)

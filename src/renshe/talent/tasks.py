@@ -51,6 +51,7 @@ async def issue_cards(run: JobRun) -> dict[str, Any]:
         if not chunk:
             break
         done += len(chunk)
+        await detached(partial(nightly_issue.refresh_statistics, run.tenant_id))
         numbers.extend(i.card_no for i in chunk[: max(SHOWN_NUMBERS - len(numbers), 0)])
         await run.progress(done, total)
     for application_id in todo["renewal_ids"]:  # renewals, one by one (few, each its own case)
