@@ -78,9 +78,7 @@ async def sign_in(role: Role, unit: str) -> Credentials:
 
 async def still_signed_in(client: httpx.AsyncClient, who: Credentials) -> bool:
     me = await client.get("/api/v1/me", headers=who.api)
-    page = await client.get(
-        "/account/password", headers={"Cookie": f"{sessions.COOKIE_NAME}={who.cookie}"}
-    )
+    page = await client.get("/account/password", headers={"Cookie": f"{sessions.COOKIE_NAME}={who.cookie}"})
     return me.status_code == 200 and page.status_code == 200
 
 
@@ -183,7 +181,7 @@ async def test_no_route_answers_5xx_to_hostile_input(app: Litestar, admin_url: s
         by_role: dict[Role, int] = defaultdict(int)
         # Routes that end a session or a token go last (they are walked all the same).
         chosen: dict[tuple[object, ...], Role] = {}
-        for route in sorted(walked, key=lambda r: ("logout" in r.template or "revoke" in r.template)):
+        for route in sorted(walked, key=lambda r: "logout" in r.template or "revoke" in r.template):
             # routes with the same guards let in the same roles: probe once per set of guards
             key = (route.is_api, route.unsafe, route.guards)
             if key not in chosen:

@@ -93,6 +93,26 @@ async def crawl(client: Any) -> tuple[list[str], list[tuple[str, int, str]]]:
     return visited, broken
 
 
+_crawled: dict[Role, tuple[list[str], list[tuple[str, int, str]]]] = {}
+
+
+def unit_of(role: Role) -> str:
+    return DISTRICT if role in (Role.CLERK, Role.REVIEWER, Role.FINANCE, Role.DISTRICT_ADMIN) else CITY
+
+
+async def crawl_as(app: Any, role: Role) -> tuple[list[str], list[tuple[str, int, str]]]:
+    """:func:`crawl` by a new user of ``role``, once per test session: the phone and accessibility
+    test (``test_every_page.py``) walks the same pages, over the same seeded data."""
+    if role not in _crawled:
+        client = new_client(app)
+        try:
+            await signed_in(client, unit_of(role), role)
+            _crawled[role] = await crawl(client)
+        finally:
+            await client.aclose()
+    return _crawled[role]
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def crawl_app(db: None, settings: Any) -> Any:
     from renshe.accounts.seed import seed_demo_users
@@ -108,12 +128,6 @@ async def crawl_app(db: None, settings: Any) -> Any:
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
 async def test_no_link_leads_its_user_to_an_error(crawl_app: Any, role: Role) -> None:
-    client = new_client(crawl_app)
-    try:
-        unit = DISTRICT if role in (Role.CLERK, Role.REVIEWER, Role.FINANCE, Role.DISTRICT_ADMIN) else CITY
-        await signed_in(client, unit, role)
-        visited, broken = await crawl(client)
-    finally:
-        await client.aclose()
+    visited, broken = await crawl_as(crawl_app, role)
     assert len(visited) > 1, "the home page links nowhere"
     assert not broken, "\n".join(f"{status} {link}  (from {source})" for link, status, source in broken)
