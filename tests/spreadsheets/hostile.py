@@ -116,8 +116,9 @@ def zip_of(parts: list[Part]) -> bytes:
         sizes = (p.crc, len(p.deflated), p.size, len(name))
         out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, *sizes, 0) + name + p.deflated)
         central.write(
-            struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, *sizes, 0, 0, 0, 0, 0,
-                        offset)
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, *sizes, 0, 0, 0, 0, 0, offset
+            )
             + name
         )
     start, directory = out.tell(), central.getvalue()

@@ -39,7 +39,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 T = TypeVar("T")
 BOUND = 0.2  # seconds: what every probe must meet
 # Fewer probes than this and the work was too short to say anything (on the loop, the 20,000-row
-# return holds it ~4 s and the export over 50 s: either shows as dozens of late probes).
+# return holds it ~4 s and the export about 20 s: either shows as dozens of late probes).
 ENOUGH_PROBES = 5
 PACE = 0.025  # between two probes: they measure the loop without crowding the GIL
 RETURN_ROWS = 20_000
