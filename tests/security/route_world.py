@@ -29,6 +29,7 @@ from renshe.talent import issuance
 from renshe.talent.card_numbers import format_card_number
 from tests.accounts.support import make_user
 from tests.disbursement.awards import make_ready
+from tests.hkmo import support as hkmo_support
 from tests.registry.support import TESTER, unit_id
 from tests.subsidies.applications_support import caller, person
 from tests.subsidies.pages_support import enterprise, in_notice
@@ -79,6 +80,7 @@ KIND_OF: dict[str, str] = {
     "application_id": "application",
     "objection_id": "objection",
     "card_no": "talent_card",
+    "youth_id": "hkmo_youth",
 }
 
 # Where each kind lives, so a test can prove the object did not change.
@@ -96,6 +98,7 @@ TABLE_OF = {
     "disbursement_batch": "disbursement_batches",
     "talent_application": "talent_applications",
     "talent_card": "talent_cards",
+    "hkmo_youth": "hkmo_youth",
 }
 
 # Kinds a route names by something else than their id (the value in the path), and a well-formed
@@ -173,6 +176,7 @@ async def build_world(code: str, admin_url: str) -> World:
             "SELECT id FROM talent_cards WHERE tenant_id = $1 AND card_no = $2", tenant, card.card_no
         )
     world.route_values["talent_card"] = card.card_no
+    ids["hkmo_youth"] = (await hkmo_support.registered(code))["id"]  # a registered Hong Kong youth
     assert set(ids) == set(TABLE_OF), set(TABLE_OF) ^ set(ids)
     return world
 

@@ -357,6 +357,32 @@ async def _talent_benefit_counts(conn: asyncpg.Connection, tenant: UUID) -> str:
     )
 
 
+async def _hkmo_youth_row(conn: asyncpg.Connection, tenant: UUID) -> UUID:
+    youth: UUID = await conn.fetchval(
+        """INSERT INTO hkmo_youth (tenant_id, person_id, status, reached_via, registered_on,
+                                   age_at_registration, consent_given_at)
+           VALUES ($1, $2, 'employed', 'job_fair', '2026-03-02', 30, now()) RETURNING id""",
+        tenant,
+        await _person(conn, tenant),
+    )
+    return youth
+
+
+async def _hkmo_youth(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(await _hkmo_youth_row(conn, tenant))
+
+
+async def _hkmo_youth_events(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO hkmo_youth_events (tenant_id, youth_id, kind, to_status)
+               VALUES ($1, $2, 'registered', 'employed') RETURNING id""",
+            tenant,
+            await _hkmo_youth_row(conn, tenant),
+        )
+    )
+
+
 FACTORIES: dict[str, Factory] = {
     "budgets": _budgets,
     "applications": _applications,
@@ -382,6 +408,8 @@ FACTORIES: dict[str, Factory] = {
     "talent_card_issuances": _talent_card_issuances,
     "talent_benefit_uses": _talent_benefit_uses,
     "talent_benefit_counts": _talent_benefit_counts,
+    "hkmo_youth": _hkmo_youth,
+    "hkmo_youth_events": _hkmo_youth_events,
 }
 
 # Tables whose key is the district itself (one row per district): the insert attack's control in
@@ -430,6 +458,11 @@ FRESH_COLUMNS: dict[str, dict[str, str]] = {
     "talent_benefit_counts": {
         "year": "(SELECT min(y) FROM generate_series(2000, 2100) y WHERE NOT EXISTS"
         " (SELECT 1 FROM talent_benefit_counts b WHERE b.year = y))"
+    },
+    # one registration per person: a person of the context's own who is not a youth yet
+    "hkmo_youth": {
+        "person_id": "(SELECT p.id FROM persons p WHERE NOT EXISTS (SELECT 1 FROM hkmo_youth y"
+        " WHERE y.tenant_id = p.tenant_id AND y.person_id = p.id) ORDER BY p.id LIMIT 1)",
     },
 }
 

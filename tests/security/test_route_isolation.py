@@ -195,6 +195,7 @@ def api_body(case: Case, version: int) -> dict[str, Any]:
         "/api/v1/talent-cards/{card_no}/revoke": {"reason": "跨区测试"},
         "/api/v1/talent-cards/{card_no}/report-loss": {"reason": "跨区测试"},
         "/api/v1/talent-cards/{card_no}/benefit-uses": {"benefit": "children_school", "place": "跨区测试"},
+        "/api/v1/hkmo/youth/{youth_id}": {"version": version, "status": "left", "comment": "跨区测试"},
     }  # fmt: skip
     if case.method in ("GET", "DELETE") or path not in bodies:
         return {}

@@ -26,6 +26,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "renshe.disbursement.tables",
     "renshe.numbering.tables",
     "renshe.talent.tables",
+    "renshe.hkmo.tables",
 )
 
 _engine: PostgresEngine | None = None

@@ -32,6 +32,7 @@ CONTROLLER_MODULES: tuple[str, ...] = (
     "renshe.talent.pages",
     "renshe.talent.pages_review",
     "renshe.talent.pages_cards",
+    "renshe.hkmo.api",
 )
 
 
