@@ -32,7 +32,7 @@ from tests.jobs.support import load_job
 from tests.talent.bulk import make_approved, sequences
 
 pytestmark = [pytest.mark.fault, pytest.mark.usefixtures("db")]
-APPROVALS = 8_000
+APPROVALS = 12_000  # chunks of 500 at a few thousand cards a second: room for three kills
 KILLS = 3
 KAIPING = "440783"
 
@@ -80,7 +80,7 @@ async def test_issuance_killed_mid_transaction_issues_each_approval_once_and_bur
         worker = await start_worker(workers, tmp_path)
         kills = 0
         while kills < KILLS:
-            await asyncio.sleep(rng.uniform(0.1, 0.8))  # a random issuance of the run
+            await asyncio.sleep(rng.uniform(0.05, 0.4))  # a random issuance of the run
             async with holder.transaction():
                 # the district's audit chain: an issuer's chunk takes it last, its cards numbered
                 await holder.execute(

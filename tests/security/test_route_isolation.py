@@ -220,6 +220,7 @@ def page_form(case: Case, version: int, own_uscc: str) -> dict[str, Any]:
         "/approve": {"tier": "B"},
         "/benefit-uses": {"benefit": "children_school", "place": "跨区测试"},
         "/renew": {"social_insurance_months": "30"},
+        "/status": {"status": "left"},
     }.get(suffix, {})
     return form
 

@@ -110,6 +110,7 @@ ACTION_LABELS: dict[str, str] = {
     "hkmo_youth.registered": lazy("Hong Kong or Macao youth registered"),
     "hkmo_youth.changed": lazy("Hong Kong or Macao youth record changed"),
     "hkmo_youth.consent_withdrawn": lazy("Hong Kong or Macao youth withdrew consent"),
+    "hkmo_youth_list.exported": lazy("Hong Kong and Macao youth list exported"),
     "testing.slept": lazy("Test job step done"),
     "user.created": lazy("User created"),
     "user.roles_changed": lazy("User roles changed"),

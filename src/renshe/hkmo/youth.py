@@ -29,6 +29,8 @@ from renshe.i18n import gettext, lazy
 from renshe.registry import citywide
 from renshe.registry import repository as registry
 from renshe.registry.identifiers import DocumentType
+from renshe.registry.listing import Page
+from renshe.registry.masking import mask_name
 from renshe.registry.model import Person
 from renshe.registry.service import Caller
 
@@ -47,6 +49,7 @@ MAX_AGE = 45
 CITYWIDE_CODE = "hkmo_youth"  # the receipt that answers "registered anywhere in the city?"
 OBJECT = "hkmo_youth"
 WITHHELD = "***"  # a personal field after the youth withdrew consent
+EXPORT_LIMIT = 100_000
 
 NO_PERSON = lazy("No such person in this district's registry.")
 NO_ENTERPRISE = lazy("No such enterprise in this district's registry.")
@@ -226,13 +229,15 @@ async def _row(tenant_id: UUID, youth_id: UUID, *, lock: bool = False) -> dict[s
 async def view(tenant_id: UUID, row: dict[str, Any], *, history: bool = False) -> dict[str, Any]:
     """The record as answered: the person's name masked, and every personal field withheld once
     the youth withdrew consent."""
-    person = await registry.load_person(row["person_id"], [tenant_id])
+    name = row.get("person_name")
+    if name is None:
+        name = (await registry.load_person(row["person_id"], [tenant_id])).name
     withdrawn = row["consent_withdrawn_at"] is not None
     out = {
         **{k: row[k] for k in ("id", "person_id", "status", "reached_via", "registered_on",
                                "age_at_registration", "consent_given_at", "consent_withdrawn_at",
                                "version", "created_at", "updated_at")},
-        "name": WITHHELD if withdrawn else person.masked_name,
+        "name": WITHHELD if withdrawn else mask_name(name),
         "school": WITHHELD if withdrawn and row["school"] else row["school"],
         "graduated_on": None if withdrawn else row["graduated_on"],
         "enterprise_id": row["enterprise_id"],
@@ -259,14 +264,37 @@ async def get(caller: Caller, youth_id: UUID) -> dict[str, Any]:
 
 async def listed(caller: Caller, *, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """The district's youth, newest registration first."""
+    return (await page_of(caller, status=status, number=1, size=limit)).items
+
+
+async def page_of(caller: Caller, *, status: str | None = None, number: int = 1, size: int = 50) -> Page[Any]:
+    """One page of the district's youth, newest registration first, and how many there are."""
+    tenant_id = district_of(caller, *READERS)
+    if status is not None and status not in STATUSES:
+        status = None
+    async with tenant_transaction(caller.context()):
+        total = await _conn().fetchval(
+            "SELECT count(*) FROM hkmo_youth WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)",
+            tenant_id, status,
+        )  # fmt: skip
+        rows = await _conn().fetch(
+            """SELECT y.*, p.name AS person_name
+               FROM hkmo_youth y JOIN persons p ON p.tenant_id = y.tenant_id AND p.id = y.person_id
+               WHERE y.tenant_id = $1 AND ($2::text IS NULL OR y.status = $2)
+               ORDER BY y.registered_on DESC, y.id LIMIT $3 OFFSET $4""",
+            tenant_id, status, size, (number - 1) * size,
+        )  # fmt: skip
+        return Page([await view(tenant_id, dict(r)) for r in rows], total, number, size)
+
+
+async def record_export(caller: Caller, rows: int, file_format: str, status: str | None) -> None:
+    """Every export of the list leaves an audit record: how many rows, which filter, which format."""
     tenant_id = district_of(caller, *READERS)
     async with tenant_transaction(caller.context()):
-        rows = await _conn().fetch(
-            """SELECT * FROM hkmo_youth WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
-               ORDER BY registered_on DESC, id LIMIT $3""",
-            tenant_id, status, limit,
+        await audit.record(
+            tenant_id, caller.actor, "hkmo_youth_list.exported", object_type="hkmo_youth_list",
+            after={"rows": rows, "format": file_format, "status": status},
         )  # fmt: skip
-        return [await view(tenant_id, dict(r)) for r in rows]
 
 
 async def change(

@@ -10,9 +10,12 @@ from urllib.parse import quote
 from litestar import Request, Response
 
 from renshe import clock
+from renshe.errors import NotFound, ValidationFailed
 from renshe.i18n import gettext as _
+from renshe.i18n import lazy
+from renshe.registry import service as registry
 from renshe.registry.api import caller
-from renshe.registry.forms import parse_day
+from renshe.registry.forms import failed, parse_day, text
 from renshe.registry.identifiers.model import DOCUMENT_TYPE_LABELS, RESIDENCY_LABELS, SEX_LABELS
 from renshe.registry.model import EDUCATION_LABELS, LINK_ROLE_LABELS, EnterpriseFilter, PeopleFilter
 from renshe.registry.service import Caller
@@ -120,3 +123,19 @@ def download(content: bytes, file_format: str, stem: str) -> Response[bytes]:
 
 def can(c: Caller) -> dict[str, bool]:
     return {"can_write": c.can_write(), "can_unmask": c.can_unmask()}
+
+
+NO_PERSON_WITH_DOCUMENT = lazy("No person with this document is registered here.")
+
+
+async def person_from_document_form(c: Caller, form: Any) -> tuple[Any, int, dict[str, str]]:
+    """The person a "find by document" form names (``doc_type``, ``number``; posted, so the number
+    never travels in a URL), or None with the status and the field errors to show. Not registered
+    here and registered in another district give the same answer."""
+    try:
+        person = await registry.find_by_document(c, text(form, "doc_type"), text(form, "number"))
+    except ValidationFailed as exc:
+        return None, 422, failed(exc)
+    except NotFound:
+        return None, 404, {"number": _(NO_PERSON_WITH_DOCUMENT)}
+    return person, 200, {}

@@ -24,7 +24,7 @@ from renshe.i18n import gettext as _
 from renshe.i18n import lazy
 from renshe.registry import service as registry
 from renshe.registry.forms import failed, parse_day, text
-from renshe.registry.pages_common import choices
+from renshe.registry.pages_common import choices, person_from_document_form
 from renshe.registry.service import Caller
 from renshe.subsidies.applications.pages_forms import uuid_or_404
 from renshe.subsidies.programs.vocabulary import choice_label
@@ -35,7 +35,6 @@ from renshe.web import flash
 
 NEW = "talent/new.html"
 CREATED = lazy("The talent-card application is saved as a draft.")
-NO_PERSON = lazy("No person with this document is registered here.")
 NO_EMPLOYER = lazy("No enterprise with this credit code is registered here.")
 ENTER_MONTHS = lazy("Enter a whole number of months from 0 to 600.")
 ENTER_DATE = lazy("Enter a date as YYYY-MM-DD.")
@@ -107,15 +106,9 @@ async def new_form(request: Req) -> Template:
 async def find_person(request: Req) -> Template | Redirect:
     """Exact look-up (a POST: the number never travels in a URL); not registered here and
     registered in another district give the same answer."""
-    form = await request.form()
-    try:
-        person = await registry.find_by_document(
-            caller(request), text(form, "doc_type"), text(form, "number")
-        )
-    except ValidationFailed as exc:
-        return await _page(request, None, 422, errors=failed(exc))
-    except NotFound:
-        return await _page(request, None, 404, errors={"number": _(NO_PERSON)})
+    person, status, errors = await person_from_document_form(caller(request), await request.form())
+    if person is None:
+        return await _page(request, None, status, errors=errors)
     return Redirect(f"/talent/applications/new?person_id={person.id}", status_code=303)
 
 

@@ -91,6 +91,11 @@ LINKS: tuple[Link, ...] = (
         lazy("Cards issued: their images and downloads, benefit uses, renewal, loss and revocation."),
     ),
     Link(
+        "/hkmo/youth",
+        lazy("Hong Kong and Macao youth"),
+        lazy("Register Hong Kong and Macao youth, follow their status and record a withdrawal of consent."),
+    ),
+    Link(
         "/disbursement/batches",
         lazy("Disbursement batches"),
         lazy("Approve payment batches, download bank files and upload the bank's return files."),

@@ -33,6 +33,8 @@ CONTROLLER_MODULES: tuple[str, ...] = (
     "renshe.talent.pages_review",
     "renshe.talent.pages_cards",
     "renshe.hkmo.api",
+    "renshe.hkmo.pages",
+    "renshe.hkmo.pages_new",
 )
 
 
