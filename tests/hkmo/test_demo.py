@@ -1,0 +1,59 @@
+"""Demo youth (``renshe seed --demo``): in each district every demo person with a Hong Kong or
+Macao document who is 45 or under is a registered youth, made through the real service (its
+history and audit with it), statuses in turn, one consent withdrawn, and a second run adds
+nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from renshe import clock
+from renshe.cli.seed import seed_demo
+from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
+from renshe.hkmo import youth
+from renshe.hkmo.demo import seed_demo_hkmo
+from tests.registry.support import unit_id
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+CODES = ("440781", "440785")
+
+
+async def _fetch(code: str, sql: str) -> list[dict[str, Any]]:
+    tenant = await unit_id(code)
+    async with tenant_transaction(TenantContext.district(tenant)):
+        return [dict(r) for r in await current_transaction().connection.fetch(sql, tenant)]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def seeded(db: None, settings: Any) -> None:
+    await seed_demo(settings, "small", codes=CODES)
+
+
+async def test_every_young_hong_kong_or_macao_person_of_the_demo_is_a_youth(seeded: None) -> None:
+    for code in CODES:
+        people = await _fetch(
+            code,
+            """SELECT p.id, p.birth_date, y.id AS youth_id, y.status, y.consent_withdrawn_at
+               FROM persons p LEFT JOIN hkmo_youth y ON y.tenant_id = p.tenant_id AND y.person_id = p.id
+               WHERE p.tenant_id = $1 AND p.residency IN ('hong_kong', 'macao')""",
+        )
+        young = [p for p in people if youth.age_on(p["birth_date"], clock.today()) <= youth.MAX_AGE]
+        assert len(young) >= 5, code  # the demo registry has Hong Kong and Macao residents
+        assert all(p["youth_id"] for p in young), code
+        assert not any(p["youth_id"] for p in people if p not in young), code  # over 45: refused
+        assert len({p["status"] for p in young}) >= 4, code
+        assert sum(1 for p in young if p["consent_withdrawn_at"]) == 1, code
+        history = await _fetch(code, "SELECT kind FROM hkmo_youth_events WHERE tenant_id = $1")
+        assert {h["kind"] for h in history} == {"registered", "status", "consent_withdrawn"}, code
+        audit = await _fetch(
+            code,
+            "SELECT count(*) AS n FROM audit_log WHERE tenant_id = $1 AND action = 'hkmo_youth.registered'",
+        )
+        assert audit[0]["n"] >= len(young), code
+
+
+async def test_a_second_run_adds_nothing(seeded: None) -> None:
+    assert await seed_demo_hkmo(CODES) == {code: 0 for code in CODES}
