@@ -10,17 +10,19 @@ import io
 import re
 from collections.abc import AsyncIterator
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
 import pytest_asyncio
 
 from renshe.accounts.principal import Role
+from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.subsidies.programs.sync import sync_catalogue
 from tests.accounts.support import field_error
 from tests.hkmo.support import PENGJIANG, born_years_ago, hk_person
-from tests.registry.support import home_return_permit
-from tests.subsidies.pages_support import browser, post_from, version_on
+from tests.registry.support import home_return_permit, unit_id
+from tests.subsidies.pages_support import browser, enterprise, post_from, version_on
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -39,6 +41,16 @@ async def clerk(app: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+async def fetch_uscc(enterprise_id: UUID) -> str:
+    tenant = await unit_id(PENGJIANG)
+    async with tenant_transaction(TenantContext.district(tenant)):
+        return str(
+            await current_transaction().connection.fetchval(
+                "SELECT uscc FROM enterprises WHERE id = $1", enterprise_id
+            )
+        )
+
+
 FORM = {
     "status": "founder", "reached_via": "campus_event", "school": "澳门大学", "graduated_on": "2024-06-30",
     "incubation_base": "珠西先进产业优秀人才创新创业园", "consent": "1",
@@ -55,19 +67,27 @@ async def test_a_clerk_finds_registers_and_follows_a_youth(clerk: httpx.AsyncCli
     form_page = await clerk.get(found.headers["location"])
     assert "何*琼" in form_page.text and "何超琼" not in form_page.text
 
+    bad_uscc = await post_from(
+        clerk, found.headers["location"], "/hkmo/youth/new",
+        {**FORM, "person_id": str(person), "enterprise_uscc": "91440703MA00000000"},
+    )  # fmt: skip
+    assert bad_uscc.status_code == 422 and field_error(bad_uscc.text, "f-enterprise_uscc")
     no_consent = await post_from(
         clerk, found.headers["location"], "/hkmo/youth/new", {**FORM, "person_id": str(person), "consent": ""}
     )
     assert no_consent.status_code == 422
     assert "本人同意" in field_error(no_consent.text, "f-consent")
+    company = await enterprise(PENGJIANG, name="江门市港青创科技有限公司")
     made = await post_from(
-        clerk, found.headers["location"], "/hkmo/youth/new", {**FORM, "person_id": str(person)}
-    )
+        clerk, found.headers["location"], "/hkmo/youth/new",
+        {**FORM, "person_id": str(person), "enterprise_uscc": await fetch_uscc(company)},
+    )  # fmt: skip
     assert made.status_code == 303, made.text
     youth_url = made.headers["location"]
     page = await clerk.get(youth_url)
     assert page.status_code == 200 and "已登记该港澳青年" in page.text
     assert "澳门大学" in page.text and "创业" in page.text and 'data-consent="given"' in page.text
+    assert f'href="/registry/enterprises/{company}">江门市港青创科技有限公司</a>' in page.text
 
     listed = await clerk.get("/hkmo/youth", params={"status": "founder"})
     assert youth_url.rsplit("/", 1)[1] in listed.text

@@ -73,6 +73,7 @@ class YouthOut(msgspec.Struct):
     school: str | None
     graduated_on: date | None
     enterprise_id: UUID | None
+    enterprise_name: str | None  # the employer or the youth's own enterprise, from the registry
     incubation_base: str | None
     registered_on: date
     age_at_registration: int

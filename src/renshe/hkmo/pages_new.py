@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from litestar import get, post
 from litestar.response import Redirect, Template
@@ -27,7 +28,8 @@ from renshe.web import flash
 NEW = "hkmo/youth_new.html"
 REGISTERED = lazy("The youth is registered.")
 ENTER_DATE = lazy("Enter a date as YYYY-MM-DD.")
-FIELDS = ("status", "reached_via", "school", "graduated_on", "incubation_base")
+FIELDS = ("status", "reached_via", "school", "graduated_on", "incubation_base", "enterprise_uscc")
+NO_ENTERPRISE = lazy("No enterprise with this credit code is registered here.")
 
 
 async def _person(c: Caller, raw: str | None) -> dict[str, Any] | None:
@@ -74,21 +76,32 @@ async def create(request: Req) -> Template | Redirect:
     assert person is not None
     values: dict[str, Any] = {k: text(form, k) for k in FIELDS}
     values["consent"] = text(form, "consent") == "1"
+    errors: dict[str, str] = {}
     graduated: date | None = None
     if values["graduated_on"]:
         graduated = parse_day(values["graduated_on"])
         if graduated is None:
-            return await _page(request, str(person["id"]), 422, errors={"graduated_on": _(ENTER_DATE)},
-                               values=values)  # fmt: skip
+            errors["graduated_on"] = _(ENTER_DATE)
+    enterprise_id: UUID | None = None
+    if values["enterprise_uscc"]:
+        try:
+            enterprise_id = (await registry.find_by_uscc(c, values["enterprise_uscc"])).id
+        except ValidationFailed as exc:
+            errors["enterprise_uscc"] = next(iter(failed(exc).values()))
+        except NotFound:
+            errors["enterprise_uscc"] = _(NO_ENTERPRISE)
+    if errors:
+        return await _page(request, str(person["id"]), 422, errors=errors, values=values)
     registration = youth.Registration(
         person_id=person["id"], status=values["status"], reached_via=values["reached_via"],
         consent=values["consent"], school=values["school"] or None, graduated_on=graduated,
-        incubation_base=values["incubation_base"] or None,
+        enterprise_id=enterprise_id, incubation_base=values["incubation_base"] or None,
     )  # fmt: skip
     try:
         row = await youth.register(c, registration)
     except ValidationFailed as exc:
-        return await _page(request, str(person["id"]), 422, errors=failed(exc), values=values)
+        shown = {("enterprise_uscc" if k == "enterprise_id" else k): v for k, v in failed(exc).items()}
+        return await _page(request, str(person["id"]), 422, errors=shown, values=values)
     except NotFound:
         raise
     except DomainError as exc:

@@ -241,6 +241,7 @@ async def view(tenant_id: UUID, row: dict[str, Any], *, history: bool = False) -
         "school": WITHHELD if withdrawn and row["school"] else row["school"],
         "graduated_on": None if withdrawn else row["graduated_on"],
         "enterprise_id": row["enterprise_id"],
+        "enterprise_name": await _enterprise_name(tenant_id, row["enterprise_id"]),
         "incubation_base": row["incubation_base"],
         "consent": not withdrawn,
     }  # fmt: skip
@@ -254,6 +255,12 @@ async def view(tenant_id: UUID, row: dict[str, Any], *, history: bool = False) -
             )
         ]  # fmt: skip
     return out
+
+
+async def _enterprise_name(tenant_id: UUID, enterprise_id: UUID | None) -> str | None:
+    if enterprise_id is None:
+        return None
+    return (await registry.load_enterprise(enterprise_id, [tenant_id])).name
 
 
 async def get(caller: Caller, youth_id: UUID) -> dict[str, Any]:
