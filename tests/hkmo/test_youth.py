@@ -155,6 +155,29 @@ async def test_a_withdrawn_consent_withholds_the_personal_fields_for_good(
         await conn.close()
 
 
+async def test_the_list_pages_by_cursor_newest_first_and_refuses_a_forged_cursor(
+    client: httpx.AsyncClient,
+) -> None:
+    clerk = await api_headers(JIANGHAI, Role.CLERK)
+    for _ in range(3):
+        made = await client.post("/api/v1/hkmo/youth", json=body(await hk_person(JIANGHAI)), headers=clerk)
+        assert made.status_code == 201
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/api/v1/hkmo/youth", params=params, headers=clerk)).json()
+        assert len(page["items"]) <= 2
+        seen += [y["id"] for y in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    everyone = (await client.get("/api/v1/hkmo/youth", params={"limit": 200}, headers=clerk)).json()["items"]
+    assert seen == [y["id"] for y in everyone] and len(seen) >= 3 and len(set(seen)) == len(seen)
+    forged = await client.get("/api/v1/hkmo/youth", params={"cursor": "bm90LWEtY3Vyc29y"}, headers=clerk)
+    assert forged.status_code == 422 and "cursor" in forged.text
+
+
 async def test_city_roles_see_no_youth(client: httpx.AsyncClient) -> None:
     clerk = await api_headers(PENGJIANG, Role.CLERK)
     youth = (await client.post("/api/v1/hkmo/youth", json=body(await hk_person()), headers=clerk)).json()

@@ -18,7 +18,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from renshe.accounts.guards import principal_of, requires_roles
 from renshe.accounts.principal import Role
 from renshe.api.openapi import rule
-from renshe.api.pagination import Limit, clamp_limit
+from renshe.api.pagination import Limit, bad_cursor, clamp_limit, decode_cursor, encode_cursor
 from renshe.hkmo import youth
 from renshe.registry.service import Caller
 from renshe.web.request_context import request_id_of
@@ -88,6 +88,7 @@ class YouthOut(msgspec.Struct):
 
 class YouthList(msgspec.Struct):
     items: list[YouthOut]
+    next_cursor: str | None = None
 
 
 def youth_out(row: dict[str, Any]) -> YouthOut:
@@ -115,11 +116,28 @@ async def register_youth(request: Req, data: JSONBody[YouthIn]) -> YouthOut:
     return youth_out(await youth.get(caller(request), row["id"]))
 
 
+def _after(cursor: str | None) -> tuple[date, UUID] | None:
+    key = decode_cursor(cursor)
+    if key is None:
+        return None
+    try:
+        return date.fromisoformat(key[0]), UUID(key[1])
+    except (ValueError, IndexError, TypeError):
+        raise bad_cursor() from None
+
+
 @get("/api/v1/hkmo/youth", name="api.hkmo.youth.list", guards=[READ], tags=TAGS)
-async def list_youth(request: Req, status: FromQuery[Status | None] = None, limit: Limit = 50) -> YouthList:
-    """The district's youth, newest registration first."""
-    rows = await youth.listed(caller(request), status=status, limit=clamp_limit(limit))
-    return YouthList([youth_out(r) for r in rows])
+async def list_youth(
+    request: Req, status: FromQuery[Status | None] = None, cursor: FromQuery[str | None] = None,
+    limit: Limit = None,
+) -> YouthList:  # fmt: skip
+    """The district's youth, newest registration first; ``next_cursor`` fetches the next page."""
+    size = clamp_limit(limit)
+    rows = await youth.listed(caller(request), status=status, limit=size + 1, after=_after(cursor))
+    more, rows = len(rows) > size, rows[:size]
+    last = rows[-1] if more else None
+    next_cursor = encode_cursor([last["registered_on"].isoformat(), str(last["id"])]) if last else None
+    return YouthList([youth_out(r) for r in rows], next_cursor=next_cursor)
 
 
 @get("/api/v1/hkmo/youth/{youth_id:uuid}", name="api.hkmo.youth.get", guards=[READ], tags=TAGS)

@@ -269,9 +269,23 @@ async def get(caller: Caller, youth_id: UUID) -> dict[str, Any]:
         return await view(tenant_id, await _row(tenant_id, youth_id), history=True)
 
 
-async def listed(caller: Caller, *, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    """The district's youth, newest registration first."""
-    return (await page_of(caller, status=status, number=1, size=limit)).items
+async def listed(
+    caller: Caller, *, status: str | None = None, limit: int = 50, after: tuple[date, UUID] | None = None
+) -> list[dict[str, Any]]:
+    """The district's youth, newest registration first (then by id, descending), after the
+    ``(registered_on, id)`` of the last one a previous call returned (the API's cursor)."""
+    tenant_id = district_of(caller, *READERS)
+    async with tenant_transaction(caller.context()):
+        rows = await _conn().fetch(
+            """SELECT y.*, p.name AS person_name
+               FROM hkmo_youth y JOIN persons p ON p.tenant_id = y.tenant_id AND p.id = y.person_id
+               WHERE y.tenant_id = $1 AND ($2::text IS NULL OR y.status = $2)
+                 AND ($3::date IS NULL OR (y.registered_on, y.id) < ($3, $4))
+               ORDER BY y.registered_on DESC, y.id DESC LIMIT $5""",
+            tenant_id, status if status in STATUSES else None, after[0] if after else None,
+            after[1] if after else None, limit,
+        )  # fmt: skip
+        return [await view(tenant_id, dict(r)) for r in rows]
 
 
 async def page_of(caller: Caller, *, status: str | None = None, number: int = 1, size: int = 50) -> Page[Any]:
@@ -288,7 +302,7 @@ async def page_of(caller: Caller, *, status: str | None = None, number: int = 1,
             """SELECT y.*, p.name AS person_name
                FROM hkmo_youth y JOIN persons p ON p.tenant_id = y.tenant_id AND p.id = y.person_id
                WHERE y.tenant_id = $1 AND ($2::text IS NULL OR y.status = $2)
-               ORDER BY y.registered_on DESC, y.id LIMIT $3 OFFSET $4""",
+               ORDER BY y.registered_on DESC, y.id DESC LIMIT $3 OFFSET $4""",
             tenant_id, status, size, (number - 1) * size,
         )  # fmt: skip
         return Page([await view(tenant_id, dict(r)) for r in rows], total, number, size)
