@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from dataclasses import replace
 from datetime import date
@@ -60,6 +61,24 @@ async def test_every_ready_award_lands_in_exactly_one_line_and_parts_respect_the
         assert [line["seq"] for line in lines] == list(range(1, len(lines) + 1))
     assert sum(b["declared_total_fen"] for b, _ in batches) == 23 * 12_345
     assert progress[0] == (0, 23) and progress[-1] == (23, 23)
+    # each part's start is audited in its first transaction, by the system, naming its first chunk
+    started = await _audited(tenant, "disbursement.batch_started", [str(b["id"]) for b, _ in batches])
+    assert started == {
+        str(b["id"]): ("system", "disbursement_batch",
+                       {"build_key": b["build_key"], "part": b["part"], "first_lines": min(4, len(lines))})
+        for b, lines in batches
+    }  # fmt: skip
+
+
+async def _audited(tenant: uuid.UUID, action: str, object_ids: list[str]) -> dict[str, tuple[Any, ...]]:
+    """(actor, object type, after) of each ``action`` record about ``object_ids``."""
+    async with tenant_transaction(TenantContext.district(tenant)):
+        rows = await current_transaction().connection.fetch(
+            """SELECT object_id, actor_username, object_type, after FROM audit_log
+               WHERE tenant_id = $1 AND action = $2 AND object_id = ANY($3::text[])""",
+            tenant, action, object_ids,
+        )  # fmt: skip
+    return {r["object_id"]: (r["actor_username"], r["object_type"], json.loads(r["after"])) for r in rows}
 
 
 async def test_building_the_same_date_twice_adds_nothing(admin_url: str) -> None:
