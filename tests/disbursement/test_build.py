@@ -12,9 +12,11 @@ from typing import Any
 import asyncpg
 import pytest
 
+from renshe.accounts.principal import Role
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.disbursement import build as build_module
 from renshe.disbursement.build import BuildRequest, build
+from tests.accounts.support import make_user
 from tests.disbursement.awards import (
     batches_with_lines,
     district,
@@ -68,6 +70,27 @@ async def test_every_ready_award_lands_in_exactly_one_line_and_parts_respect_the
                        {"build_key": b["build_key"], "part": b["part"], "first_lines": min(4, len(lines))})
         for b, lines in batches
     }  # fmt: skip
+
+
+async def test_a_build_started_by_a_finance_officer_is_audited_as_theirs(admin_url: str) -> None:
+    """ "Build now" (立即组批) acts for the officer who asked: the batch names them as its creator and
+    the audit record of its start is theirs, as a finance officer — not the system's."""
+    tenant = await district("440784")
+    day = date(2025, 6, 9)
+    await _drain(tenant, date(2025, 6, 8))
+    await make_ready(admin_url, tenant, 3, ready_on=day)
+    officer, _username, _secret = await make_user("440784", Role.FINANCE)
+    request = BuildRequest(tenant, day, "manual", f"manual:{uuid.uuid4()}", created_by=officer)
+    result = await build(request)
+    async with tenant_transaction(TenantContext.district(tenant)):
+        rows = await current_transaction().connection.fetch(
+            """SELECT b.created_by, a.actor_user_id, a.actor_role FROM disbursement_batches b
+               JOIN audit_log a ON a.tenant_id = b.tenant_id AND a.object_id = b.id::text
+                               AND a.action = 'disbursement.batch_started'
+               WHERE b.tenant_id = $1 AND b.id = ANY($2::uuid[])""",
+            tenant, [uuid.UUID(b) for b in result.batches],
+        )  # fmt: skip
+    assert rows and {tuple(r.values()) for r in rows} == {(officer, officer, "finance")}
 
 
 async def _audited(tenant: uuid.UUID, action: str, object_ids: list[str]) -> dict[str, tuple[Any, ...]]:
