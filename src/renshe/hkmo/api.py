@@ -15,13 +15,12 @@ import msgspec
 from litestar import Request, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from renshe.accounts.guards import principal_of, requires_roles
+from renshe.accounts.guards import requires_roles
 from renshe.accounts.principal import Role
 from renshe.api.openapi import rule
 from renshe.api.pagination import Limit, bad_cursor, clamp_limit, decode_cursor, encode_cursor
 from renshe.hkmo import youth
-from renshe.registry.service import Caller
-from renshe.web.request_context import request_id_of
+from renshe.registry.api import caller
 
 Req = Request[Any, Any, Any]
 READ = requires_roles(*youth.READERS)
@@ -30,11 +29,6 @@ TAGS = ["hong kong and macao youth"]
 Status = Annotated[str, rule(enum=list(youth.STATUSES))]
 Channel = Annotated[str, rule(enum=list(youth.REACHED_VIA))]
 Text200 = Annotated[str, rule(max_length=200)]
-
-
-def caller(request: Req) -> Caller:
-    return Caller(principal_of(request), request_id=request_id_of(request),
-                  ip=request.client.host if request.client else None)  # fmt: skip
 
 
 class YouthIn(msgspec.Struct):

@@ -10,7 +10,6 @@ left out, as the service refuses them. Idempotent: a district with any youth is 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from uuid import UUID
 
@@ -20,7 +19,7 @@ from renshe import clock
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.hkmo import youth
 from renshe.subsidies import calendar
-from renshe.subsidies.demo import PARALLEL_DISTRICTS, at, demo_staff
+from renshe.subsidies.demo import at, demo_staff, each_district
 
 log = structlog.get_logger(__name__)
 
@@ -80,16 +79,4 @@ async def seed_district(tenant_id: UUID, code: str, today: date | None = None) -
 
 async def seed_demo_hkmo(codes: tuple[str, ...] | None = None, today: date | None = None) -> dict[str, int]:
     """Seed every active district (or those in ``codes``); youth registered per district."""
-    async with tenant_transaction(TenantContext.none()):
-        rows = await current_transaction().connection.fetch(
-            "SELECT id, code FROM org_units WHERE active AND kind = 'district' ORDER BY code"
-        )
-    chosen = [(r["id"], r["code"]) for r in rows if codes is None or r["code"] in codes]
-    gate = asyncio.Semaphore(PARALLEL_DISTRICTS)
-
-    async def one(tenant_id: UUID, code: str) -> int:
-        async with gate:
-            return await seed_district(tenant_id, code, today)
-
-    counts = await asyncio.gather(*(one(tenant_id, code) for tenant_id, code in chosen))
-    return {code: n for (_, code), n in zip(chosen, counts, strict=True)}
+    return await each_district(seed_district, codes, today)

@@ -17,19 +17,19 @@ from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
-from renshe.accounts.guards import principal_of, requires_roles
+from renshe.accounts.guards import requires_roles
 from renshe.accounts.principal import Role
 from renshe.errors import DomainError, ValidationFailed
 from renshe.hkmo import vocabulary, youth
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
+from renshe.registry.api import caller
 from renshe.registry.forms import failed, text
 from renshe.registry.pages_common import download, positive_int
 from renshe.registry.service import Caller
 from renshe.spreadsheets.writers import format_of, render_off_loop
 from renshe.web import flash
 from renshe.web.query_values import PAGE_SIZES, page_size
-from renshe.web.request_context import request_id_of
 from renshe.web.templating import format_datetime
 
 Req = Request[Any, Any, Any]
@@ -41,11 +41,6 @@ EXPORT_HEADERS = (
     lazy("Name"), lazy("Status"), lazy("School"), lazy("Graduated on"), lazy("Incubation base"),
     lazy("Reached via"), lazy("Registered on"), lazy("Age at registration"), lazy("Consent"),
 )  # fmt: skip
-
-
-def caller(request: Req) -> Caller:
-    return Caller(principal_of(request), request_id=request_id_of(request),
-                  ip=request.client.host if request.client else None)  # fmt: skip
 
 
 def common(c: Caller) -> dict[str, Any]:

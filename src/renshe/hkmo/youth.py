@@ -50,6 +50,10 @@ CITYWIDE_CODE = "hkmo_youth"  # the receipt that answers "registered anywhere in
 OBJECT = "hkmo_youth"
 WITHHELD = "***"  # a personal field after the youth withdrew consent
 EXPORT_LIMIT = 100_000
+# a list's rows with the names their view shows, in one statement (not a query per youth)
+LISTED = """SELECT y.*, p.name AS person_name, e.name AS enterprise_name
+  FROM hkmo_youth y JOIN persons p ON p.tenant_id = y.tenant_id AND p.id = y.person_id
+  LEFT JOIN enterprises e ON e.tenant_id = y.tenant_id AND e.id = y.enterprise_id"""
 
 NO_PERSON = lazy("No such person in this district's registry.")
 NO_ENTERPRISE = lazy("No such enterprise in this district's registry.")
@@ -241,7 +245,8 @@ async def view(tenant_id: UUID, row: dict[str, Any], *, history: bool = False) -
         "school": WITHHELD if withdrawn and row["school"] else row["school"],
         "graduated_on": None if withdrawn else row["graduated_on"],
         "enterprise_id": row["enterprise_id"],
-        "enterprise_name": await _enterprise_name(tenant_id, row["enterprise_id"]),
+        "enterprise_name": row["enterprise_name"] if "enterprise_name" in row
+        else await _enterprise_name(tenant_id, row["enterprise_id"]),
         "incubation_base": row["incubation_base"],
         "consent": not withdrawn,
     }  # fmt: skip
@@ -277,9 +282,8 @@ async def listed(
     tenant_id = district_of(caller, *READERS)
     async with tenant_transaction(caller.context()):
         rows = await _conn().fetch(
-            """SELECT y.*, p.name AS person_name
-               FROM hkmo_youth y JOIN persons p ON p.tenant_id = y.tenant_id AND p.id = y.person_id
-               WHERE y.tenant_id = $1 AND ($2::text IS NULL OR y.status = $2)
+            LISTED
+            + """ WHERE y.tenant_id = $1 AND ($2::text IS NULL OR y.status = $2)
                  AND ($3::date IS NULL OR (y.registered_on, y.id) < ($3, $4))
                ORDER BY y.registered_on DESC, y.id DESC LIMIT $5""",
             tenant_id, status if status in STATUSES else None, after[0] if after else None,
@@ -299,9 +303,8 @@ async def page_of(caller: Caller, *, status: str | None = None, number: int = 1,
             tenant_id, status,
         )  # fmt: skip
         rows = await _conn().fetch(
-            """SELECT y.*, p.name AS person_name
-               FROM hkmo_youth y JOIN persons p ON p.tenant_id = y.tenant_id AND p.id = y.person_id
-               WHERE y.tenant_id = $1 AND ($2::text IS NULL OR y.status = $2)
+            LISTED
+            + """ WHERE y.tenant_id = $1 AND ($2::text IS NULL OR y.status = $2)
                ORDER BY y.registered_on DESC, y.id DESC LIMIT $3 OFFSET $4""",
             tenant_id, status, size, (number - 1) * size,
         )  # fmt: skip

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -311,10 +311,12 @@ async def seed_district(tenant_id: UUID, code: str, today: date | None = None) -
     return added + 8
 
 
-async def seed_demo_subsidies(
-    codes: tuple[str, ...] | None = None, today: date | None = None
-) -> dict[str, int]:
-    """Seed every active district (or those in ``codes``); returns applications added per district."""
+async def each_district(
+    seed: Callable[[UUID, str, date | None], Awaitable[int]], codes: tuple[str, ...] | None,
+    today: date | None,
+) -> dict[str, int]:  # fmt: skip
+    """``seed(tenant_id, code, today)`` for every active district (or those in ``codes``), a few
+    districts at once; what each returned, by district code. Every domain's demo seeds this way."""
     async with tenant_transaction(TenantContext.none()):
         rows = await current_transaction().connection.fetch(
             "SELECT id, code FROM org_units WHERE active AND kind = 'district' ORDER BY code"
@@ -324,7 +326,14 @@ async def seed_demo_subsidies(
 
     async def one(tenant_id: UUID, code: str) -> int:
         async with gate:  # each district's steps are sequential; districts are independent
-            return await seed_district(tenant_id, code, today)
+            return await seed(tenant_id, code, today)
 
     counts = await asyncio.gather(*(one(tenant_id, code) for tenant_id, code in chosen))
     return {code: n for (_, code), n in zip(chosen, counts, strict=True)}
+
+
+async def seed_demo_subsidies(
+    codes: tuple[str, ...] | None = None, today: date | None = None
+) -> dict[str, int]:
+    """Seed every active district (or those in ``codes``); returns applications added per district."""
+    return await each_district(seed_district, codes, today)

@@ -20,7 +20,6 @@ Idempotent: a district where any demo person has a talent-card application is le
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -32,7 +31,7 @@ from renshe import clock
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.registry.seed import NAMESPACE, PEOPLE_PER_DISTRICT
 from renshe.subsidies import calendar
-from renshe.subsidies.demo import PARALLEL_DISTRICTS, Staff, at, demo_staff
+from renshe.subsidies.demo import Staff, at, demo_staff, each_district
 from renshe.talent import applications, cards, issuance, publishing, sweep
 
 log = structlog.get_logger(__name__)
@@ -166,16 +165,4 @@ async def seed_district(tenant_id: UUID, code: str, today: date | None = None) -
 
 async def seed_demo_talent(codes: tuple[str, ...] | None = None, today: date | None = None) -> dict[str, int]:
     """Seed every active district (or those in ``codes``); applications added per district."""
-    async with tenant_transaction(TenantContext.none()):
-        rows = await current_transaction().connection.fetch(
-            "SELECT id, code FROM org_units WHERE active AND kind = 'district' ORDER BY code"
-        )
-    chosen = [(r["id"], r["code"]) for r in rows if codes is None or r["code"] in codes]
-    gate = asyncio.Semaphore(PARALLEL_DISTRICTS)
-
-    async def one(tenant_id: UUID, code: str) -> int:
-        async with gate:
-            return await seed_district(tenant_id, code, today)
-
-    counts = await asyncio.gather(*(one(tenant_id, code) for tenant_id, code in chosen))
-    return {code: n for (_, code), n in zip(chosen, counts, strict=True)}
+    return await each_district(seed_district, codes, today)
