@@ -1,8 +1,9 @@
 """What ``dramatiq workers.main`` loads: the broker, then every domain's actors."""
 
-from workers.actors import audit, disbursement, registry, registry_imports, subsidies, talent, testing
+from workers.actors import audit, disbursement, hkmo, registry, registry_imports, subsidies, talent, testing
 from workers.broker import broker
 
 __all__ = [
-    "audit", "broker", "disbursement", "registry", "registry_imports", "subsidies", "talent", "testing",
+    "audit", "broker", "disbursement", "hkmo", "registry", "registry_imports", "subsidies", "talent",
+    "testing",
 ]  # fmt: skip

@@ -8,6 +8,7 @@ asyncpg accepts. Every date read from a request (filters, form and API fields) i
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 
 from renshe.errors import ValidationFailed
@@ -27,3 +28,10 @@ def check_fields(**days: date | None) -> None:
     errors = {name: OUT_OF_RANGE for name, day in days.items() if day is not None and not in_range(day)}
     if errors:
         raise ValidationFailed(errors)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it has no such day)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -12,8 +12,8 @@ from renshe.accounts.principal import Role
 from renshe.db.tenant import TenantContext, tenant_transaction
 from renshe.hkmo import youth
 from renshe.registry import people
-from renshe.registry.model import DocumentInput, PersonInput
-from tests.registry.support import TESTER, hkid, home_return_permit, unit_id
+from renshe.registry.model import BankInput, DocumentInput, PersonInput
+from tests.registry.support import TESTER, hkid, home_return_permit, luhn_card, unit_id
 from tests.subsidies.applications_support import caller, person
 
 PENGJIANG = "440703"
@@ -28,12 +28,13 @@ async def hk_person(
     code: str = PENGJIANG, *, born: date | None = None, documents: list[tuple[str, str]] | None = None,
     name: str = "林嘉欣",
 ) -> UUID:  # fmt: skip
-    """A person of district ``code``'s registry with an HKID and a home-return permit."""
+    """A person of district ``code``'s registry with an HKID, a home-return permit and a bank account."""
     tenant = await unit_id(code)
     docs = documents or [("hkid", hkid()), ("home_return_permit", home_return_permit())]
     data = PersonInput(
         name=name, documents=[DocumentInput(t, n) for t, n in docs], residency="hong_kong",
-        birth_date=born or born_years_ago(28), confirm_warnings=True,
+        birth_date=born or born_years_ago(28), bank=BankInput(luhn_card(), name, "中国银行江门分行"),
+        confirm_warnings=True,
     )  # fmt: skip
     async with tenant_transaction(TenantContext.district(tenant)):
         return (await people.register_person(tenant, TESTER, data)).id

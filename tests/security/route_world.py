@@ -29,6 +29,7 @@ from renshe.talent import issuance
 from renshe.talent.card_numbers import format_card_number
 from tests.accounts.support import make_user
 from tests.disbursement.awards import make_ready
+from tests.hkmo import grants_support as hkmo_grants_support
 from tests.hkmo import support as hkmo_support
 from tests.registry.support import TESTER, unit_id
 from tests.subsidies.applications_support import caller, person
@@ -81,6 +82,9 @@ KIND_OF: dict[str, str] = {
     "objection_id": "objection",
     "card_no": "talent_card",
     "youth_id": "hkmo_youth",
+    "grant_id": "hkmo_grant",
+    "tranche_id": "hkmo_tranche",
+    "clawback_id": "hkmo_clawback",
 }
 
 # Where each kind lives, so a test can prove the object did not change.
@@ -99,6 +103,9 @@ TABLE_OF = {
     "talent_application": "talent_applications",
     "talent_card": "talent_cards",
     "hkmo_youth": "hkmo_youth",
+    "hkmo_grant": "hkmo_grants",
+    "hkmo_tranche": "hkmo_tranches",
+    "hkmo_clawback": "hkmo_clawbacks",
 }
 
 # Kinds a route names by something else than their id (the value in the path), and a well-formed
@@ -177,6 +184,10 @@ async def build_world(code: str, admin_url: str) -> World:
         )
     world.route_values["talent_card"] = card.card_no
     ids["hkmo_youth"] = (await hkmo_support.registered(code))["id"]  # a registered Hong Kong youth
+    # an approved rent grant whose first tranche was paid, and a clawback owed on it
+    paid = await hkmo_grants_support.paid_first_tranche(admin_url, code)
+    ids["hkmo_grant"], ids["hkmo_tranche"] = paid["grant"]["id"], paid["grant"]["tranches"][1]["id"]
+    ids["hkmo_clawback"] = paid["clawback"]["id"]
     assert set(ids) == set(TABLE_OF), set(TABLE_OF) ^ set(ids)
     return world
 

@@ -383,6 +383,54 @@ async def _hkmo_youth_events(conn: asyncpg.Connection, tenant: UUID) -> str:
     )
 
 
+async def _hkmo_grant_row(conn: asyncpg.Connection, tenant: UUID) -> UUID:
+    grant: UUID = await conn.fetchval(
+        """INSERT INTO hkmo_grants (tenant_id, youth_id, program_code, amount_fen, applied_on)
+           VALUES ($1, $2, 'hkmo_rent', 0, '2026-03-02') RETURNING id""",
+        tenant,
+        await _hkmo_youth_row(conn, tenant),
+    )
+    return grant
+
+
+async def _hkmo_grants(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(await _hkmo_grant_row(conn, tenant))
+
+
+async def _hkmo_tranches(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO hkmo_tranches (tenant_id, grant_id, seq, milestone, due_on, amount_fen)
+               VALUES ($1, $2, 1, 'lease_signed', '2026-03-02', 600000) RETURNING id""",
+            tenant,
+            await _hkmo_grant_row(conn, tenant),
+        )
+    )
+
+
+async def _hkmo_clawbacks(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO hkmo_clawbacks (tenant_id, grant_id, amount_fen, reason, recorded_by)
+               VALUES ($1, $2, 100, 'fixture', $3) RETURNING id""",
+            tenant,
+            await _hkmo_grant_row(conn, tenant),
+            await _fixture_user(conn, tenant),
+        )
+    )
+
+
+async def _hkmo_ledger(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO hkmo_ledger (tenant_id, grant_id, kind, amount_fen)
+               VALUES ($1, $2, 'awarded', 600000) RETURNING id""",
+            tenant,
+            await _hkmo_grant_row(conn, tenant),
+        )
+    )
+
+
 FACTORIES: dict[str, Factory] = {
     "budgets": _budgets,
     "applications": _applications,
@@ -410,6 +458,10 @@ FACTORIES: dict[str, Factory] = {
     "talent_benefit_counts": _talent_benefit_counts,
     "hkmo_youth": _hkmo_youth,
     "hkmo_youth_events": _hkmo_youth_events,
+    "hkmo_grants": _hkmo_grants,
+    "hkmo_tranches": _hkmo_tranches,
+    "hkmo_clawbacks": _hkmo_clawbacks,
+    "hkmo_ledger": _hkmo_ledger,
 }
 
 # Tables whose key is the district itself (one row per district): the insert attack's control in
@@ -464,6 +516,13 @@ FRESH_COLUMNS: dict[str, dict[str, str]] = {
         "person_id": "(SELECT p.id FROM persons p WHERE NOT EXISTS (SELECT 1 FROM hkmo_youth y"
         " WHERE y.tenant_id = p.tenant_id AND y.person_id = p.id) ORDER BY p.id LIMIT 1)",
     },
+    "hkmo_tranches": {"seq": "(SELECT max(seq) + 1 FROM hkmo_tranches)"},  # 1–120 (not the default 999999)
+    # a grant is awarded once: a grant of the context's own with no award entry yet
+    "hkmo_ledger": {
+        "grant_id": "(SELECT g.id FROM hkmo_grants g WHERE NOT EXISTS (SELECT 1 FROM hkmo_ledger l"
+        " WHERE l.tenant_id = g.tenant_id AND l.grant_id = g.id AND l.kind = 'awarded')"
+        " ORDER BY g.id LIMIT 1)",
+    },
 }
 
 
@@ -481,7 +540,7 @@ async def copy_statement(superuser: asyncpg.Connection, table: str, row_id: str)
     ]
     columns = [c for c in every if c not in ("id", "seq") and c not in fresh]
     extra_cols, extra_vals = list(fresh), list(fresh.values())
-    if "seq" in every:
+    if "seq" in every and "seq" not in fresh:
         extra_cols.append("seq")
         extra_vals.append("999999")
     row = await superuser.fetchrow(f"SELECT {', '.join(columns)} FROM {table} WHERE id::text = $1", row_id)

@@ -212,6 +212,9 @@ async def test_a_row_cannot_be_moved_to_another_district(
                 await owner.execute(move, row_id, target)
         if table == "audit_log":
             assert isinstance(as_owner.value, asyncpg.RaiseError), as_owner.value  # append-only
+        elif table == "hkmo_ledger":  # append-only too: its trigger refuses before the policy is asked
+            refused_by = getattr(as_owner.value, "constraint_name", None)
+            assert refused_by == "hkmo_ledger_append_only", as_owner.value
         else:
             assert _refused_by_the_policy(as_owner.value), (table, as_owner.value)
 

@@ -196,6 +196,13 @@ def api_body(case: Case, version: int) -> dict[str, Any]:
         "/api/v1/talent-cards/{card_no}/report-loss": {"reason": "跨区测试"},
         "/api/v1/talent-cards/{card_no}/benefit-uses": {"benefit": "children_school", "place": "跨区测试"},
         "/api/v1/hkmo/youth/{youth_id}": {"version": version, "status": "left", "comment": "跨区测试"},
+        **{f"/api/v1/hkmo/grants/{{grant_id}}/{step}": {"version": version, "comment": "跨区测试"}
+           for step in ("submit", "approve", "reject", "withdraw")},
+        "/api/v1/hkmo/tranches/{tranche_id}/milestone": {"met": True, "evidence": "跨区测试"},
+        "/api/v1/hkmo/tranches/{tranche_id}/decide": {"met": True, "comment": "跨区测试"},
+        "/api/v1/hkmo/grants/{grant_id}/clawbacks": {"amount_fen": 100, "reason": "跨区测试"},
+        "/api/v1/hkmo/clawbacks/{clawback_id}/recoveries": {"amount_fen": 100},
+        "/api/v1/hkmo/clawbacks/{clawback_id}/write-off": {"reason": "跨区测试"},
     }  # fmt: skip
     if case.method in ("GET", "DELETE") or path not in bodies:
         return {}

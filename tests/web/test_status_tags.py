@@ -7,6 +7,8 @@ import re
 import pytest
 
 from renshe.disbursement.browse import BATCH_STATES, LINE_STATES
+from renshe.hkmo.grants import STATES as GRANT_STATES
+from renshe.hkmo.vocabulary import CLAWBACK_LABELS, TRANCHE_LABELS
 from renshe.jobs.service import STATUSES as JOB_STATUSES
 from renshe.subsidies.applications.states import STATES as APPLICATION_STATES
 from renshe.web.templating import build_environment
@@ -14,6 +16,7 @@ from renshe.web.templating import build_environment
 IMPORT_STATUSES = ("uploaded", "validating", "invalid", "valid", "importing", "imported", "failed")
 ALL = (
     set(APPLICATION_STATES) | set(BATCH_STATES) | set(LINE_STATES) | set(JOB_STATUSES) | set(IMPORT_STATUSES)
+    | set(GRANT_STATES) | set(TRANCHE_LABELS) | set(CLAWBACK_LABELS)
 )
 
 

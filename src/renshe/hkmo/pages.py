@@ -20,7 +20,7 @@ from litestar.response import Redirect, Response, Template
 from renshe.accounts.guards import requires_roles
 from renshe.accounts.principal import Role
 from renshe.errors import DomainError, ValidationFailed
-from renshe.hkmo import vocabulary, youth
+from renshe.hkmo import grants, vocabulary, youth
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
 from renshe.registry.api import caller
@@ -108,6 +108,9 @@ async def _page(request: Req, youth_id: UUID, status: int = 200, **extra: Any) -
     record = await youth.get(c, youth_id)
     context = {
         **common(c), "youth": record, "created": format_datetime(record["created_at"]),
+        "grants": await grants.listed(c, youth_id=youth_id, limit=100),
+        "names": await grants.program_names(c),
+        "grant_state_label": vocabulary.grant_state_label,
         "statuses": [(k, _(v)) for k, v in vocabulary.STATUS_LABELS.items()], **extra,
     }  # fmt: skip
     return Template("hkmo/youth.html", context=context, status_code=status)

@@ -96,6 +96,11 @@ LINKS: tuple[Link, ...] = (
         lazy("Register Hong Kong and Macao youth, follow their status and record a withdrawal of consent."),
     ),
     Link(
+        "/hkmo/grants",
+        lazy("HK/MO youth grants"),
+        lazy("Plan grants in tranches, record and decide milestones, follow the ledger and clawbacks."),
+    ),
+    Link(
         "/disbursement/batches",
         lazy("Disbursement batches"),
         lazy("Approve payment batches, download bank files and upload the bank's return files."),

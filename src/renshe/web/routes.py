@@ -33,8 +33,12 @@ CONTROLLER_MODULES: tuple[str, ...] = (
     "renshe.talent.pages_review",
     "renshe.talent.pages_cards",
     "renshe.hkmo.api",
+    "renshe.hkmo.api_grants",
     "renshe.hkmo.pages",
     "renshe.hkmo.pages_new",
+    "renshe.hkmo.pages_grants",
+    "renshe.hkmo.pages_grant_new",
+    "renshe.hkmo.pages_milestones",
 )
 
 

@@ -4,13 +4,13 @@ from a given level (rounded down to the fen), claimable within N months of the c
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from typing import Any, ClassVar
 
+from renshe.date_range import add_months
 from renshe.i18n import lazy
 from renshe.subsidies.programs import reading as rd
 from renshe.subsidies.programs.model import Entitlement, Message, Problems, msg
@@ -26,13 +26,6 @@ R_CLAIM_WINDOW = lazy(
 )
 R_CERTIFICATE_FUTURE = lazy("The certificate date {date} is after the application date.")
 R_LEVEL_UNKNOWN = lazy("This policy sets no amount for certificate level {level}.")
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later (the month's last day when it has no such day)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from renshe.date_range import add_months
 from renshe.subsidies.programs import reading as rd
 from renshe.subsidies.programs.model import Problems
 from renshe.subsidies.programs.rule_base import AmountRule, Facts
-from renshe.subsidies.programs.rule_levels import PerCertificateLevel, add_months
+from renshe.subsidies.programs.rule_levels import PerCertificateLevel
 from renshe.subsidies.programs.rule_months import PerMonth
 from renshe.subsidies.programs.rule_units import Fixed, ShareOfBase, Tier, TieredPerUnit, parse_fraction
 

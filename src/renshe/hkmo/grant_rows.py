@@ -1,0 +1,169 @@
+"""Rows of the HK/MO grants inside the open tenant transaction: a grant or tranche loaded with a
+lock, the optimistic-locking change, the judgement by the programs machinery, and the answer's
+shape (grant, tranches, ledger, balance). Used by :mod:`renshe.hkmo.grants` and
+:mod:`renshe.hkmo.tranches`; nothing here opens a transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from renshe import clock
+from renshe.db.tenant import current_transaction
+from renshe.errors import Conflict, NotFound
+from renshe.hkmo import ledger
+from renshe.i18n import lazy
+from renshe.registry import repository as registry
+from renshe.registry.masking import mask_name
+from renshe.subsidies.programs import service as programs
+from renshe.subsidies.programs.model import Evaluation, PriorAward
+
+GRANT_OBJECT = "hkmo_grant"
+TRANCHE_OBJECT = "hkmo_tranche"
+# Award states that count as received for the caps (an award of a tranche counts through its grant).
+AWARDED = ("approved", "in_notice", "on_hold", "ready", "in_batch", "paid", "payment_failed")
+WITHHELD = "***"
+
+NO_GRANT = lazy("No such grant.")
+NO_TRANCHE = lazy("No such tranche.")
+STALE = lazy("Someone changed this grant meanwhile: reload it and try again.")
+
+
+def conn() -> asyncpg.Connection:
+    return current_transaction().connection
+
+
+def as_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def load_grant(tenant_id: UUID, grant_id: UUID, *, lock: bool = False) -> dict[str, Any]:
+    row = await conn().fetchrow(
+        "SELECT * FROM hkmo_grants WHERE tenant_id = $1 AND id = $2" + (" FOR UPDATE" if lock else ""),
+        tenant_id, grant_id,
+    )  # fmt: skip
+    if row is None:
+        raise NotFound(NO_GRANT)
+    return dict(row)
+
+
+async def load_tranche(tenant_id: UUID, tranche_id: UUID, *, lock: bool = False) -> dict[str, Any]:
+    row = await conn().fetchrow(
+        "SELECT * FROM hkmo_tranches WHERE tenant_id = $1 AND id = $2" + (" FOR UPDATE" if lock else ""),
+        tenant_id, tranche_id,
+    )  # fmt: skip
+    if row is None:
+        raise NotFound(NO_TRANCHE)
+    return dict(row)
+
+
+async def tranches_of(tenant_id: UUID, grant_id: UUID) -> list[dict[str, Any]]:
+    rows = await conn().fetch(
+        "SELECT * FROM hkmo_tranches WHERE tenant_id = $1 AND grant_id = $2 ORDER BY seq", tenant_id, grant_id
+    )
+    return [dict(r) for r in rows]
+
+
+async def change(table: str, row: Mapping[str, Any], columns: Mapping[str, Any]) -> dict[str, Any]:
+    """Write ``columns`` if the row still has the version read (optimistic lock): 409 otherwise."""
+    assert table in ("hkmo_grants", "hkmo_tranches")
+    names = list(columns)
+    sets = ", ".join(f"{n} = ${i + 5}" for i, n in enumerate(names))
+    updated = await conn().fetchrow(
+        f"""UPDATE {table} SET {sets}, version = version + 1, updated_at = coalesce($4, now())
+            WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING *""",
+        row["tenant_id"], row["id"], row["version"], clock.record_time(), *columns.values(),
+    )  # fmt: skip
+    if updated is None:
+        raise Conflict(STALE)
+    return dict(updated)
+
+
+def grant_summary(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What the audit log keeps of a grant."""
+    return {"state": row["state"], "program_code": row["program_code"], "amount_fen": row["amount_fen"],
+            "version": row["version"]}  # fmt: skip
+
+
+# ---------------------------------------------------------------- judging a grant
+
+
+async def _history(tenant_id: UUID, person_id: UUID, grant_id: UUID) -> list[PriorAward]:
+    """The person's awards in this district for the caps: every other approved grant (its plan
+    less what was cancelled) and every award that is not a grant's tranche."""
+    rows = await conn().fetch(
+        """SELECT g.program_code, g.amount_fen - coalesce((SELECT sum(t.amount_fen) FROM hkmo_tranches t
+                    WHERE t.tenant_id = g.tenant_id AND t.grant_id = g.id AND t.state = 'cancelled'), 0)
+                  AS amount_fen, g.decided_at::date AS on_day
+           FROM hkmo_grants g JOIN hkmo_youth y ON y.tenant_id = g.tenant_id AND y.id = g.youth_id
+           WHERE g.tenant_id = $1 AND y.person_id = $2 AND g.state = 'approved' AND g.id <> $3
+           UNION ALL
+           SELECT a.program_code, a.amount_fen, coalesce(a.decided_at, a.created_at)::date
+           FROM applications a WHERE a.tenant_id = $1 AND a.person_id = $2 AND a.state = ANY($4::text[])
+             AND a.amount_fen IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM hkmo_tranches t
+                             WHERE t.tenant_id = a.tenant_id AND t.award_id = a.id)""",
+        tenant_id, person_id, grant_id, list(AWARDED),
+    )  # fmt: skip
+    return [PriorAward(r["program_code"], r["amount_fen"], r["on_day"]) for r in rows]
+
+
+async def judge(
+    tenant_id: UUID, person_id: UUID, grant_id: UUID, program_code: str, *, facts: Mapping[str, Any], on: date
+) -> tuple[Evaluation, programs.PolicyVersion]:
+    """The grant judged by the version of its program in force on ``on`` (with the district's
+    override), the youth's awards and the city-wide once-per-lifetime gate."""
+    version = await programs.version_in_force(program_code, tenant_id, on)
+    person = await registry.load_person(person_id, [tenant_id])
+    evaluation = await programs.evaluate(
+        version, facts, programs.beneficiary_of_person(person),
+        await _history(tenant_id, person_id, grant_id),
+        application_date=on, prior_receipt=programs.citywide_receipts(tenant_id, person_id),
+    )  # fmt: skip
+    return evaluation, version
+
+
+# ---------------------------------------------------------------- the answer
+
+
+TRANCHE_FIELDS = ("id", "seq", "due_on", "milestone", "amount_fen", "state", "evidence_met", "evidence_note",
+                  "evidence_at", "decided_met", "decided_at", "decision_comment", "cancel_reason", "award_id",
+                  "version")  # fmt: skip
+
+
+def tranche_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        **{k: row[k] for k in TRANCHE_FIELDS}, "grant_id": row["grant_id"],
+        "evidence_by": row["evidence_by"],
+        "evidence_files": as_json(row["evidence_files"]) or [],
+    }  # fmt: skip
+
+
+async def grant_view(tenant_id: UUID, row: Mapping[str, Any], *, full: bool = True) -> dict[str, Any]:
+    """The grant as answered: the youth's masked name (withheld after a withdrawal of consent),
+    its tranches, and with ``full`` its ledger and balance."""
+    youth = await conn().fetchrow(
+        """SELECT y.consent_withdrawn_at, p.name FROM hkmo_youth y
+           JOIN persons p ON p.tenant_id = y.tenant_id AND p.id = y.person_id
+           WHERE y.tenant_id = $1 AND y.id = $2""",
+        tenant_id, row["youth_id"],
+    )  # fmt: skip
+    out: dict[str, Any] = {
+        **{k: row[k] for k in ("id", "youth_id", "program_code", "amount_fen", "applied_on", "state",
+                               "submitted_at", "decided_at", "decision_comment", "version", "created_at",
+                               "updated_at")},
+        "youth_name": WITHHELD if youth["consent_withdrawn_at"] else mask_name(youth["name"]),
+        "facts": as_json(row["facts"]) or {},
+        "evaluation": as_json(row["evaluation"]),
+        "tranches": [tranche_view(t) for t in await tranches_of(tenant_id, row["id"])],
+    }  # fmt: skip
+    if full:
+        out["ledger"] = await ledger.entries(tenant_id, row["id"])
+        out["balance"] = (await ledger.of_grant(tenant_id, row["id"])).to_json()
+    return out
