@@ -15,6 +15,7 @@ from renshe.cli.seed import seed_demo
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.hkmo import youth
 from renshe.hkmo.demo import seed_demo_hkmo
+from renshe.hkmo.demo_grants import seed_demo_grants
 from tests.registry.support import unit_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -55,5 +56,37 @@ async def test_every_young_hong_kong_or_macao_person_of_the_demo_is_a_youth(seed
         assert audit[0]["n"] >= len(young), code
 
 
+async def test_every_district_has_grants_in_every_state_paid_by_its_batches(seeded: None) -> None:
+    for code in CODES:
+        grants = await _fetch(code, "SELECT state, program_code FROM hkmo_grants WHERE tenant_id = $1")
+        assert {g["state"] for g in grants} == {"draft", "submitted", "approved", "rejected"}, code
+        tranches = await _fetch(
+            code,
+            """SELECT t.state, t.evidence_by IS NOT NULL AS evidence, a.state AS award_state
+               FROM hkmo_tranches t
+               LEFT JOIN applications a ON a.tenant_id = t.tenant_id AND a.id = t.award_id
+               WHERE t.tenant_id = $1""",
+        )
+        states = {t["state"] for t in tranches}
+        assert {"paid", "planned", "due", "cancelled"} <= states, (code, states)
+        assert all(t["award_state"] == "paid" for t in tranches if t["state"] == "paid"), code
+        assert any(t["state"] == "due" and t["evidence"] for t in tranches), code  # awaiting a decision
+        assert any(t["state"] == "due" and not t["evidence"] for t in tranches), code  # awaiting evidence
+        kinds = await _fetch(
+            code, "SELECT kind, count(*) AS n FROM hkmo_ledger WHERE tenant_id = $1 GROUP BY kind"
+        )
+        assert {k["kind"] for k in kinds} >= {"awarded", "released", "paid", "cancelled", "clawback_owed",
+                                               "recovered"}, code  # fmt: skip
+        owed = await _fetch(
+            code,
+            """SELECT c.amount_fen - coalesce(sum(l.amount_fen) FILTER (WHERE l.kind = 'recovered'), 0)
+                      AS left_fen
+               FROM hkmo_clawbacks c JOIN hkmo_ledger l ON l.tenant_id = c.tenant_id AND l.clawback_id = c.id
+               WHERE c.tenant_id = $1 GROUP BY c.id, c.amount_fen ORDER BY left_fen""",
+        )
+        assert [o["left_fen"] == 0 for o in owed] == [True, False], code  # one recovered, one still open
+
+
 async def test_a_second_run_adds_nothing(seeded: None) -> None:
     assert await seed_demo_hkmo(CODES) == {code: 0 for code in CODES}
+    assert await seed_demo_grants(CODES) == {code: 0 for code in CODES}

@@ -38,6 +38,7 @@ async def seed_demo(
     from renshe.accounts.seed import seed_demo_users
     from renshe.audit import story_clock
     from renshe.hkmo.demo import seed_demo_hkmo
+    from renshe.hkmo.demo_grants import seed_demo_grants
     from renshe.registry.seed import seed_demo_registry
     from renshe.subsidies.demo import seed_demo_subsidies
     from renshe.talent.demo import seed_demo_talent
@@ -51,6 +52,7 @@ async def seed_demo(
         await seed_demo_subsidies(codes)
         await seed_demo_talent(codes)
         await seed_demo_hkmo(codes)
+        await seed_demo_grants(codes)
     return accounts
 
 

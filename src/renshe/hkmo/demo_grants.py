@@ -1,0 +1,182 @@
+"""演示数据 — the HK/MO youth grants of every district (``renshe seed --demo``, after the youth).
+
+Through the real services, as the district's demo clerk, reviewer and finance officer, each step
+at its business instant over the last six weeks, and paid by a real nightly batch, bank file and
+bank return:
+
+* a three-year rent grant whose first year is paid, with a clawback partly recovered (open);
+* a six-month living allowance whose first month is paid and whose second awaits evidence;
+* a three-month living allowance whose second month was not met: the rest is cancelled;
+* a start-up grant paid and clawed back in full (recovered);
+* an interview-trip grant whose evidence awaits the reviewer's decision;
+* an interview-trip grant awaiting approval, a failure compensation rejected, a draft.
+
+The youth are the district's consenting demo youth with a home-return permit or a residence
+permit (what the programs require) and no subsidy of their own, registered before the story needs
+them, taken in turn (a small demo has few: one youth may hold several grants of different kinds).
+Idempotent: a district with any grant is left alone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+import structlog
+
+from renshe import clock
+from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
+from renshe.disbursement import demo as batches
+from renshe.hkmo import clawbacks, grants, milestones, tranches
+from renshe.registry.identifiers import DocumentType
+from renshe.subsidies import calendar
+from renshe.subsidies.demo import Staff, at, demo_staff, each_district
+
+log = structlog.get_logger(__name__)
+
+RENT = {"months": 12, "monthly_rent_fen": 450_000, "still_operating": True}  # 4,500 a month → 6,000 a year
+PERMITS = sorted({DocumentType.HOME_RETURN_PERMIT, DocumentType.HKMO_RESIDENCE_PERMIT})
+Facts = dict[str, Any]
+Row = dict[str, Any]
+
+
+async def _youth(tenant_id: UUID, by: date) -> list[UUID] | None:
+    """Consenting youth registered by ``by`` who hold a permit (None: grants already seeded)."""
+    async with tenant_transaction(TenantContext.district(tenant_id)):
+        conn = current_transaction().connection
+        if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM hkmo_grants WHERE tenant_id = $1)", tenant_id):
+            return None
+        rows = await conn.fetch(
+            """SELECT y.id FROM hkmo_youth y
+               JOIN persons p ON p.tenant_id = y.tenant_id AND p.id = y.person_id
+               WHERE y.tenant_id = $1 AND y.consent_withdrawn_at IS NULL AND y.registered_on <= $2
+                 AND p.residency IN ('hong_kong', 'macao') AND p.bank_account_enc IS NOT NULL
+                 AND EXISTS (SELECT 1 FROM person_documents d WHERE d.tenant_id = p.tenant_id
+                             AND d.person_id = p.id AND d.doc_type = ANY($3::text[]))
+                 -- no subsidy of their own in the demo: a start-up subsidy would use up the grant
+                 AND NOT EXISTS (SELECT 1 FROM applications a WHERE a.tenant_id = p.tenant_id
+                                 AND a.person_id = p.id)
+               ORDER BY y.registered_on, y.id""",
+            tenant_id, by, PERMITS,
+        )  # fmt: skip
+    return [r["id"] for r in rows]
+
+
+class _Story:
+    """One district's grant story, its staff and its days."""
+
+    def __init__(self, tenant_id: UUID, staff: Staff, today: date) -> None:
+        self.tenant_id, self.staff, self.today = tenant_id, staff, today
+
+    def day(self, working_days_ago: int) -> date:
+        return calendar.add_working_days(self.today, -working_days_ago)
+
+    async def planned(
+        self, youth_id: UUID, program: str, facts: Facts, ago: int, years: int | None = None
+    ) -> Row:
+        with at(self.day(ago), 9, 30):
+            return await grants.create(self.staff.clerk, grants.GrantDraft(youth_id, program, facts, years))
+
+    async def submitted(
+        self, youth_id: UUID, program: str, facts: Facts, ago: int, years: int | None = None
+    ) -> Row:
+        row = await self.planned(youth_id, program, facts, ago, years)
+        with at(self.day(ago), 10, 30):
+            return await grants.submit(self.staff.clerk, row["id"], row["version"])
+
+    async def approved(
+        self, youth_id: UUID, program: str, facts: Facts, ago: int, years: int | None = None
+    ) -> Row:
+        row = await self.submitted(youth_id, program, facts, ago + 1, years)
+        with at(self.day(ago), 14):
+            return await grants.approve(self.staff.reviewer, row["id"], row["version"], "材料齐全，同意资助")
+
+    async def evidence(self, tranche: dict[str, Any], ago: int, *, met: bool = True, note: str) -> None:
+        with at(self.day(ago), 10):
+            await tranches.record_milestone(self.staff.clerk, tranche["id"], tranches.Evidence(met, note))
+
+    async def decided(
+        self, tranche: dict[str, Any], ago: int, *, met: bool = True, comment: str = "同意"
+    ) -> None:
+        with at(self.day(ago), 15):
+            await tranches.decide(self.staff.reviewer, tranche["id"], met, comment)
+
+    async def paid(self, business_date: date) -> None:
+        """The night after ``business_date`` builds the batch, finance exports it the next
+        morning, and the bank pays every line the working day after."""
+        with at(business_date + timedelta(days=1), 0, 50):
+            built = await batches.build_nightly(self.tenant_id, business_date)
+        morning = calendar.next_working_day(business_date)
+        for batch_id in built:
+            with at(morning, 9, 40):
+                await batches.approve_and_export(self.staff.finance, self.tenant_id, batch_id)
+            with at(calendar.next_working_day(morning), 15, 30):
+                await batches.reconcile_with_failures(self.staff.finance, self.tenant_id, batch_id, 0, set())
+
+
+async def seed_district(tenant_id: UUID, code: str, today: date | None = None) -> int:
+    """Seed one district's grants; returns how many (0 when already seeded or too few youth)."""
+    today = today or clock.today()
+    staff = await demo_staff(code)
+    if staff is None:
+        return 0
+    youth = await _youth(tenant_id, calendar.add_working_days(today, -31))
+    if youth is None:
+        return 0
+    if not youth:
+        log.warning("hkmo.demo_grants_skipped", district=code)
+        return 0
+    s = _Story(tenant_id, staff, today)
+
+    def who(turn: int) -> UUID:
+        return youth[turn % len(youth)]
+
+    rent = await s.approved(who(0), "hkmo_rent", RENT, 29, years=3)
+    living = await s.approved(who(1), "hkmo_living", {"months": 6}, 29)
+    short = await s.approved(who(2), "hkmo_living", {"months": 3}, 29)
+    startup = await s.approved(who(3), "hkmo_startup", {}, 29)
+    for grant, note in ((rent, "营业执照及租赁合同已核验"), (living, "劳动合同及社保缴费记录已核验"),
+                        (short, "劳动合同已核验"), (startup, "营业执照已核验")):  # fmt: skip
+        await s.evidence(grant["tranches"][0], 28, note=note)
+        await s.decided(grant["tranches"][0], 27)
+    await s.paid(s.day(27))
+    # a month on, the next months of the allowances fall due (the nightly milestone run)
+    with at(s.day(1), 0, 55):
+        async with tenant_transaction(TenantContext.district(tenant_id)):
+            await milestones.run(tenant_id, s.day(1))
+    short_now = await grants.get(staff.clerk, short["id"])
+    if short_now["tranches"][1]["state"] == "due":
+        await s.evidence(short_now["tranches"][1], 1, met=False, note="回访得知已于上月离职")
+        await s.decided(short_now["tranches"][1], 0, met=False, comment="第二个月未在职，停止发放")
+    # clawbacks: the start-up grant in full (recovered), part of the rent (partly recovered, open)
+    with at(s.day(12), 11):
+        owed = await clawbacks.record(
+            staff.clerk, startup["id"], 1_000_000, "核查发现企业未实际经营，全额追回"
+        )
+    with at(s.day(7), 11):
+        await clawbacks.recover(staff.clerk, owed["id"], 1_000_000, "已全额退回")
+    with at(s.day(10), 11):
+        part = await clawbacks.record(
+            staff.clerk, rent["id"], 200_000, "实际租赁面积小于申报面积，追回多发部分"
+        )
+    with at(s.day(5), 11):
+        await clawbacks.recover(staff.clerk, part["id"], 50_000, "第一期退款")
+    # the desk: evidence awaiting a decision, a grant awaiting approval, a rejection, a draft
+    waiting = await s.approved(who(4), "hkmo_interview", {"trips": 1}, 19)
+    await s.evidence(waiting["tranches"][0], 18, note="面试通知及往返车票已核验，待审核")
+    await s.submitted(who(5), "hkmo_interview", {"trips": 2}, 3)
+    failed = await s.submitted(who(6), "hkmo_failure", {"losses_fen": 6_000_000, "operated_months": 9,
+                                                          "received_startup_funding": True}, 6)  # fmt: skip
+    with at(s.day(5), 16):
+        await grants.reject(
+            staff.reviewer, failed["id"], failed["version"], "亏损审计报告未加盖会计师事务所公章"
+        )
+    await s.planned(who(7), "hkmo_interview", {"trips": 1}, 0)
+    log.info("hkmo.demo_grants_seeded", district=code)
+    return 8
+
+
+async def seed_demo_grants(codes: tuple[str, ...] | None = None, today: date | None = None) -> dict[str, int]:
+    """Seed every active district (or those in ``codes``); grants per district."""
+    return await each_district(seed_district, codes, today)
