@@ -1,4 +1,4 @@
-"""``uv run python -m bench [--only batch,memory,web,demo,talent] [--awards N] [--approvals N]
+"""``uv run python -m bench [--only batch,memory,web,demo,talent,verify,hkmo] [--awards N] [--approvals N]
 [--memory-scale SMALL,LARGE]``
 
 Runs the benchmarks of 07-quality that exist for the released capabilities on a throw-away
@@ -16,7 +16,7 @@ import sys
 from bench import environment
 from bench.report import Result, json_line, table
 
-CHOICES = ("batch", "memory", "web", "demo", "talent", "verify")
+CHOICES = ("batch", "memory", "web", "demo", "talent", "verify", "hkmo")
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -67,6 +67,12 @@ async def _run(args: argparse.Namespace, url: str) -> list[Result]:
         from bench import verify
 
         for result in await verify.run(url, args.seconds):
+            results.append(result)
+            print(json_line(result), flush=True)
+    if "hkmo" in chosen:
+        from bench import hkmo
+
+        for result in await hkmo.run(url):
             results.append(result)
             print(json_line(result), flush=True)
     if "demo" in chosen:

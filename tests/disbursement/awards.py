@@ -29,10 +29,10 @@ async def district(code: str) -> UUID:
     return value
 
 
-async def _program(conn: asyncpg.Connection) -> UUID:
+async def _program(conn: asyncpg.Connection, program: str = PROGRAM) -> UUID:
     """A real catalogue program's first version (the test session syncs the catalogue)."""
     version: UUID = await conn.fetchval(
-        "SELECT id FROM program_versions WHERE program_code = $1 ORDER BY version LIMIT 1", PROGRAM
+        "SELECT id FROM program_versions WHERE program_code = $1 ORDER BY version LIMIT 1", program
     )
     return version
 
@@ -44,13 +44,14 @@ async def make_ready(
     amount_fen: int = 100_000,
     ready_on: date = READY_ON,
     state: str = "ready",
+    program: str = PROGRAM,
 ) -> list[UUID]:
     """``count`` ready awards of ``amount_fen`` each, and that much reserved in the budget
     (``state`` another approved state, since an award cannot step back to it from ready)."""
     conn = await asyncpg.connect(admin_url)
     try:
         async with conn.transaction():
-            version = await _program(conn)
+            version = await _program(conn, program)
             await conn.execute(
                 """INSERT INTO budgets (tenant_id, program_code, year, total_fen, reserved_fen)
                    VALUES ($1, $2, $3, 1000000000000, $4)
@@ -58,7 +59,7 @@ async def make_ready(
                    DO UPDATE SET reserved_fen = budgets.reserved_fen + $4,
                      -- another test may have left this budget just big enough for its own awards
                      total_fen = GREATEST(budgets.total_fen, budgets.reserved_fen + budgets.paid_fen + $4)""",
-                tenant, PROGRAM, YEAR, count * amount_fen,
+                tenant, program, YEAR, count * amount_fen,
             )  # fmt: skip
             persons = await conn.fetch(
                 """INSERT INTO persons (tenant_id, name, residency)
@@ -69,7 +70,7 @@ async def make_ready(
             ids = [uuid.uuid4() for _ in range(count)]
             rows = [
                 (
-                    tenant, app_id, PROGRAM, version, person["id"], ready_on, amount_fen, YEAR,
+                    tenant, app_id, program, version, person["id"], ready_on, amount_fen, YEAR,
                     f"收款人{n}", encrypt(f"62220202{n:011d}", application_place(tenant, app_id)),
                     f"6222**********{n % 10000:04d}", "中国工商银行江门分行", state,
                 )

@@ -163,3 +163,15 @@ async def test_a_failed_payment_shows_on_the_tranche_and_in_the_ledger(
     assert [k for k, _ in await ledger_kinds(PENGJIANG, grant["id"])] == ["awarded", "released", "failed"]
     view = await grants.get(await caller(PENGJIANG, Role.CLERK), grant["id"])
     assert view["balance"]["in_payment_fen"] == first["amount_fen"] and view["balance"]["paid_fen"] == 0
+
+
+async def test_a_grant_over_its_yearly_cap_is_kept_with_the_reason(catalogue: None) -> None:
+    """The interview grant's cap (4 trips, 2,000 a year) used up by an approved grant: a fifth trip
+    is a draft whose reason names the cap (it once failed to store: a cap's amount in its reason)."""
+    grant, clerk, _ = await approved_grant(program="hkmo_interview", facts={"trips": 4})
+    youth_id = grant["youth_id"]
+    more = await grants.create(clerk, grants.GrantDraft(youth_id, "hkmo_interview", {"trips": 1}))
+    assert more["evaluation"]["eligible"] is False and more["tranches"] == []
+    assert any("2,000" in r["text"] or "2000" in r["text"] for r in more["evaluation"]["reasons"]), more[
+        "evaluation"
+    ]

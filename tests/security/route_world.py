@@ -18,6 +18,7 @@ from uuid import UUID
 import asyncpg
 
 from renshe.accounts.principal import Role
+from renshe.alerts import service as alerts
 from renshe.db import urls
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.disbursement.build import BuildRequest, build
@@ -85,6 +86,7 @@ KIND_OF: dict[str, str] = {
     "grant_id": "hkmo_grant",
     "tranche_id": "hkmo_tranche",
     "clawback_id": "hkmo_clawback",
+    "alert_id": "alert",
 }
 
 # Where each kind lives, so a test can prove the object did not change.
@@ -106,7 +108,9 @@ TABLE_OF = {
     "hkmo_grant": "hkmo_grants",
     "hkmo_tranche": "hkmo_tranches",
     "hkmo_clawback": "hkmo_clawbacks",
+    "alert": "alerts",
 }
+
 
 # Kinds a route names by something else than their id (the value in the path), and a well-formed
 # value of that kind that exists nowhere (a malformed one would be refused before any lookup).
@@ -188,6 +192,13 @@ async def build_world(code: str, admin_url: str) -> World:
     paid = await hkmo_grants_support.paid_first_tranche(admin_url, code)
     ids["hkmo_grant"], ids["hkmo_tranche"] = paid["grant"]["id"], paid["grant"]["tranches"][1]["id"]
     ids["hkmo_clawback"] = paid["clawback"]["id"]
+    async with tenant_transaction(TenantContext.district(tenant)):  # what a nightly check found
+        await alerts.raise_alert(
+            tenant, "hkmo.ledger_unbalanced", f"grant:{uuid.uuid4()}", {}, date(2026, 3, 2)
+        )
+        ids["alert"] = await current_transaction().connection.fetchval(
+            "SELECT id FROM alerts WHERE tenant_id = $1 ORDER BY raised_at DESC LIMIT 1", tenant
+        )
     assert set(ids) == set(TABLE_OF), set(TABLE_OF) ^ set(ids)
     return world
 

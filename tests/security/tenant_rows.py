@@ -431,6 +431,17 @@ async def _hkmo_ledger(conn: asyncpg.Connection, tenant: UUID) -> str:
     )
 
 
+async def _alerts(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO alerts (tenant_id, kind, subject, raised_on)
+               VALUES ($1, 'hkmo.ledger_unbalanced', $2, '2026-03-02') RETURNING id""",
+            tenant,
+            f"grant:{uuid.uuid4()}",
+        )
+    )
+
+
 FACTORIES: dict[str, Factory] = {
     "budgets": _budgets,
     "applications": _applications,
@@ -462,6 +473,7 @@ FACTORIES: dict[str, Factory] = {
     "hkmo_tranches": _hkmo_tranches,
     "hkmo_clawbacks": _hkmo_clawbacks,
     "hkmo_ledger": _hkmo_ledger,
+    "alerts": _alerts,
 }
 
 # Tables whose key is the district itself (one row per district): the insert attack's control in
@@ -516,7 +528,8 @@ FRESH_COLUMNS: dict[str, dict[str, str]] = {
         "person_id": "(SELECT p.id FROM persons p WHERE NOT EXISTS (SELECT 1 FROM hkmo_youth y"
         " WHERE y.tenant_id = p.tenant_id AND y.person_id = p.id) ORDER BY p.id LIMIT 1)",
     },
-    "hkmo_tranches": {"seq": "(SELECT max(seq) + 1 FROM hkmo_tranches)"},  # 1–120 (not the default 999999)
+    "hkmo_tranches": {"seq": "(SELECT max(seq) + 1 FROM hkmo_tranches)"},
+    "alerts": {"subject": "gen_random_uuid()::text"},  # 1–120 (not the default 999999)
     # a grant is awarded once: a grant of the context's own with no award entry yet
     "hkmo_ledger": {
         "grant_id": "(SELECT g.id FROM hkmo_grants g WHERE NOT EXISTS (SELECT 1 FROM hkmo_ledger l"

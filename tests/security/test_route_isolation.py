@@ -203,6 +203,7 @@ def api_body(case: Case, version: int) -> dict[str, Any]:
         "/api/v1/hkmo/grants/{grant_id}/clawbacks": {"amount_fen": 100, "reason": "跨区测试"},
         "/api/v1/hkmo/clawbacks/{clawback_id}/recoveries": {"amount_fen": 100},
         "/api/v1/hkmo/clawbacks/{clawback_id}/write-off": {"reason": "跨区测试"},
+        "/api/v1/alerts/{alert_id}/resolve": {"resolution": "跨区测试"},
     }  # fmt: skip
     if case.method in ("GET", "DELETE") or path not in bodies:
         return {}

@@ -120,6 +120,7 @@ ACTION_LABELS: dict[str, str] = {
     "hkmo_tranche.met": lazy("Milestone met: tranche released for payment"),
     "hkmo_tranche.missed": lazy("Milestone missed: remaining tranches cancelled"),
     "hkmo_tranches.fell_due": lazy("Grant milestones fell due (nightly run)"),
+    "alert.resolved": lazy("Alert resolved"),
     "hkmo_clawback.recorded": lazy("Clawback recorded"),
     "hkmo_clawback.recovered": lazy("Clawback instalment recovered"),
     "hkmo_clawback.written_off": lazy("Clawback written off"),

@@ -27,6 +27,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "renshe.numbering.tables",
     "renshe.talent.tables",
     "renshe.hkmo.tables",
+    "renshe.alerts.tables",
 )
 
 _engine: PostgresEngine | None = None

@@ -98,9 +98,10 @@ async def _history(tenant_id: UUID, person_id: UUID, grant_id: UUID) -> list[Pri
     """The person's awards in this district for the caps: every other approved grant (its plan
     less what was cancelled) and every award that is not a grant's tranche."""
     rows = await conn().fetch(
-        """SELECT g.program_code, g.amount_fen - coalesce((SELECT sum(t.amount_fen) FROM hkmo_tranches t
-                    WHERE t.tenant_id = g.tenant_id AND t.grant_id = g.id AND t.state = 'cancelled'), 0)
-                  AS amount_fen, g.decided_at::date AS on_day
+        """SELECT g.program_code,
+                  g.amount_fen - coalesce((SELECT sum(t.amount_fen) FROM hkmo_tranches t
+                    WHERE t.tenant_id = g.tenant_id AND t.grant_id = g.id
+                      AND t.state = 'cancelled'), 0)::bigint AS amount_fen, g.decided_at::date AS on_day
            FROM hkmo_grants g JOIN hkmo_youth y ON y.tenant_id = g.tenant_id AND y.id = g.youth_id
            WHERE g.tenant_id = $1 AND y.person_id = $2 AND g.state = 'approved' AND g.id <> $3
            UNION ALL

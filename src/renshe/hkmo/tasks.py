@@ -1,4 +1,5 @@
-"""HK/MO youth jobs: ``hkmo.milestones`` (里程碑到期, nightly per district).
+"""HK/MO youth jobs: ``hkmo.milestones`` (里程碑到期) and ``hkmo.check_ledgers`` (台账核对), both
+nightly per district.
 
 The fan-out creates one job per district and business date (key ``nightly:hkmo.milestones:<date>``);
 the job moves the tranches falling due and counts the clerks' queues
@@ -12,19 +13,23 @@ from datetime import date
 from typing import Any
 
 from renshe import clock
-from renshe.hkmo import milestones
+from renshe.hkmo import ledger_check, milestones
 from renshe.i18n import gettext, lazy
 from renshe.jobs.kinds import JobKind, register
 from renshe.jobs.runner import JobRun
 from renshe.numbers import grouped
 
 MILESTONES = "hkmo.milestones"
+CHECK_LEDGERS = "hkmo.check_ledgers"
+
+
+def business_date_of(run: JobRun) -> date:
+    raw = run.args.get("business_date")
+    return date.fromisoformat(raw) if raw else (run.business_date or clock.today())
 
 
 async def fall_due(run: JobRun) -> dict[str, Any]:
-    raw = run.args.get("business_date")
-    on = date.fromisoformat(raw) if raw else (run.business_date or clock.today())
-    return await milestones.run(run.tenant_id, on)
+    return await milestones.run(run.tenant_id, business_date_of(run))
 
 
 FELL_DUE = lazy("%(count)s milestones fell due; %(evidence)s await evidence, %(decision)s a decision.")
@@ -47,5 +52,32 @@ FALL_DUE = register(
         nightly=True,
         title="Move HK/MO grant milestones falling due",
         summary=summary,
+    )
+)
+
+
+async def check_ledgers(run: JobRun) -> dict[str, Any]:
+    return await ledger_check.check(run.tenant_id, business_date_of(run))
+
+
+CHECKED = lazy("%(grants)s grant ledgers checked; %(breaches)s breaches found.")
+
+
+def check_summary(result: dict[str, Any]) -> str:
+    return gettext(CHECKED) % {
+        "grants": grouped(int(result["grants"])),
+        "breaches": grouped(int(result["breaches"])),
+    }
+
+
+CHECK = register(
+    JobKind(
+        name=CHECK_LEDGERS,
+        handler=check_ledgers,
+        time_limit_seconds=30 * 60,
+        max_attempts=5,
+        nightly=True,
+        title="Check the HK/MO grant ledgers",
+        summary=check_summary,
     )
 )

@@ -32,6 +32,7 @@ CONTROLLER_MODULES: tuple[str, ...] = (
     "renshe.talent.pages",
     "renshe.talent.pages_review",
     "renshe.talent.pages_cards",
+    "renshe.alerts.api",
     "renshe.hkmo.api",
     "renshe.hkmo.api_grants",
     "renshe.hkmo.pages",
