@@ -73,7 +73,7 @@ async def tranche_history(
                    SELECT $1, g.id, s, 'still_operating',
                           -- history: ten years back and forth around the morning, never on it
                           $3::date + (CASE WHEN (n + s) % 2 = 0 THEN -1 ELSE 1 END)
-                                     * (30 + (n * 7 + s) % 3600),
+                                     * (30 + (n * 7 + s) % 3600)::int,
                           600000
                    FROM unnest($2::uuid[]) WITH ORDINALITY AS g(id, n), generate_series(1, $4) s""",
                 tenant, ids, morning, per_grant,
@@ -84,7 +84,7 @@ async def tranche_history(
                 tenant, morning,
             )  # fmt: skip
             due = await conn.fetch(
-                """UPDATE hkmo_tranches SET due_on = $2 - (seq % 5)
+                """UPDATE hkmo_tranches SET due_on = $2::date - (seq % 5)
                    WHERE id IN (SELECT id FROM hkmo_tranches WHERE tenant_id = $1 AND state = 'planned'
                                 ORDER BY id LIMIT $3)
                    RETURNING id""",

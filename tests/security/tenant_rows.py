@@ -431,6 +431,18 @@ async def _hkmo_ledger(conn: asyncpg.Connection, tenant: UUID) -> str:
     )
 
 
+async def _hkmo_loans(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO hkmo_loans (tenant_id, grant_id, bank, principal_fen, annual_rate_bp, term_months,
+                                       period_months, starts_on)
+               VALUES ($1, $2, '中国银行江门分行', 30000000, 365, 24, 3, '2026-01-05') RETURNING id""",
+            tenant,
+            await _hkmo_grant_row(conn, tenant),
+        )
+    )
+
+
 async def _alerts(conn: asyncpg.Connection, tenant: UUID) -> str:
     return str(
         await conn.fetchval(
@@ -474,6 +486,7 @@ FACTORIES: dict[str, Factory] = {
     "hkmo_clawbacks": _hkmo_clawbacks,
     "hkmo_ledger": _hkmo_ledger,
     "alerts": _alerts,
+    "hkmo_loans": _hkmo_loans,
 }
 
 # Tables whose key is the district itself (one row per district): the insert attack's control in
@@ -529,7 +542,12 @@ FRESH_COLUMNS: dict[str, dict[str, str]] = {
         " WHERE y.tenant_id = p.tenant_id AND y.person_id = p.id) ORDER BY p.id LIMIT 1)",
     },
     "hkmo_tranches": {"seq": "(SELECT max(seq) + 1 FROM hkmo_tranches)"},
-    "alerts": {"subject": "gen_random_uuid()::text"},  # 1–120 (not the default 999999)
+    "alerts": {"subject": "gen_random_uuid()::text"},
+    # one loan per grant: a grant of the context's own without one
+    "hkmo_loans": {
+        "grant_id": "(SELECT g.id FROM hkmo_grants g WHERE NOT EXISTS (SELECT 1 FROM hkmo_loans l"
+        " WHERE l.tenant_id = g.tenant_id AND l.grant_id = g.id) ORDER BY g.id LIMIT 1)",
+    },  # 1–120 (not the default 999999)
     # a grant is awarded once: a grant of the context's own with no award entry yet
     "hkmo_ledger": {
         "grant_id": "(SELECT g.id FROM hkmo_grants g WHERE NOT EXISTS (SELECT 1 FROM hkmo_ledger l"

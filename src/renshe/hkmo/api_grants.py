@@ -19,7 +19,7 @@ from renshe.accounts.guards import requires_roles
 from renshe.accounts.principal import Role
 from renshe.api.openapi import rule
 from renshe.api.pagination import Limit, bad_cursor, clamp_limit, decode_cursor, encode_cursor
-from renshe.hkmo import clawbacks, grants, plans, tranches
+from renshe.hkmo import clawbacks, grants, loans, plans, tranches
 from renshe.hkmo.youth import READERS
 from renshe.registry.api import caller
 
@@ -34,13 +34,36 @@ Fen = Annotated[int, rule(minimum=1)]
 StateFilter = Annotated[str | None, QueryParameter(name="state", schema_extra={"enum": list(grants.STATES)})]
 
 
+class LoanIn(msgspec.Struct):
+    """乐业五邑贷: the guaranteed start-up loan an interest subsidy is for."""
+
+    bank: Annotated[str, rule(max_length=100)]
+    principal_fen: Annotated[int, rule(minimum=1)]
+    annual_rate_bp: Annotated[int, rule(minimum=1, maximum=loans.MAX_RATE_BP)]  # 3.65% = 365
+    term_months: Annotated[int, rule(minimum=1, maximum=120)]
+    period_months: Annotated[int, rule(enum=list(loans.PERIODS))]
+    starts_on: date
+
+
+class LoanOut(msgspec.Struct):
+    bank: str
+    principal_fen: int
+    annual_rate_bp: int
+    term_months: int
+    period_months: int
+    starts_on: date
+    period_interest_fen: int  # what the schedule allows a period (interest-only)
+
+
+Years = Annotated[int, rule(minimum=1, maximum=plans.MAX_RENT_YEARS)]
+
+
 class GrantIn(msgspec.Struct):
     youth_id: UUID
     program_code: Annotated[str, rule(enum=sorted(plans.PLANNED))]
     facts: dict[str, Any] = msgspec.field(default_factory=dict)
-    years: Annotated[int, rule(minimum=1, maximum=plans.MAX_RENT_YEARS)] | None = (
-        None  # rent only: 1–3, default 3
-    )
+    years: Years | None = None  # rent only: 1–3, default 3
+    loan: LoanIn | None = None  # hkmo_loan_interest only
 
 
 class GrantStepIn(msgspec.Struct):
@@ -59,6 +82,7 @@ class MilestoneIn(msgspec.Struct):
     documents: Annotated[list[EvidenceDocumentIn], rule(max_items=tranches.MAX_DOCUMENTS)] = msgspec.field(
         default_factory=list
     )
+    interest_paid_fen: int | None = None  # a loan period: the interest the bank's statement shows paid
     version: int | None = None
 
 
@@ -100,6 +124,8 @@ class TrancheOut(msgspec.Struct):
     decision_comment: str | None
     cancel_reason: str | None
     award_id: UUID | None  # the payable award (an application) once the milestone is met
+    scheduled_interest_fen: int | None  # a loan period: the interest its schedule allows
+    interest_paid_fen: int | None  # … and what the bank's statement shows paid
     version: int
 
 
@@ -144,6 +170,7 @@ class GrantOut(msgspec.Struct):
     ledger: list[LedgerEntryOut] | None = None
     balance: dict[str, int] | None = None  # derived from the ledger, never stored
     clawbacks: list[ClawbackOut] | None = None
+    loan: LoanOut | None = None
 
 
 class GrantList(msgspec.Struct):
@@ -157,7 +184,7 @@ def tranche_out(t: dict[str, Any]) -> TrancheOut:
 
 
 def grant_out(g: dict[str, Any]) -> GrantOut:
-    skip = {"tranches", "ledger", "clawbacks"}
+    skip = {"tranches", "ledger", "clawbacks", "loan"}
     plain: dict[str, Any] = {f: g.get(f) for f in GrantOut.__struct_fields__ if f not in skip}
     return GrantOut(
         **plain,
@@ -167,6 +194,7 @@ def grant_out(g: dict[str, Any]) -> GrantOut:
             for e in g["ledger"]
         ],
         clawbacks=None if "clawbacks" not in g else [ClawbackOut(**c) for c in g["clawbacks"]],
+        loan=LoanOut(**g["loan"]) if g.get("loan") else None,
     )  # fmt: skip
 
 
@@ -175,7 +203,11 @@ def grant_out(g: dict[str, Any]) -> GrantOut:
 async def create_grant(request: Req, data: JSONBody[GrantIn]) -> GrantOut:
     """Plan a grant (draft): judged at once by the program's version in force and cut into
     tranches with milestones; ``evaluation.reasons`` says why when it is not eligible."""
-    draft = grants.GrantDraft(data.youth_id, data.program_code, data.facts, data.years)
+    loan = None if data.loan is None else loans.Loan(
+        data.loan.bank, data.loan.principal_fen, data.loan.annual_rate_bp, data.loan.term_months,
+        data.loan.period_months, data.loan.starts_on,
+    )  # fmt: skip
+    draft = grants.GrantDraft(data.youth_id, data.program_code, data.facts, data.years, loan)
     return grant_out(await grants.create(caller(request), draft))
 
 
@@ -245,8 +277,8 @@ async def record_milestone(
 ) -> TrancheOut:
     """The clerk's evidence for a due milestone (met or not, documents' names and dates); 409
     before it falls due, when already recorded, or once decided."""
-    evidence = tranches.Evidence(data.met, data.evidence, tuple(tranches.Document(d.name, d.dated)
-                                                                for d in data.documents))  # fmt: skip
+    documents = tuple(tranches.Document(d.name, d.dated) for d in data.documents)
+    evidence = tranches.Evidence(data.met, data.evidence, documents, data.interest_paid_fen)
     return tranche_out(await tranches.record_milestone(caller(request), tranche_id, evidence, data.version))
 
 

@@ -135,7 +135,7 @@ async def judge(
 
 TRANCHE_FIELDS = ("id", "seq", "due_on", "milestone", "amount_fen", "state", "evidence_met", "evidence_note",
                   "evidence_at", "decided_met", "decided_at", "decision_comment", "cancel_reason", "award_id",
-                  "version")  # fmt: skip
+                  "scheduled_interest_fen", "interest_paid_fen", "version")  # fmt: skip
 
 
 def tranche_view(row: Mapping[str, Any]) -> dict[str, Any]:

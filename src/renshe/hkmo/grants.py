@@ -28,7 +28,7 @@ from renshe.accounts.principal import Role
 from renshe.audit import service as audit
 from renshe.db.tenant import tenant_transaction
 from renshe.errors import Conflict, Forbidden, ValidationFailed
-from renshe.hkmo import clawbacks, ledger, plans
+from renshe.hkmo import clawbacks, ledger, loans, plans
 from renshe.hkmo import grant_rows as rows
 from renshe.hkmo.youth import READERS, district_of
 from renshe.i18n import current_locale, lazy
@@ -60,6 +60,7 @@ class GrantDraft:
     program_code: str
     facts: Mapping[str, Any] = field(default_factory=dict)
     years: int | None = None  # a rent grant's years (1–3, default 3)
+    loan: loans.Loan | None = None  # an interest subsidy's loan
 
 
 def _comment(comment: str | None, *, required: bool = False) -> str | None:
@@ -73,11 +74,19 @@ def _comment(comment: str | None, *, required: bool = False) -> str | None:
 
 
 async def _full(tenant_id: UUID, row: dict[str, Any]) -> dict[str, Any]:
-    """The grant with its tranches, ledger, balance and clawbacks."""
+    """The grant with its tranches, ledger, balance, clawbacks and loan."""
     return {
-        **await rows.grant_view(tenant_id, row),
-        "clawbacks": await clawbacks.of_grant(tenant_id, row["id"]),
-    }
+        **await rows.grant_view(tenant_id, row), "clawbacks": await clawbacks.of_grant(tenant_id, row["id"]),
+        "loan": loans.view(await loans.of_grant(tenant_id, row["id"])),
+    }  # fmt: skip
+
+
+def judged_facts(facts: Mapping[str, Any], loan: loans.Loan | None) -> dict[str, Any]:
+    """The facts the programs machinery judges: a loan's principal and one period's scheduled
+    interest (the subsidy of a period is then the program's share of it)."""
+    if loan is None:
+        return dict(facts)
+    return {**facts, "loan_principal_fen": loan.principal_fen, "interest_paid_fen": loan.period_interest_fen}
 
 
 def _fits(planned: list[plans.PlannedTranche], stored: list[dict[str, Any]]) -> bool:
@@ -90,7 +99,9 @@ async def create(caller: Caller, draft: GrantDraft) -> dict[str, Any]:
     """A draft with its evaluation and planned tranches (201). An ineligible grant is kept as a
     draft with its reasons and no tranches: it cannot be submitted."""
     tenant_id = district_of(caller, Role.CLERK)
-    plans.check_program(draft.program_code, draft.years)
+    plans.check_program(draft.program_code, draft.years, has_loan=draft.loan is not None)
+    loan = draft.loan.checked() if draft.loan is not None and draft.program_code == plans.LOAN else None
+    facts = judged_facts(draft.facts, loan)
     on = clock.today()
     async with tenant_transaction(caller.context()):
         youth = await rows.conn().fetchrow(
@@ -103,8 +114,8 @@ async def create(caller: Caller, draft: GrantDraft) -> dict[str, Any]:
             raise Conflict(CONSENT_GONE)
         grant_id = uuid.uuid4()
         evaluation, _ = await rows.judge(tenant_id, youth["person_id"], grant_id, draft.program_code,
-                                         facts=draft.facts, on=on)  # fmt: skip
-        planned = plans.plan(draft.program_code, evaluation, draft.facts, years=draft.years)
+                                         facts=facts, on=on)  # fmt: skip
+        planned = plans.plan(draft.program_code, evaluation, facts, years=draft.years, loan=loan)
         grant = dict(
             await rows.conn().fetchrow(
                 """INSERT INTO hkmo_grants (tenant_id, id, youth_id, program_code, facts, evaluation,
@@ -112,17 +123,20 @@ async def create(caller: Caller, draft: GrantDraft) -> dict[str, Any]:
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()), coalesce($10, now()))
                    RETURNING *""",
                 tenant_id, grant_id, draft.youth_id, draft.program_code,
-                json.dumps({**draft.facts, **({"years": draft.years} if draft.years else {})},
-                           ensure_ascii=False),
+                json.dumps({**facts, **({"years": draft.years} if draft.years else {})}, ensure_ascii=False),
                 json.dumps(evaluation.to_json(), ensure_ascii=False), sum(p.amount_fen for p in planned), on,
                 caller.actor.user_id, clock.record_time(),
             )
         )  # fmt: skip
+        if loan is not None:
+            await loans.insert(tenant_id, grant_id, loan)
         await rows.conn().executemany(
-            """INSERT INTO hkmo_tranches (tenant_id, grant_id, seq, milestone, due_on, amount_fen)
-               VALUES ($1, $2, $3, $4, $5, $6)""",
-            [(tenant_id, grant_id, p.seq, p.milestone, p.due_on(on), p.amount_fen) for p in planned],
-        )
+            """INSERT INTO hkmo_tranches (tenant_id, grant_id, seq, milestone, due_on, amount_fen,
+                                          scheduled_interest_fen)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+            [(tenant_id, grant_id, p.seq, p.milestone, p.due_on(on), p.amount_fen, p.scheduled_interest_fen)
+             for p in planned],
+        )  # fmt: skip
         await audit.record(tenant_id, caller.actor, "hkmo_grant.draft", object_type=rows.GRANT_OBJECT,
                            object_id=grant_id, after=rows.grant_summary(grant))  # fmt: skip
         return await _full(tenant_id, grant)
@@ -180,7 +194,8 @@ async def approve(
         )
         if not evaluation.eligible:
             raise Conflict(NOT_ELIGIBLE)
-        planned = plans.plan(row["program_code"], evaluation, facts, years=years)
+        loan = await loans.of_grant(tenant_id, grant_id)
+        planned = plans.plan(row["program_code"], evaluation, facts, years=years, loan=loan)
         stored = await rows.tranches_of(tenant_id, grant_id)
         if not _fits(planned, stored):
             raise Conflict(PLAN_CHANGED)

@@ -6,6 +6,8 @@ tranches and can be submitted; not eligible, it shows every reason.
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +20,7 @@ from renshe.accounts.guards import requires_roles
 from renshe.accounts.principal import Role
 from renshe.db.tenant import tenant_transaction
 from renshe.errors import DomainError, ValidationFailed
-from renshe.hkmo import grants, plans, youth
+from renshe.hkmo import grants, loans, plans, youth
 from renshe.hkmo.pages import message_of
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
@@ -28,6 +30,7 @@ from renshe.registry.service import Caller
 from renshe.subsidies.applications.pages_forms import fact_fields, fact_values, facts_for_service
 from renshe.subsidies.programs import service as programs
 from renshe.subsidies.programs.model import BeneficiaryKind
+from renshe.tenancy.toml_files import yuan_to_fen
 from renshe.web import flash
 
 Req = Request[Any, Any, Any]
@@ -35,6 +38,8 @@ CLERK = requires_roles(Role.CLERK)
 CREATED = lazy("The grant is saved as a draft.")
 CHOOSE = lazy("Choose one of the Hong Kong and Macao youth grants.")
 YEARS = lazy("A rent grant runs for 1 to 3 years.")
+LOAN_FIELDS = ("bank", "principal", "rate", "term_months", "period_months", "starts_on")
+LOAN_FACTS = frozenset({"facts.loan_principal_fen", "facts.interest_paid_fen"})
 
 
 def _uuid(raw: str) -> UUID:
@@ -55,11 +60,16 @@ async def _page(
     context: dict[str, Any] = {
         "youth": record, "programs": offered, "program": chosen, "fields": [], "documents": (),
         "errors": errors or {}, "years": text(form, "years") or str(plans.MAX_RENT_YEARS),
-        "rent": chosen == plans.YEARLY,
+        "rent": chosen == plans.YEARLY, "loan_program": chosen == plans.LOAN,
+        "loan": {k: text(form, f"loan.{k}") for k in LOAN_FIELDS},
+        "periods": [(str(p), str(p)) for p in loans.PERIODS],
     }  # fmt: skip
+
     if chosen is not None:
         version = await _version(c, chosen)
-        context["fields"] = fact_fields(version.terms.facts, BeneficiaryKind.PERSON, fact_values(form))
+        shown = fact_fields(version.terms.facts, BeneficiaryKind.PERSON, fact_values(form))
+        # a loan's own fields stand for its principal and a period's interest
+        context["fields"] = [f for f in shown if f.name not in LOAN_FACTS] if chosen == plans.LOAN else shown
         context["documents"] = version.terms.required_documents
     return Template("hkmo/grant_new.html", context=context, status_code=status)
 
@@ -67,6 +77,29 @@ async def _page(
 async def _version(c: Caller, program: str) -> programs.PolicyVersion:
     async with tenant_transaction(c.context()):
         return await programs.version_in_force(program, c.principal.org_unit.id, clock.today())
+
+
+def _loan(form: Any) -> loans.Loan:
+    """The loan as typed (principal in yuan, rate in percent); what cannot be read becomes a value
+    the service refuses, naming the field."""
+    try:
+        principal = yuan_to_fen(text(form, "loan.principal").replace(",", ""))
+    except ValueError:
+        principal = 0
+    try:
+        rate = Decimal(text(form, "loan.rate").rstrip("%")) * 100
+        rate_bp = int(rate) if rate == rate.to_integral_value() else 0
+    except InvalidOperation:
+        rate_bp = 0
+    try:
+        starts_on = date.fromisoformat(text(form, "loan.starts_on"))
+    except ValueError:
+        starts_on = date(1, 1, 1)
+    term, period = text(form, "loan.term_months"), text(form, "loan.period_months")
+    return loans.Loan(
+        text(form, "loan.bank"), principal, rate_bp, int(term) if term.isascii() and term.isdigit() else 0,
+        int(period) if period.isascii() and period.isdigit() else 0, starts_on,
+    )  # fmt: skip
 
 
 @get("/hkmo/grants/new", name="hkmo.grants.new", guards=[CLERK], include_in_schema=False)
@@ -90,12 +123,14 @@ async def create(request: Req) -> Template | Redirect:
         years = int(raw) if raw.isascii() and raw.isdigit() else 0
         if not 1 <= years <= plans.MAX_RENT_YEARS:
             errors["years"] = _(YEARS)
+    loan = _loan(form) if program == plans.LOAN else None
     if errors:
         return await _page(request, form, 422, errors=errors)
     try:
-        row = await grants.create(c, grants.GrantDraft(youth_id, program, facts, years))
+        row = await grants.create(c, grants.GrantDraft(youth_id, program, facts, years, loan))
     except ValidationFailed as exc:
-        return await _page(request, form, 422, errors=failed(exc))
+        named = {"loan.principal_fen": "loan.principal", "loan.annual_rate_bp": "loan.rate"}
+        return await _page(request, form, 422, errors={named.get(k, k): v for k, v in failed(exc).items()})
     except DomainError as exc:
         if exc.status_code == 404:
             raise

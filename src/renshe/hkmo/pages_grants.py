@@ -58,7 +58,8 @@ FORM_FIELDS = {
     "approve": {"comment": "approve_comment"}, "reject": {"comment": "reject_comment"},
     "decide": {"comment": "decision_comment"}, "clawback": {"amount_fen": "amount"},
     "recover": {"amount_fen": "recover_amount", "note": "recover_note"},
-    "write_off": {"reason": "write_off_reason"}, "milestone": {"documents.0": "document"},
+    "write_off": {"reason": "write_off_reason"},
+    "milestone": {"documents.0": "document", "interest_paid_fen": "interest_paid"},
 }  # fmt: skip
 
 
@@ -113,10 +114,16 @@ def _version(form: Any) -> int | None:
 
 def _fen(raw: str) -> int:
     """Yuan as typed (``1,200.50``) → fen; 0 for anything else (the service then names the field)."""
+    return _fen_or_none(raw) or 0
+
+
+def _fen_or_none(raw: str) -> int | None:
+    """Yuan as typed → fen; None when empty or unreadable (never 0 for a typo: a statement of 0
+    ends a loan's subsidy)."""
     try:
-        return yuan_to_fen(raw.replace(",", "").replace("¥", "").strip())
+        return yuan_to_fen(raw.replace(",", "").replace("¥", "").strip()) if raw.strip() else None
     except ValueError:
-        return 0
+        return None
 
 
 async def _step(
@@ -178,7 +185,8 @@ async def tranche_step(
                 documents = (tranches.Document(name, date.fromisoformat(dated)),)
             except ValueError:
                 raise ValidationFailed({"documents.0": tranches.BAD_DOCUMENT}) from None
-        evidence = tranches.Evidence(text(f, "met") == "true", text(f, "evidence") or None, documents)
+        paid = _fen_or_none(text(f, "interest_paid"))
+        evidence = tranches.Evidence(text(f, "met") == "true", text(f, "evidence") or None, documents, paid)
         return await tranches.record_milestone(c, tranche_id, evidence, _version(f))
 
     async def decide(c: Caller, f: Any) -> Any:

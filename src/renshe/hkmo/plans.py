@@ -10,7 +10,10 @@ approval, so the first money can flow the next night:
   is still employed that month;
 * rent (租金补贴): one tranche a year for at most three years — the first when the business is
   registered and the lease signed, each later one after the business is still operating — and
-  never more in all than the lifetime cap leaves.
+  never more in all than the lifetime cap leaves;
+* loan interest (乐业五邑贷贴息): one tranche per interest period of the loan, due when the period
+  ends (not counted from approval), each at most the program's share of the interest the schedule
+  allows, paid on the share of what the bank's statement shows (:mod:`renshe.hkmo.loans`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 
 from renshe.date_range import add_months
 from renshe.errors import ValidationFailed
+from renshe.hkmo.loans import Loan
 from renshe.i18n import gettext, lazy
 from renshe.subsidies.programs.model import Evaluation
 
@@ -33,6 +37,7 @@ MILESTONE_LABELS = {
     "lease_signed": lazy("Business registered and lease signed"),
     "still_operating": lazy("Business still operating"),
     "closure_documented": lazy("Closure and losses documented"),
+    "interest_statement": lazy("The bank's interest statement for the period"),
 }
 ONE_TRANCHE = {
     "hkmo_interview": "trips_documented",
@@ -42,12 +47,13 @@ ONE_TRANCHE = {
 }
 MONTHLY = "hkmo_living"
 YEARLY = "hkmo_rent"
+LOAN = "hkmo_loan_interest"
 MAX_RENT_YEARS = 3
-PLANNED = frozenset({*ONE_TRANCHE, MONTHLY, YEARLY})
+PLANNED = frozenset({*ONE_TRANCHE, MONTHLY, YEARLY, LOAN})
 
 NOT_A_GRANT = lazy("Choose one of the Hong Kong and Macao youth grants.")
-LOAN_ELSEWHERE = lazy("Interest subsidies are recorded with the loan and the bank's interest statements.")
 RENT_YEARS = lazy("A rent grant runs for 1 to 3 years.")
+LOAN_REQUIRED = lazy("An interest subsidy needs its loan: bank, principal, rate, term, period, start.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,20 +62,22 @@ class PlannedTranche:
     milestone: str
     months_after_approval: int
     amount_fen: int
+    fixed_due_on: date | None = None  # a loan's period ends on its own calendar
+    scheduled_interest_fen: int | None = None
 
     def due_on(self, approved_on: date) -> date:
-        return add_months(approved_on, self.months_after_approval)
+        return self.fixed_due_on or add_months(approved_on, self.months_after_approval)
 
 
 def milestone_label(code: str) -> str:
     return gettext(MILESTONE_LABELS[code]) if code in MILESTONE_LABELS else code
 
 
-def check_program(program_code: str, years: int | None) -> None:
-    """422 naming the field, before anything is judged: a program this register plans, and a
-    rent grant's years within 1–3."""
-    if program_code == "hkmo_loan_interest":
-        raise ValidationFailed({"program_code": LOAN_ELSEWHERE})
+def check_program(program_code: str, years: int | None, *, has_loan: bool = False) -> None:
+    """422 naming the field, before anything is judged: a program this register plans, a rent
+    grant's years within 1–3, a loan with an interest subsidy."""
+    if program_code == LOAN and not has_loan:
+        raise ValidationFailed({"loan": LOAN_REQUIRED})
     if program_code not in PLANNED:
         raise ValidationFailed({"program_code": NOT_A_GRANT})
     if years is not None and (program_code != YEARLY or not 1 <= years <= MAX_RENT_YEARS):
@@ -82,12 +90,19 @@ def _lifetime_left(evaluation: Evaluation) -> int | None:
 
 
 def plan(
-    program_code: str, evaluation: Evaluation, facts: Mapping[str, Any], *, years: int | None = None
-) -> list[PlannedTranche]:
-    """The tranches of an eligible evaluation (empty when it grants nothing)."""
+    program_code: str, evaluation: Evaluation, facts: Mapping[str, Any], *, years: int | None = None,
+    loan: Loan | None = None,
+) -> list[PlannedTranche]:  # fmt: skip
+    """The tranches of an eligible evaluation (empty when it grants nothing). For a loan the
+    evaluation is of one period's scheduled interest."""
     amount = evaluation.amount_fen
     if amount <= 0:
         return []
+    if program_code == LOAN and loan is not None:
+        return [
+            PlannedTranche(k, "interest_statement", 0, amount, loan.period_ends(k), loan.period_interest_fen)
+            for k in range(1, loan.periods + 1)
+        ]
     if program_code in ONE_TRANCHE:
         return [PlannedTranche(1, ONE_TRANCHE[program_code], 0, amount)]
     if program_code == MONTHLY:

@@ -92,6 +92,8 @@ class HkmoTranche(Table, tablename="hkmo_tranches"):
     decision_comment = Text(null=True, default=None)
     cancel_reason = Text(null=True, default=None)
     award_id = UUID(null=True, default=None)
+    scheduled_interest_fen = BigInt(null=True, default=None)  # a loan period (0022)
+    interest_paid_fen = BigInt(null=True, default=None)
     version = Integer(default=1)
     created_at = Timestamptz()
     updated_at = Timestamptz()
@@ -122,3 +124,18 @@ class HkmoLedgerEntry(Table, tablename="hkmo_ledger"):
     at = Timestamptz()
     actor_user_id = UUID(null=True, default=None)
     note = Text(null=True, default=None)
+
+
+class HkmoLoan(Table, tablename="hkmo_loans"):
+    """乐业五邑贷: the guaranteed start-up loan behind an interest-subsidy grant (0022)."""
+
+    id = UUID(primary_key=True)
+    tenant_id = UUID()
+    grant_id = UUID()
+    bank = Text()
+    principal_fen = BigInt()
+    annual_rate_bp = Integer()
+    term_months = Integer()
+    period_months = Integer()
+    starts_on = Date()
+    created_at = Timestamptz()

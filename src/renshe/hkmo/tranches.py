@@ -27,9 +27,10 @@ from renshe.audit import service as audit
 from renshe.db.tenant import tenant_transaction
 from renshe.errors import Conflict, Forbidden, ValidationFailed
 from renshe.hkmo import grant_rows as rows
-from renshe.hkmo import ledger
+from renshe.hkmo import ledger, loans
 from renshe.hkmo.youth import READERS, district_of
 from renshe.i18n import gettext, lazy
+from renshe.registry import repository as registry
 from renshe.registry.service import Caller
 from renshe.subsidies.applications import granted
 from renshe.subsidies.programs import service as programs
@@ -49,6 +50,8 @@ BAD_DOCUMENT = lazy(
 TOO_MANY = lazy("At most 20 documents.")
 TOO_LONG = lazy("At most %(limit)s characters.")
 MET_COMMENT = "第 %(seq)s 期里程碑已确认达成"  # the award's timeline names its tranche
+NO_INTEREST = "银行凭证显示本期未付利息，贷款已结清"  # a loan repaid early: nothing more to subsidise
+LESS_INTEREST = "实付利息少于计划，差额不予发放"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,7 @@ class Evidence:
     met: bool
     note: str | None = None
     documents: tuple[Document, ...] = ()
+    interest_paid_fen: int | None = None  # a loan period's statement: the interest the bank shows paid
 
 
 def _checked(evidence: Evidence, today: date) -> tuple[str | None, list[dict[str, str]]]:
@@ -115,9 +119,13 @@ async def record_milestone(
             raise Conflict(NOT_OPEN)
         if tranche["evidence_by"] is not None:
             raise Conflict(ALREADY_RECORDED)
+        statement: dict[str, Any] = {}
+        if tranche["milestone"] == "interest_statement" and evidence.met:
+            paid = loans.statement_checked(evidence.interest_paid_fen, tranche["scheduled_interest_fen"])
+            statement = {"interest_paid_fen": paid}
         new = await rows.change("hkmo_tranches", tranche, {
             "evidence_met": evidence.met, "evidence_note": note, "evidence_files": json.dumps(documents,
-            ensure_ascii=False), "evidence_by": caller.actor.user_id, "evidence_at": clock.now(),
+            ensure_ascii=False), "evidence_by": caller.actor.user_id, "evidence_at": clock.now(), **statement,
         })  # fmt: skip
         await audit.record(
             tenant_id, caller.actor, "hkmo_tranche.milestone_recorded", object_type=rows.TRANCHE_OBJECT,
@@ -174,17 +182,47 @@ async def _release(
         "SELECT person_id FROM hkmo_youth WHERE tenant_id = $1 AND id = $2", tenant_id, grant["youth_id"]
     )
     policy = await programs.version_by_id(grant["policy_version_id"], tenant_id)
+    amount = tranche["amount_fen"]
+    if tranche["interest_paid_fen"] is not None:  # a loan period: the share of what was paid
+        amount = min(amount, await _period_subsidy(tenant_id, grant, person_id, policy, tranche))
+        if amount <= 0:
+            return await _cancel_from(tenant_id, caller, grant, tranche, decided=decided, reason=NO_INTEREST)
     award = await granted.make_ready(tenant_id, caller.actor, granted.GrantedAward(
-        program_code=grant["program_code"], person_id=person_id, amount_fen=tranche["amount_fen"],
+        program_code=grant["program_code"], person_id=person_id, amount_fen=amount,
         policy_version_id=grant["policy_version_id"], facts=rows.as_json(grant["facts"]) or {},
         evaluation=rows.as_json(grant["evaluation"]),
         once_per_lifetime=grant["program_code"] in policy.terms.eligibility.once_codes(),
         comment=MET_COMMENT % {"seq": tranche["seq"]},
     ), on)  # fmt: skip
-    new = await rows.change("hkmo_tranches", tranche, {"state": "ready", "award_id": award["id"], **decided})
-    await ledger.append(tenant_id, grant["id"], "released", tranche["amount_fen"], caller.actor.user_id,
+    new = await rows.change(
+        "hkmo_tranches", tranche, {"state": "ready", "award_id": award["id"], "amount_fen": amount, **decided}
+    )
+    await ledger.append(tenant_id, grant["id"], "released", amount, caller.actor.user_id,
                         tranche_id=tranche["id"], note=decided["decision_comment"])  # fmt: skip
+    if amount < tranche["amount_fen"]:  # the rest of what the schedule allowed will never be paid
+        await ledger.append(tenant_id, grant["id"], "cancelled", tranche["amount_fen"] - amount,
+                            caller.actor.user_id, tranche_id=tranche["id"], note=LESS_INTEREST)  # fmt: skip
     return new
+
+
+async def _period_subsidy(
+    tenant_id: UUID,
+    grant: dict[str, Any],
+    person_id: UUID,
+    policy: programs.PolicyVersion,
+    tranche: dict[str, Any],
+) -> int:
+    """The program's share of the interest the bank's statement shows paid for the period, judged
+    by the grant's frozen policy version on its application date."""
+    person = await registry.load_person(person_id, [tenant_id])
+    facts = {**(rows.as_json(grant["facts"]) or {}), "interest_paid_fen": tranche["interest_paid_fen"]}
+    facts.pop("years", None)
+    if tranche["interest_paid_fen"] <= 0:
+        return 0
+    evaluation = await programs.evaluate(
+        policy, facts, programs.beneficiary_of_person(person), (), application_date=grant["applied_on"]
+    )
+    return evaluation.amount_fen
 
 
 async def _cancel_from(
