@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from structlog.testing import capture_logs
 
 from renshe.accounts.principal import Role
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
@@ -48,7 +49,10 @@ async def test_every_ready_award_lands_in_exactly_one_line_and_parts_respect_the
     async def record(done: int, total: int | None) -> None:
         progress.append((done, total))
 
-    result = await build(nightly(tenant, day, max_lines=10, chunk_lines=4), progress=record)
+    with capture_logs() as logged:
+        result = await build(nightly(tenant, day, max_lines=10, chunk_lines=4), progress=record)
+    # no award was already in a live line: no warning for operators to chase (_take mutant 105)
+    assert not [e for e in logged if e["event"] == "disbursement.award_already_in_live_line"]
 
     assert await live_lines_per_award(tenant, apps) == {a: 1 for a in apps}
     assert await states(tenant, apps) == {"in_batch": 23}
@@ -290,7 +294,8 @@ async def test_a_ready_award_already_in_a_live_line_gets_no_second_line_and_no_e
         count = "SELECT count(*) FROM disbursement_batches WHERE tenant_id = $1"
         parts_before = await conn.fetchval(count, tenant)
         try:
-            result = await build(nightly(tenant, date(2026, 4, 13)))
+            with capture_logs() as logged:
+                result = await build(nightly(tenant, date(2026, 4, 13)))
             parts_after = await conn.fetchval(count, tenant)
         finally:  # leave no ready award behind for other tests of this district
             await conn.execute("UPDATE applications SET state = 'in_batch' WHERE id = $1", apps[0])
@@ -299,6 +304,12 @@ async def test_a_ready_award_already_in_a_live_line_gets_no_second_line_and_no_e
     assert result.batches == [] and result.lines_added == 0
     assert parts_after == parts_before  # the part made for it was rolled back, not left empty
     assert await live_lines_per_award(tenant, apps) == {a: 1 for a in apps}
+    # the warning operators look for (docs/operations.md), naming the district and the award
+    # (build.py _take mutants 113-120, the event's name and fields, planted by hand and seen failing)
+    warned = [e for e in logged if e["event"] == "disbursement.award_already_in_live_line"]
+    assert [(e["log_level"], e["tenant"], e["awards"]) for e in warned] == [
+        ("warning", str(tenant), [str(apps[0])])
+    ]
 
 
 async def test_a_stuck_award_first_in_line_does_not_end_the_night_for_the_awards_after_it(
@@ -345,4 +356,30 @@ async def _release(admin_url: str, apps: list[uuid.UUID]) -> None:
     try:
         await conn.execute("UPDATE applications SET state = 'ready' WHERE id = ANY($1::uuid[])", apps)
     finally:
+        await conn.close()
+
+
+async def test_a_build_without_a_maximum_splits_at_the_districts_max_lines_per_file(admin_url: str) -> None:
+    """The nightly job names no maximum: the district's ``[payer] max_lines_per_file`` decides
+    (build.py ``build`` mutant 22 — the district's setting ignored for the default 5,000 — planted
+    by hand and seen failing)."""
+    tenant = await district("440703")
+    await _drain(tenant, date(2025, 7, 1))
+    conn = await asyncpg.connect(admin_url)
+    before = await conn.fetchval("SELECT settings FROM org_units WHERE id = $1", tenant)
+    try:
+        await conn.execute(
+            """UPDATE org_units SET settings = jsonb_set(settings, '{payer,max_lines_per_file}', '4')
+               WHERE id = $1""",
+            tenant,
+        )
+        day = date(2025, 7, 2)
+        apps = await make_ready(admin_url, tenant, 9, amount_fen=10_000, ready_on=day)
+        result = await build(
+            BuildRequest(tenant, day, "nightly", f"nightly:{day.isoformat()}", chunk_lines=3)
+        )
+        assert await live_lines_per_award(tenant, apps) == {a: 1 for a in apps}
+        assert [len(lines) for _, lines in await batches_with_lines(tenant, result.batches)] == [4, 4, 1]
+    finally:
+        await conn.execute("UPDATE org_units SET settings = $2 WHERE id = $1", tenant, before)
         await conn.close()

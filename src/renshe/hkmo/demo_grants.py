@@ -8,6 +8,8 @@ bank return:
 * a six-month living allowance whose first month is paid and whose second awaits evidence;
 * a three-month living allowance whose second month was not met: the rest is cancelled;
 * a start-up grant paid and clawed back in full (recovered);
+* a quarterly guaranteed loan's interest subsidy: the first quarter paid on the bank's statement,
+  the second's statement (less than the schedule) awaiting a decision;
 * an interview-trip grant whose evidence awaits the reviewer's decision;
 * an interview-trip grant awaiting approval, a failure compensation rejected, a draft.
 
@@ -26,9 +28,10 @@ from uuid import UUID
 import structlog
 
 from renshe import clock
+from renshe.date_range import add_months
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.disbursement import demo as batches
-from renshe.hkmo import clawbacks, grants, milestones, tranches
+from renshe.hkmo import clawbacks, grants, loans, milestones, tranches
 from renshe.registry.identifiers import DocumentType
 from renshe.subsidies import calendar
 from renshe.subsidies.demo import Staff, at, demo_staff, each_district
@@ -72,29 +75,28 @@ class _Story:
     def day(self, working_days_ago: int) -> date:
         return calendar.add_working_days(self.today, -working_days_ago)
 
-    async def planned(
-        self, youth_id: UUID, program: str, facts: Facts, ago: int, years: int | None = None
-    ) -> Row:
+    async def planned(self, youth_id: UUID, program: str, facts: Facts, ago: int, **terms: Any) -> Row:
+        """``terms``: a rent grant's ``years``, an interest subsidy's ``loan``."""
+        draft = grants.GrantDraft(youth_id, program, facts, terms.get("years"), terms.get("loan"))
         with at(self.day(ago), 9, 30):
-            return await grants.create(self.staff.clerk, grants.GrantDraft(youth_id, program, facts, years))
+            return await grants.create(self.staff.clerk, draft)
 
-    async def submitted(
-        self, youth_id: UUID, program: str, facts: Facts, ago: int, years: int | None = None
-    ) -> Row:
-        row = await self.planned(youth_id, program, facts, ago, years)
+    async def submitted(self, youth_id: UUID, program: str, facts: Facts, ago: int, **terms: Any) -> Row:
+        row = await self.planned(youth_id, program, facts, ago, **terms)
         with at(self.day(ago), 10, 30):
             return await grants.submit(self.staff.clerk, row["id"], row["version"])
 
-    async def approved(
-        self, youth_id: UUID, program: str, facts: Facts, ago: int, years: int | None = None
-    ) -> Row:
-        row = await self.submitted(youth_id, program, facts, ago + 1, years)
+    async def approved(self, youth_id: UUID, program: str, facts: Facts, ago: int, **terms: Any) -> Row:
+        row = await self.submitted(youth_id, program, facts, ago + 1, **terms)
         with at(self.day(ago), 14):
             return await grants.approve(self.staff.reviewer, row["id"], row["version"], "材料齐全，同意资助")
 
-    async def evidence(self, tranche: dict[str, Any], ago: int, *, met: bool = True, note: str) -> None:
+    async def evidence(
+        self, tranche: dict[str, Any], ago: int, *, met: bool = True, note: str, interest: int | None = None
+    ) -> None:
         with at(self.day(ago), 10):
-            await tranches.record_milestone(self.staff.clerk, tranche["id"], tranches.Evidence(met, note))
+            evidence = tranches.Evidence(met, note, interest_paid_fen=interest)
+            await tranches.record_milestone(self.staff.clerk, tranche["id"], evidence)
 
     async def decided(
         self, tranche: dict[str, Any], ago: int, *, met: bool = True, comment: str = "同意"
@@ -136,10 +138,17 @@ async def seed_district(tenant_id: UUID, code: str, today: date | None = None) -
     living = await s.approved(who(1), "hkmo_living", {"months": 6}, 29)
     short = await s.approved(who(2), "hkmo_living", {"months": 3}, 29)
     startup = await s.approved(who(3), "hkmo_startup", {}, 29)
+    # a quarterly guaranteed loan that began seven months before: two quarters had ended
+    loan = loans.Loan("中国银行江门分行", 20_000_000, 365, 24, 3, add_months(s.day(29), -7))
+    lent = await s.approved(who(8), "hkmo_loan_interest", {}, 29, loan=loan)
     for grant, note in ((rent, "营业执照及租赁合同已核验"), (living, "劳动合同及社保缴费记录已核验"),
                         (short, "劳动合同已核验"), (startup, "营业执照已核验")):  # fmt: skip
         await s.evidence(grant["tranches"][0], 28, note=note)
         await s.decided(grant["tranches"][0], 27)
+    await s.evidence(
+        lent["tranches"][0], 28, note="银行付息回单（第一季度）", interest=loan.period_interest_fen
+    )
+    await s.decided(lent["tranches"][0], 27)
     await s.paid(s.day(27))
     # a month on, the next months of the allowances fall due (the nightly milestone run)
     with at(s.day(1), 0, 55):
@@ -173,6 +182,9 @@ async def seed_district(tenant_id: UUID, code: str, today: date | None = None) -
             staff.reviewer, failed["id"], failed["version"], "亏损审计报告未加盖会计师事务所公章"
         )
     await s.planned(who(7), "hkmo_interview", {"trips": 1}, 0)
+    # the loan's second quarter: the statement shows less than the schedule, awaiting a decision
+    await s.evidence(lent["tranches"][1], 2, note="银行付息回单（第二季度，部分提前还款）",
+                     interest=loan.period_interest_fen * 2 // 3)  # fmt: skip
     log.info("hkmo.demo_grants_seeded", district=code)
     return 8
 
