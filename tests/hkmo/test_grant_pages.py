@@ -17,9 +17,10 @@ import pytest_asyncio
 from renshe import clock
 from renshe.accounts.principal import Role
 from renshe.subsidies.programs.sync import sync_catalogue
-from tests.accounts.support import field_error
+from tests.accounts.support import audit_actions, field_error
 from tests.hkmo.grants_support import RENT_YEARLY_FEN, pay_ready_awards
 from tests.hkmo.support import PENGJIANG, registered
+from tests.registry.support import unit_id
 from tests.subsidies.pages_support import browser, post_from, version_on
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -43,6 +44,14 @@ async def clerk(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 async def reviewer(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     async with browser(app, PENGJIANG, Role.REVIEWER) as (client, _user):
         yield client
+
+
+async def _waiting(client: httpx.AsyncClient, queue: str) -> int:
+    """The count the district dashboard shows for one work queue."""
+    page = await client.get("/dashboard")
+    found = re.search(rf'data-queue="{queue}" data-count="(\d+)"', page.text)
+    assert found, f"no {queue} queue on the dashboard"
+    return int(found.group(1))
 
 
 def _tranche_states(html: str) -> list[str]:
@@ -87,6 +96,8 @@ async def test_a_rent_grant_planned_approved_and_its_first_milestone_decided_on_
 
     due = await clerk.get(grant_path)
     assert _tranche_states(due.text) == ["due", "planned", "planned"]
+    assert await _waiting(clerk, "hkmo_awaiting_evidence") >= 1
+    to_decide = await _waiting(reviewer, "hkmo_awaiting_decision")
     action = re.search(r'action="(/hkmo/tranches/[0-9a-f-]+/milestone)"', due.text)
     assert action, "no evidence form for the due milestone"
     recorded = await post_from(clerk, grant_path, action.group(1), {
@@ -97,6 +108,7 @@ async def test_a_rent_grant_planned_approved_and_its_first_milestone_decided_on_
     assert recorded.status_code == 303, recorded.text
     assert 'id="decision"' not in (await clerk.get(grant_path)).text  # a clerk does not decide
 
+    assert await _waiting(reviewer, "hkmo_awaiting_decision") == to_decide + 1  # on the dashboard
     queue = await reviewer.get("/hkmo/milestones?queue=awaiting_decision")
     assert grant_path in queue.text
     before = await reviewer.get(grant_path)
@@ -108,6 +120,7 @@ async def test_a_rent_grant_planned_approved_and_its_first_milestone_decided_on_
     assert decided.status_code == 303, decided.text
     after = await clerk.get(grant_path)
     assert _tranche_states(after.text) == ["ready", "planned", "planned"]
+    assert await _waiting(reviewer, "hkmo_awaiting_decision") == to_decide
     assert 'data-balance="released_fen">¥6,000.00' in after.text
 
     await pay_ready_awards(admin_url, PENGJIANG, clock.today())
@@ -116,3 +129,20 @@ async def test_a_rent_grant_planned_approved_and_its_first_milestone_decided_on_
     above = await post_from(clerk, grant_path, f"{grant_path}/clawback",
                             {"amount": f"{RENT_YEARLY_FEN // 100 + 1}", "reason": "虚报租金"})  # fmt: skip
     assert above.status_code == 422 and "¥6,000.00" in field_error(above.text, "f-amount")
+
+
+async def test_the_grants_list_exports_masked_and_audited(clerk: httpx.AsyncClient) -> None:
+    youth = await registered(PENGJIANG)
+    form_page = f"/hkmo/grants/new?youth_id={youth['id']}&program=hkmo_startup"
+    made = await post_from(
+        clerk, form_page, "/hkmo/grants/new", {"youth_id": str(youth["id"]), "program": "hkmo_startup"}
+    )
+    assert made.status_code == 303, made.text
+    answer = await clerk.get("/hkmo/grants/export", params={"format": "csv", "state": "draft"})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    text = answer.content.decode("utf-8-sig")
+    assert "林*欣" in text and "林嘉欣" not in text  # the youth's name masked, as on the page
+    assert "10,000.00" in text or "10000.00" in text
+    tenant = await unit_id(PENGJIANG)
+    actions = await audit_actions(tenant)
+    assert actions[-1]["action"] == "hkmo_grant_list.exported"

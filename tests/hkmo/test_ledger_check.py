@@ -23,7 +23,7 @@ from tests.registry.support import api_headers, unit_id
 from tests.registry.support import client as new_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-ENPING = "440785"  # a district of its own: the other hkmo tests leave Pengjiang's ledgers clean
+KAIPING = "440783"  # a district of its own: not the demo tests' (440781, 440785), whose awards it would join
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -55,23 +55,34 @@ async def _check(code: str) -> dict[str, Any]:
 async def test_a_breach_is_an_alert_once_seen_by_both_administrators_and_resolved(
     client: httpx.AsyncClient, admin_url: str
 ) -> None:
-    clean = await _check(ENPING)
+    clean = await _check(KAIPING)
     assert clean["breaches"] == 0  # the control: nothing planted yet, nothing found
-    grant, clerk, reviewer = await approved_grant(ENPING)
+    grant, clerk, reviewer = await approved_grant(KAIPING)
     first = grant["tranches"][0]
     await tranches.record_milestone(clerk, first["id"], tranches.Evidence(True, "租赁合同已核验"))
     await tranches.decide(reviewer, first["id"], True, "同意")
-    assert (await _check(ENPING))["breaches"] == 0
-    tenant = await unit_id(ENPING)
+    assert (await _check(KAIPING))["breaches"] == 0
+    tenant = await unit_id(KAIPING)
     paid_twice = """INSERT INTO hkmo_ledger (tenant_id, grant_id, tranche_id, kind, amount_fen)
                     VALUES ($1, $2, $3, 'paid', $4)"""
     await _by_hand(admin_url, paid_twice, tenant, grant["id"], first["id"], first["amount_fen"] * 2)
-    found = await _check(ENPING)
+    try:
+        await _alerts_raised_seen_and_resolved(client, admin_url, grant)
+    finally:  # the planted entry out again: a later night in this district pays the award for real
+        await _by_hand(
+            admin_url, "DELETE FROM hkmo_ledger WHERE grant_id = $1 AND kind = 'paid'", grant["id"]
+        )
+
+
+async def _alerts_raised_seen_and_resolved(
+    client: httpx.AsyncClient, admin_url: str, grant: dict[str, Any]
+) -> None:
+    found = await _check(KAIPING)
     assert (found["breaches"], found["alerts_raised"]) == (1, 1)  # paid more than was released
-    again = await _check(ENPING)
+    again = await _check(KAIPING)
     assert (again["breaches"], again["alerts_raised"]) == (1, 0)  # the same night: nothing new
 
-    admin = await api_headers(ENPING, Role.DISTRICT_ADMIN)
+    admin = await api_headers(KAIPING, Role.DISTRICT_ADMIN)
     mine = (await client.get("/api/v1/alerts", headers=admin)).json()["items"]
     assert [(a["kind"], a["details"]["rule"]) for a in mine] == [
         ("hkmo.ledger_unbalanced", "paid_over_released")
@@ -79,9 +90,9 @@ async def test_a_breach_is_an_alert_once_seen_by_both_administrators_and_resolve
     assert all(a["details"]["grant_id"] == str(grant["id"]) for a in mine)
     city = (await client.get("/api/v1/alerts", headers=await api_headers("440700", Role.CITY_ADMIN))).json()
     assert {a["id"] for a in mine} <= {a["id"] for a in city["items"]}
-    assert {a["district_code"] for a in city["items"] if a["id"] in {m["id"] for m in mine}} == {ENPING}
+    assert {a["district_code"] for a in city["items"] if a["id"] in {m["id"] for m in mine}} == {KAIPING}
     assert (
-        await client.get("/api/v1/alerts", headers=await api_headers(ENPING, Role.CLERK))
+        await client.get("/api/v1/alerts", headers=await api_headers(KAIPING, Role.CLERK))
     ).status_code == 403
 
     one = mine[0]["id"]
@@ -95,15 +106,15 @@ async def test_a_breach_is_an_alert_once_seen_by_both_administrators_and_resolve
 
 
 async def test_a_tranche_out_of_step_with_its_award_is_found(admin_url: str) -> None:
-    grant, clerk, reviewer = await approved_grant(ENPING)
+    grant, clerk, reviewer = await approved_grant(KAIPING)
     first = grant["tranches"][0]
     await tranches.record_milestone(clerk, first["id"], tranches.Evidence(True, "租赁合同已核验"))
     released = await tranches.decide(reviewer, first["id"], True, "同意")
     await _by_hand(
         admin_url, "UPDATE applications SET state = 'in_batch' WHERE id = $1", released["award_id"]
     )
-    found = await _check(ENPING)
-    tenant = await unit_id(ENPING)
+    found = await _check(KAIPING)
+    tenant = await unit_id(KAIPING)
     async with tenant_transaction(TenantContext.district(tenant)):
         kinds = await current_transaction().connection.fetch(
             "SELECT kind FROM alerts WHERE tenant_id = $1 AND subject LIKE $2",

@@ -121,6 +121,8 @@ ACTION_LABELS: dict[str, str] = {
     "hkmo_tranche.missed": lazy("Milestone missed: remaining tranches cancelled"),
     "hkmo_tranches.fell_due": lazy("Grant milestones fell due (nightly run)"),
     "alert.resolved": lazy("Alert resolved"),
+    "hkmo_grant_list.exported": lazy("HK/MO youth grant list exported"),
+    "hkmo_targets.set": lazy("HK/MO youth targets set"),
     "hkmo_clawback.recorded": lazy("Clawback recorded"),
     "hkmo_clawback.recovered": lazy("Clawback instalment recovered"),
     "hkmo_clawback.written_off": lazy("Clawback written off"),

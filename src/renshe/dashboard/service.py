@@ -2,7 +2,9 @@
 
 Work queues count what waits for each role (clerk: drafts and failed payments to fix, talent cards
 expiring within 30 days; reviewer: submitted applications, awards on hold, approved talent cards to
-issue; finance: batches awaiting approval, awaiting the bank's return, reconciled with failures).
+issue; finance: batches awaiting approval, awaiting the bank's return, reconciled with failures;
+HK/MO grants: milestones awaiting evidence or overdue and clawbacks still owed for the clerk,
+milestones awaiting a decision for the reviewer).
 Totals count applications and sum their amounts (integer fen) by program and state for one year
 (the year of the application date), per district for city users.
 """
@@ -15,6 +17,7 @@ from uuid import UUID
 from renshe import clock
 from renshe.accounts.principal import Role
 from renshe.db.tenant import current_transaction
+from renshe.hkmo import milestones as hkmo_milestones
 from renshe.i18n import lazy
 from renshe.talent import listing as talent_listing
 
@@ -55,6 +58,13 @@ QUEUE_SPECS: tuple[tuple[str, Role, str, str], ...] = (
     ("talent_to_issue", Role.REVIEWER, lazy("Talent cards to issue"), "/talent/review"),
     ("talent_expiring", Role.CLERK, lazy("Talent cards expiring within 30 days"),
      "/talent/cards?state=active&expiring=1"),
+    ("hkmo_awaiting_evidence", Role.CLERK, lazy("HK/MO grant milestones awaiting evidence"),
+     "/hkmo/milestones?queue=awaiting_evidence"),
+    ("hkmo_overdue", Role.CLERK, lazy("HK/MO grant milestones overdue"), "/hkmo/milestones?queue=overdue"),
+    ("hkmo_awaiting_decision", Role.REVIEWER, lazy("HK/MO grant milestones awaiting a decision"),
+     "/hkmo/milestones?queue=awaiting_decision"),
+    ("hkmo_clawbacks_open", Role.CLERK, lazy("HK/MO grant clawbacks still owed"),
+     "/hkmo/grants?state=approved"),
 )  # fmt: skip
 
 
@@ -81,6 +91,7 @@ async def queues(tenant_id: UUID) -> list[Queue]:
     counts = {r["state"]: r["n"] for r in (*app_rows, *batch_rows)}
     counts["reconciled_failed"] = reconciled_failed
     counts.update(await talent_listing.counts(tenant_id, clock.today()))
+    counts.update(await hkmo_milestones.dashboard_counts(tenant_id, clock.today()))
     return [Queue(key, role, label, link, counts.get(key, 0)) for key, role, label, link in QUEUE_SPECS]
 
 

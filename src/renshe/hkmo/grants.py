@@ -313,3 +313,13 @@ async def program_names(caller: Caller) -> dict[str, str]:
         found = await programs.list_programs(family="hkmo")
     english = current_locale.get() == "en"
     return {p.info.code: p.info.name_en if english else p.info.name_zh for p in found}
+
+
+async def record_export(caller: Caller, rows: int, file_format: str, state: str | None) -> None:
+    """Every export of the grants list leaves an audit record: how many rows, which filter, which format."""
+    tenant_id = district_of(caller, *READERS)
+    async with tenant_transaction(caller.context()):
+        await audit.record(
+            tenant_id, caller.actor, "hkmo_grant_list.exported", object_type="hkmo_grant_list",
+            after={"rows": rows, "format": file_format, "state": state},
+        )  # fmt: skip

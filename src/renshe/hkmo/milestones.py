@@ -132,3 +132,21 @@ async def queue_page(
         withdrawn, name = r.pop("consent_withdrawn_at"), r.pop("person_name")
         items.append({**r, "youth_name": WITHHELD if withdrawn else mask_name(name)})
     return counts, Page(items, total, number, size)
+
+
+async def dashboard_counts(tenant_id: UUID, today: date) -> dict[str, int]:
+    """The district dashboard's HK/MO queues, in the open transaction: milestones awaiting the
+    clerk's evidence (and those overdue), awaiting a reviewer's decision, clawbacks still owed."""
+    counts = await queues(tenant_id, today)
+    open_clawbacks = await _conn().fetchval(
+        """SELECT count(*) FROM (
+             SELECT clawback_id FROM hkmo_ledger WHERE tenant_id = $1 AND clawback_id IS NOT NULL
+             GROUP BY clawback_id
+             HAVING sum(amount_fen) FILTER (WHERE kind = 'clawback_owed')
+                    > coalesce(sum(amount_fen) FILTER (WHERE kind IN ('recovered', 'written_off')), 0)) o""",
+        tenant_id,
+    )
+    return {
+        "hkmo_awaiting_evidence": counts["awaiting_evidence"], "hkmo_overdue": counts["overdue"],
+        "hkmo_awaiting_decision": counts["awaiting_decision"], "hkmo_clawbacks_open": int(open_clawbacks),
+    }  # fmt: skip

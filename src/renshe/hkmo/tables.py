@@ -139,3 +139,17 @@ class HkmoLoan(Table, tablename="hkmo_loans"):
     period_months = Integer()
     starts_on = Date()
     created_at = Timestamptz()
+
+
+class HkmoTarget(Table, tablename="hkmo_targets"):
+    """目标任务: the city's target for a metric and year, or a district's share of it (0023).
+    City-wide reference data (no row security); written by :mod:`renshe.hkmo.targets`."""
+
+    id = UUID(primary_key=True)
+    city_id = UUID()
+    year = Integer()
+    metric = Text()
+    district_id = UUID(null=True, default=None)
+    target = BigInt()
+    set_by = UUID(null=True, default=None)
+    set_at = Timestamptz()

@@ -35,6 +35,7 @@ CONTROLLER_MODULES: tuple[str, ...] = (
     "renshe.alerts.api",
     "renshe.hkmo.api",
     "renshe.hkmo.api_grants",
+    "renshe.hkmo.api_targets",
     "renshe.hkmo.pages",
     "renshe.hkmo.pages_new",
     "renshe.hkmo.pages_grants",
