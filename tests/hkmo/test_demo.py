@@ -15,7 +15,7 @@ from renshe.cli.seed import seed_demo
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.hkmo import youth
 from renshe.hkmo.demo import seed_demo_hkmo
-from renshe.hkmo.demo_grants import seed_demo_grants
+from renshe.hkmo.demo_grants import CITY_TARGETS, seed_demo_grants, seed_demo_targets
 from tests.registry.support import unit_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -87,6 +87,22 @@ async def test_every_district_has_grants_in_every_state_paid_by_its_batches(seed
         assert [o["left_fen"] == 0 for o in owed] == [True, False], code  # one recovered, one still open
 
 
+async def test_the_city_has_this_years_targets_with_every_districts_share(seeded: None) -> None:
+    city = await unit_id("440700")
+    async with tenant_transaction(TenantContext.none()):
+        rows = await current_transaction().connection.fetch(
+            "SELECT metric, district_id, target FROM hkmo_targets WHERE city_id = $1 AND year = $2",
+            city, clock.today().year,
+        )  # fmt: skip
+    city_targets = {r["metric"]: r["target"] for r in rows if r["district_id"] is None}
+    assert set(city_targets) == set(CITY_TARGETS) and all(
+        city_targets.values()
+    )  # set (by the demo or a test)
+    for metric, target in city_targets.items():  # the shares add up
+        assert sum(r["target"] for r in rows if r["metric"] == metric and r["district_id"]) == target
+
+
 async def test_a_second_run_adds_nothing(seeded: None) -> None:
     assert await seed_demo_hkmo(CODES) == {code: 0 for code in CODES}
     assert await seed_demo_grants(CODES) == {code: 0 for code in CODES}
+    assert await seed_demo_targets() is False

@@ -46,6 +46,7 @@ NOT_IDS: dict[str, str] = {
     "path": "the API documentation's own pages",
     "district": "a district's signed card status list (/verify/status): public by design, for offline checks",
     "token": "a card's signed verification token (/verify): public by design, it is the card's QR code",
+    "year": "a year of the city's HK/MO targets: city-wide reference data, written by the city admin only",
 }
 
 # Parameters that select an action on the object named by the other parameters: every value is tried.

@@ -27,7 +27,10 @@ STATES = {
 
 
 # The demo's own applications (other tests of the session may have rows in these districts too).
-DEMO = "a.tenant_id = $1 AND (a.person_id = ANY($2::uuid[]) OR a.enterprise_id = ANY($3::uuid[]))"
+# the demo's subsidy applications: not the awards of HK/MO grant tranches (the grants' own story,
+# tests/hkmo/test_demo.py), whose amounts follow their grant's plan and whose approval is the grant's
+DEMO = """a.tenant_id = $1 AND (a.person_id = ANY($2::uuid[]) OR a.enterprise_id = ANY($3::uuid[]))
+    AND NOT EXISTS (SELECT 1 FROM hkmo_tranches t WHERE t.tenant_id = a.tenant_id AND t.award_id = a.id)"""
 DEMO_BATCHES = f"""b.tenant_id = $1 AND EXISTS (SELECT 1 FROM payment_lines dl JOIN applications a
     ON a.tenant_id = dl.tenant_id AND a.id = dl.application_id WHERE dl.batch_id = b.id AND {DEMO})"""
 

@@ -38,7 +38,7 @@ async def seed_demo(
     from renshe.accounts.seed import seed_demo_users
     from renshe.audit import story_clock
     from renshe.hkmo.demo import seed_demo_hkmo
-    from renshe.hkmo.demo_grants import seed_demo_grants
+    from renshe.hkmo.demo_grants import seed_demo_grants, seed_demo_targets
     from renshe.registry.seed import seed_demo_registry
     from renshe.subsidies.demo import seed_demo_subsidies
     from renshe.talent.demo import seed_demo_talent
@@ -53,6 +53,7 @@ async def seed_demo(
         await seed_demo_talent(codes)
         await seed_demo_hkmo(codes)
         await seed_demo_grants(codes)
+        await seed_demo_targets()
     return accounts
 
 

@@ -28,11 +28,13 @@ from uuid import UUID
 import structlog
 
 from renshe import clock
+from renshe.accounts.authentication import USER_COLUMNS, build_principal, user_roles
 from renshe.date_range import add_months
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.disbursement import demo as batches
-from renshe.hkmo import clawbacks, grants, loans, milestones, tranches
+from renshe.hkmo import clawbacks, grants, loans, milestones, targets, tranches
 from renshe.registry.identifiers import DocumentType
+from renshe.registry.service import Caller
 from renshe.subsidies import calendar
 from renshe.subsidies.demo import Staff, at, demo_staff, each_district
 
@@ -192,3 +194,41 @@ async def seed_district(tenant_id: UUID, code: str, today: date | None = None) -
 async def seed_demo_grants(codes: tuple[str, ...] | None = None, today: date | None = None) -> dict[str, int]:
     """Seed every active district (or those in ``codes``); grants per district."""
     return await each_district(seed_district, codes, today)
+
+
+# This year's city targets (illustrative: the city's five-year plan of more than 10,000 youth),
+# split evenly over the districts, the first taking what does not divide.
+CITY_TARGETS = {
+    "youth_registered": 2_000, "youth_employed_or_founding": 1_200, "startups": 140, "loans": 70,
+    "amount_paid_fen": 1_500_000_000,
+}  # fmt: skip
+
+
+async def seed_demo_targets(city_code: str = "440700", today: date | None = None) -> bool:
+    """The city administrator sets this year's targets (False when the year has them already, or
+    before the demo's users exist)."""
+    year = (today or clock.today()).year
+    async with tenant_transaction(TenantContext.none()):
+        conn = current_transaction().connection
+        user = await conn.fetchrow(
+            f"""SELECT {USER_COLUMNS} FROM users u JOIN org_units o ON o.id = u.org_unit_id
+                WHERE u.username = $1 AND u.active""",
+            f"cityadmin_{city_code}",
+        )
+        if user is None:
+            return False
+        if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM hkmo_targets WHERE city_id = $1 AND year = $2)",
+                               user["org_unit_id"], year):  # fmt: skip
+            return False
+        codes = [r["code"] for r in await conn.fetch(
+            "SELECT code FROM org_units WHERE parent_id = $1 AND kind = 'district' AND active ORDER BY code",
+            user["org_unit_id"],
+        )]  # fmt: skip
+        admin = Caller(await build_principal(user, await user_roles(user["id"])), request_id="demo-seed")
+    if not codes:
+        return False
+    shares = {code: {m: t // len(codes) + (t % len(codes) if i == 0 else 0) for m, t in CITY_TARGETS.items()}
+              for i, code in enumerate(codes)}  # fmt: skip
+    with at(today or clock.today(), 8, 30):
+        await targets.set_targets(admin, targets.Plan(year, dict(CITY_TARGETS), shares))
+    return True

@@ -175,6 +175,8 @@ async def progress(caller: Caller, year: int) -> dict[str, Any]:
     p = caller.principal
     if not (p.has(Role.CITY_ADMIN, Role.CITY_ANALYST) or (p.is_district and p.has(*DISTRICT_READERS))):
         raise Forbidden()
+    if not 2020 <= year <= 2100:
+        raise ValidationFailed({"year": YEAR_RANGE})
     today = clock.today()
     async with tenant_transaction(caller.context()):
         city = await _city_of(p.org_unit.id) if p.is_district else p.org_unit.id

@@ -192,7 +192,7 @@ async def _release(
         policy_version_id=grant["policy_version_id"], facts=rows.as_json(grant["facts"]) or {},
         evaluation=rows.as_json(grant["evaluation"]),
         once_per_lifetime=grant["program_code"] in policy.terms.eligibility.once_codes(),
-        comment=MET_COMMENT % {"seq": tranche["seq"]},
+        comment=MET_COMMENT % {"seq": tranche["seq"]}, asked_by=tranche["evidence_by"],
     ), on)  # fmt: skip
     new = await rows.change(
         "hkmo_tranches", tranche, {"state": "ready", "award_id": award["id"], "amount_fen": amount, **decided}

@@ -37,6 +37,7 @@ class GrantedAward:
     evaluation: Mapping[str, Any] | None
     once_per_lifetime: bool
     comment: str
+    asked_by: UUID | None = None  # who asked (the clerk who recorded the milestone), never the decider
 
 
 async def make_ready(tenant_id: UUID, actor: Actor, award: GrantedAward, on: date) -> dict[str, Any]:
@@ -56,16 +57,18 @@ async def make_ready(tenant_id: UUID, actor: Actor, award: GrantedAward, on: dat
                                          application_date, facts, evaluation, amount_fen, budget_year, state,
                                          payee_name, payee_account_enc, payee_account_masked, payee_bank_name,
                                          ready_on, created_by, decided_by, decided_at, decision_comment,
-                                         created_at, updated_at)
+                                         submitted_by, submitted_at, created_at, updated_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'ready', $11, $12, $13, $14, $6, $15, $15,
-                       coalesce($16, now()), $17, coalesce($16, now()), coalesce($16, now()))
+                       coalesce($16, now()), $17,
+                       $18, CASE WHEN $18::uuid IS NOT NULL THEN coalesce($16, now()) END,
+                       coalesce($16, now()), coalesce($16, now()))
                RETURNING *""",
             tenant_id, award_id, award.program_code, award.policy_version_id, award.person_id, on,
             json.dumps(dict(award.facts), ensure_ascii=False),
             None if award.evaluation is None else json.dumps(dict(award.evaluation), ensure_ascii=False),
             award.amount_fen, on.year, payee["payee_name"], payee["payee_account_enc"],
             payee["payee_account_masked"], payee["payee_bank_name"], actor.user_id, clock.record_time(),
-            award.comment,
+            award.comment, award.asked_by,
         )
     )  # fmt: skip
     # 409 (AlreadyClaimed) when another award anywhere in the city holds a once-per-lifetime program
