@@ -68,7 +68,10 @@ def state_of(sums: dict[str, int]) -> str:
 
 
 async def view(tenant_id: UUID, row: dict[str, Any]) -> dict[str, Any]:
-    sums = await _sums(tenant_id, row["id"])
+    return _shown(row, await _sums(tenant_id, row["id"]))
+
+
+def _shown(row: dict[str, Any], sums: dict[str, int]) -> dict[str, Any]:
     return {
         **{k: row[k] for k in ("id", "grant_id", "amount_fen", "reason", "recorded_at")},
         "recovered_fen": sums["recovered"], "written_off_fen": sums["written_off"],
@@ -76,12 +79,23 @@ async def view(tenant_id: UUID, row: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def of_grant(tenant_id: UUID, grant_id: UUID) -> list[dict[str, Any]]:
+async def of_grant(
+    tenant_id: UUID, grant_id: UUID, entries: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The grant's clawbacks with their recovery; from the grant's ledger ``entries`` when the
+    caller has read them already (one statement less), else each from the ledger."""
     found = await rows.conn().fetch(
         "SELECT * FROM hkmo_clawbacks WHERE tenant_id = $1 AND grant_id = $2 ORDER BY recorded_at, id",
         tenant_id, grant_id,
     )  # fmt: skip
-    return [await view(tenant_id, dict(r)) for r in found]
+    if entries is None:
+        return [await view(tenant_id, dict(r)) for r in found]
+    out = []
+    for r in found:
+        b = ledger.from_entries(entries, clawback_id=r["id"])
+        sums = {"owed": b.owed, "recovered": b.recovered, "written_off": b.written_off}
+        out.append(_shown(dict(r), sums))
+    return out
 
 
 async def _load(tenant_id: UUID, clawback_id: UUID) -> dict[str, Any]:

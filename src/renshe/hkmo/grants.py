@@ -75,9 +75,11 @@ def _comment(comment: str | None, *, required: bool = False) -> str | None:
 
 async def _full(tenant_id: UUID, row: dict[str, Any]) -> dict[str, Any]:
     """The grant with its tranches, ledger, balance, clawbacks and loan."""
+    view = await rows.grant_view(tenant_id, row)
+    loan = await loans.of_grant(tenant_id, row["id"]) if row["program_code"] == plans.LOAN else None
     return {
-        **await rows.grant_view(tenant_id, row), "clawbacks": await clawbacks.of_grant(tenant_id, row["id"]),
-        "loan": loans.view(await loans.of_grant(tenant_id, row["id"])),
+        **view, "clawbacks": await clawbacks.of_grant(tenant_id, row["id"], view["ledger"]),
+        "loan": loans.view(loan),
     }  # fmt: skip
 
 
@@ -268,7 +270,7 @@ async def get(caller: Caller, grant_id: UUID) -> dict[str, Any]:
     """One grant with its tranches, ledger and balance (district roles)."""
     tenant_id = district_of(caller, *READERS)
     async with tenant_transaction(caller.context()):
-        return await _full(tenant_id, await rows.load_grant(tenant_id, grant_id))
+        return await _full(tenant_id, await rows.load_grant_viewed(tenant_id, grant_id))
 
 
 async def listed(

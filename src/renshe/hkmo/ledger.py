@@ -89,6 +89,20 @@ class Balance:
         }  # fmt: skip
 
 
+def from_entries(entries: list[dict[str, Any]], *, clawback_id: Any = None) -> Balance:
+    """The balance of entries already read (a grant's page reads them all anyway), or of one
+    clawback's entries — the same sums the database's check makes."""
+    sums = dict.fromkeys(("awarded", "released", "paid", "cancelled", "owed", "recovered", "written_off"), 0)
+    names = {"clawback_owed": "owed"}
+    for e in entries:
+        if clawback_id is not None and e["clawback_id"] != clawback_id:
+            continue
+        key = names.get(e["kind"], e["kind"])
+        if key in sums:
+            sums[key] += int(e["amount_fen"])
+    return Balance(**sums)
+
+
 def _balance(row: asyncpg.Record | None) -> Balance:
     return Balance(**{k: int(row[k]) if row else 0 for k in Balance.__dataclass_fields__})
 
