@@ -78,17 +78,19 @@ async def tranche_history(
                    FROM unnest($2::uuid[]) WITH ORDINALITY AS g(id, n), generate_series(1, $4) s""",
                 tenant, ids, morning, per_grant,
             )  # fmt: skip
+            # only these grants' tranches: other tests' tranches of the district are theirs
             await conn.execute(
                 """UPDATE hkmo_tranches SET state = 'cancelled', cancel_reason = '历史数据'
-                   WHERE tenant_id = $1 AND due_on < $2""",
-                tenant, morning,
+                   WHERE tenant_id = $1 AND grant_id = ANY($3::uuid[]) AND due_on < $2""",
+                tenant, morning, ids,
             )  # fmt: skip
             due = await conn.fetch(
                 """UPDATE hkmo_tranches SET due_on = $2::date - (seq % 5)
-                   WHERE id IN (SELECT id FROM hkmo_tranches WHERE tenant_id = $1 AND state = 'planned'
+                   WHERE id IN (SELECT id FROM hkmo_tranches
+                                WHERE tenant_id = $1 AND grant_id = ANY($4::uuid[]) AND state = 'planned'
                                 ORDER BY id LIMIT $3)
                    RETURNING id""",
-                tenant, morning, falling_due,
+                tenant, morning, falling_due, ids,
             )  # fmt: skip
         await conn.execute("ANALYZE hkmo_tranches, hkmo_grants")
         return [r["id"] for r in due]
