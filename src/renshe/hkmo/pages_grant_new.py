@@ -37,7 +37,6 @@ Req = Request[Any, Any, Any]
 CLERK = requires_roles(Role.CLERK)
 CREATED = lazy("The grant is saved as a draft.")
 CHOOSE = lazy("Choose one of the Hong Kong and Macao youth grants.")
-YEARS = lazy("A rent grant runs for 1 to 3 years.")
 LOAN_FIELDS = ("bank", "principal", "rate", "term_months", "period_months", "starts_on")
 LOAN_FACTS = frozenset({"facts.loan_principal_fen", "facts.interest_paid_fen"})
 
@@ -122,7 +121,7 @@ async def create(request: Req) -> Template | Redirect:
         raw = text(form, "years")
         years = int(raw) if raw.isascii() and raw.isdigit() else 0
         if not 1 <= years <= plans.MAX_RENT_YEARS:
-            errors["years"] = _(YEARS)
+            errors["years"] = _(plans.RENT_YEARS)
     loan = _loan(form) if program == plans.LOAN else None
     if errors:
         return await _page(request, form, 422, errors=errors)
