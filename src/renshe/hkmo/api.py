@@ -78,6 +78,8 @@ class YouthOut(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     history: list[YouthEventOut] | None = None
+    # one youth only: the sums of their grants' ledgers (awarded, paid, clawback outstanding…), in fen
+    balance: dict[str, int] | None = None
 
 
 class YouthList(msgspec.Struct):
@@ -88,7 +90,8 @@ class YouthList(msgspec.Struct):
 def youth_out(row: dict[str, Any]) -> YouthOut:
     history = row.get("history")
     return YouthOut(
-        **{f: row[f] for f in YouthOut.__struct_fields__ if f != "history"},
+        **{f: row[f] for f in YouthOut.__struct_fields__ if f not in ("history", "balance")},
+        balance=row.get("balance"),
         history=None if history is None else [
             YouthEventOut(e["kind"], e["from_status"], e["to_status"], e["comment"], e["at"]) for e in history
         ],
@@ -136,7 +139,8 @@ async def list_youth(
 
 @get("/api/v1/hkmo/youth/{youth_id:uuid}", name="api.hkmo.youth.get", guards=[READ], tags=TAGS)
 async def get_youth(request: Req, youth_id: FromPath[UUID]) -> YouthOut:
-    """One youth with the history of their status and consent."""
+    """One youth with the history of their status and consent, and the balance of their grants
+    (summed from the grants' ledgers: awarded, released, paid, clawback owed and outstanding)."""
     return youth_out(await youth.get(caller(request), youth_id))
 
 

@@ -1,6 +1,7 @@
-"""HK/MO youth targets API (``/api/v1/hkmo/targets``): the city administrator sets a year's targets
-with the districts' shares; district roles read their own district's progress, city roles the city's
-and every district's — counts and amounts only, never a person.
+"""HK/MO youth figures API: the targets (``/api/v1/hkmo/targets``) — the city administrator sets a
+year's targets with the districts' shares — and the grants' money per district
+(``/api/v1/hkmo/balances``). District roles read their own district, city roles the city's and
+every district's — counts and amounts only, never a person.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from renshe import clock
 from renshe.accounts.guards import requires_roles
 from renshe.accounts.principal import Role
 from renshe.api.openapi import rule
-from renshe.hkmo import targets
+from renshe.hkmo import balances, targets
 from renshe.registry.api import caller
 
 Req = Request[Any, Any, Any]
@@ -64,6 +65,30 @@ def progress_out(found: dict[str, Any]) -> ProgressOut:
     )  # fmt: skip
 
 
+class DistrictBalanceOut(msgspec.Struct):
+    district_code: str
+    balance: dict[str, int]  # awarded_fen, released_fen, paid_fen, …, outstanding_fen, net_paid_fen
+
+
+class BalancesOut(msgspec.Struct):
+    as_of: datetime
+    districts: list[DistrictBalanceOut]
+    city: dict[str, int] | None  # the districts' sum, for a city role (None for a district reader)
+
+
+@get("/api/v1/hkmo/balances", name="api.hkmo.balances", guards=[READ], tags=TAGS)
+async def get_balances(request: Req) -> BalancesOut:
+    """The grants' money per district, summed from the ledgers as they are now (never stored):
+    awarded, released, paid, cancelled, clawed back, recovered, written off, and what each means
+    (not released yet, in payment, still to recover). A district reads its own; a city role every
+    district and the city's total."""
+    found = await balances.of_districts(caller(request))
+    return BalancesOut(
+        as_of=found["as_of"], city=found["city"],
+        districts=[DistrictBalanceOut(d["district_code"], d["balance"]) for d in found["districts"]],
+    )  # fmt: skip
+
+
 @get("/api/v1/hkmo/targets", name="api.hkmo.targets", guards=[READ], tags=TAGS)
 async def get_targets(request: Req, year: FromQuery[Year | None] = None) -> ProgressOut:
     """The year's targets (this year by default), progress and projection at the current rate."""
@@ -79,4 +104,4 @@ async def set_targets(request: Req, year: FromPath[int], data: JSONBody[PlanIn])
     return progress_out(await targets.set_targets(caller(request), plan))
 
 
-ROUTES = [get_targets, set_targets]
+ROUTES = [get_targets, set_targets, get_balances]

@@ -135,17 +135,21 @@ async def of_grant(tenant_id: UUID, grant_id: UUID) -> Balance:
 
 async def of_youth(tenant_id: UUID, youth_id: UUID) -> Balance:
     row = await _conn().fetchrow(
-        f"""SELECT {_SUMS} FROM hkmo_ledger l
-            JOIN hkmo_grants g ON g.tenant_id = l.tenant_id AND g.id = l.grant_id
-            WHERE l.tenant_id = $1 AND g.youth_id = $2""",
+        f"""SELECT {_SUMS} FROM hkmo_ledger WHERE tenant_id = $1 AND grant_id IN (
+              SELECT id FROM hkmo_grants WHERE tenant_id = $1 AND youth_id = $2)""",
         tenant_id, youth_id,
     )  # fmt: skip
     return _balance(row)
 
 
-async def of_district(tenant_id: UUID) -> Balance:
-    row = await _conn().fetchrow(f"SELECT {_SUMS} FROM hkmo_ledger WHERE tenant_id = $1", tenant_id)
-    return _balance(row)
+async def of_districts(units: list[UUID]) -> dict[UUID, Balance]:
+    """Each district's balance over all its grants (a district with no entry: zeros), one statement."""
+    rows = await _conn().fetch(
+        f"SELECT tenant_id, {_SUMS} FROM hkmo_ledger WHERE tenant_id = ANY($1::uuid[]) GROUP BY tenant_id",
+        units,
+    )
+    found = {r["tenant_id"]: _balance(r) for r in rows}
+    return {unit: found.get(unit, _balance(None)) for unit in units}
 
 
 async def entries(tenant_id: UUID, grant_id: UUID) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from litestar.response import Redirect, Response, Template
 from renshe.accounts.guards import requires_roles
 from renshe.accounts.principal import Role
 from renshe.errors import DomainError, ValidationFailed
-from renshe.hkmo import clawbacks, grants, ledger, plans, tranches, vocabulary, youth
+from renshe.hkmo import balances, clawbacks, grants, ledger, plans, tranches, vocabulary, youth
 from renshe.hkmo.pages import message_of
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
@@ -90,6 +90,8 @@ async def grant_list(request: Req) -> Template:
         **labels(c), "page": found, "filters": {"state": state} if state else {}, "page_sizes": PAGE_SIZES,
         "states": [(k, _(v)) for k, v in vocabulary.GRANT_STATE_LABELS.items()],
         "names": await grants.program_names(c),
+        # the district's money over every grant, summed from the ledgers (one district: the caller's)
+        "district_balance": (await balances.of_districts(c))["districts"][0]["balance"],
     })  # fmt: skip
 
 

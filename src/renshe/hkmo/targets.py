@@ -95,12 +95,20 @@ def _checked(plan: Plan, districts: dict[str, UUID]) -> None:
         raise ValidationFailed(errors)
 
 
-async def _city_of(district: UUID) -> UUID:
+def check_reader(caller: Caller) -> None:
+    """The city's figures are read by the city's administrators and analysts, and a district's by
+    its own staff (403 otherwise)."""
+    p = caller.principal
+    if not (p.has(Role.CITY_ADMIN, Role.CITY_ANALYST) or (p.is_district and p.has(*DISTRICT_READERS))):
+        raise Forbidden()
+
+
+async def city_of(district: UUID) -> UUID:
     city: UUID = await _conn().fetchval("SELECT parent_id FROM org_units WHERE id = $1", district)
     return city
 
 
-async def _districts(city: UUID) -> dict[str, UUID]:
+async def districts_of(city: UUID) -> dict[str, UUID]:
     rows = await _conn().fetch(
         "SELECT code, id FROM org_units WHERE parent_id = $1 AND kind = 'district' AND active", city
     )
@@ -114,7 +122,7 @@ async def set_targets(caller: Caller, plan: Plan) -> dict[str, Any]:
         raise Forbidden()
     city = p.org_unit.id
     async with tenant_transaction(caller.context()):
-        districts = await _districts(city)
+        districts = await districts_of(city)
         _checked(plan, districts)
         await _conn().execute("DELETE FROM hkmo_targets WHERE city_id = $1 AND year = $2", city, plan.year)
         rows = [(city, plan.year, m, None, v) for m, v in plan.targets.items()] + [
@@ -173,14 +181,13 @@ async def progress(caller: Caller, year: int) -> dict[str, Any]:
     """The year's targets, what was achieved and the projection: for a district its own share; for
     the city the city's targets and every district's share."""
     p = caller.principal
-    if not (p.has(Role.CITY_ADMIN, Role.CITY_ANALYST) or (p.is_district and p.has(*DISTRICT_READERS))):
-        raise Forbidden()
+    check_reader(caller)
     if not 2020 <= year <= 2100:
         raise ValidationFailed({"year": YEAR_RANGE})
     today = clock.today()
     async with tenant_transaction(caller.context()):
-        city = await _city_of(p.org_unit.id) if p.is_district else p.org_unit.id
-        districts = await _districts(city)
+        city = await city_of(p.org_unit.id) if p.is_district else p.org_unit.id
+        districts = await districts_of(city)
         shown = {c: i for c, i in districts.items() if not p.is_district or i == p.org_unit.id}
         targets = await _conn().fetch(
             "SELECT metric, district_id, target FROM hkmo_targets WHERE city_id = $1 AND year = $2",

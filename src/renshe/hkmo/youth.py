@@ -25,6 +25,7 @@ from renshe.accounts.principal import Role
 from renshe.audit import service as audit
 from renshe.db.tenant import current_transaction, tenant_transaction
 from renshe.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from renshe.hkmo import ledger
 from renshe.i18n import gettext, lazy
 from renshe.registry import citywide
 from renshe.registry import repository as registry
@@ -271,7 +272,10 @@ async def _enterprise_name(tenant_id: UUID, enterprise_id: UUID | None) -> str |
 async def get(caller: Caller, youth_id: UUID) -> dict[str, Any]:
     tenant_id = district_of(caller, *READERS)
     async with tenant_transaction(caller.context()):
-        return await view(tenant_id, await _row(tenant_id, youth_id), history=True)
+        out = await view(tenant_id, await _row(tenant_id, youth_id), history=True)
+        # what the youth was awarded, was paid and owes, over every grant: summed from the ledger
+        out["balance"] = (await ledger.of_youth(tenant_id, youth_id)).to_json()
+        return out
 
 
 async def listed(
