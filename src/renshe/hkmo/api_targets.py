@@ -37,6 +37,7 @@ class PlanIn(msgspec.Struct):
 
 class DistrictProgressOut(msgspec.Struct):
     district_code: str
+    district_name: str
     target: int | None
     actual: int
     projection: int  # the year's figure at the current rate

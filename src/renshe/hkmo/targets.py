@@ -43,7 +43,8 @@ DISTRICT_READERS = (Role.CLERK, Role.REVIEWER, Role.DISTRICT_ADMIN)
 NOT_A_METRIC = lazy(
     "Unknown target: choose among youth registered, employed or founding, start-ups, loans, amount paid."
 )
-NOT_NEGATIVE = lazy("A target is a whole number, 0 or more.")
+NOT_NEGATIVE = lazy("A target is a whole number from 0 to 1,000,000,000,000,000.")
+MAX_TARGET = 10**15  # far above any city's plan, far below the column's bigint
 NOT_A_DISTRICT = lazy("Not a district of this city: %(code)s.")
 SHARES_ADD_UP = lazy("The districts' shares of %(metric)s add up to %(sum)s, not the city's %(target)s.")
 YEAR_RANGE = lazy("Choose a year from 2020 to 2100.")
@@ -70,7 +71,7 @@ def _checked(plan: Plan, districts: dict[str, UUID]) -> None:
     for metric, value in plan.targets.items():
         if metric not in METRICS:
             errors[f"targets.{metric}"] = NOT_A_METRIC
-        elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TARGET:
             errors[f"targets.{metric}"] = NOT_NEGATIVE
     for code, share in plan.shares.items():
         if code not in districts:
@@ -79,7 +80,7 @@ def _checked(plan: Plan, districts: dict[str, UUID]) -> None:
         for metric, value in share.items():
             if metric not in METRICS:
                 errors[f"shares.{code}.{metric}"] = NOT_A_METRIC
-            elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TARGET:
                 errors[f"shares.{code}.{metric}"] = NOT_NEGATIVE
     if not errors and plan.shares:
         for metric, target in plan.targets.items():
@@ -106,6 +107,14 @@ def check_reader(caller: Caller) -> None:
 async def city_of(district: UUID) -> UUID:
     city: UUID = await _conn().fetchval("SELECT parent_id FROM org_units WHERE id = $1", district)
     return city
+
+
+async def district_names(city: UUID) -> dict[str, str]:
+    """The city's active districts, code → name (江门: 蓬江区, 江海区, …)."""
+    rows = await _conn().fetch(
+        "SELECT code, name_zh FROM org_units WHERE parent_id = $1 AND kind = 'district' AND active", city
+    )
+    return {r["code"]: r["name_zh"] for r in rows}
 
 
 async def districts_of(city: UUID) -> dict[str, UUID]:
@@ -195,6 +204,7 @@ async def progress(caller: Caller, year: int) -> dict[str, Any]:
             year,
         )
         actual = await _actuals(list(shown.values()), year)
+        names = await district_names(city)
     target_of = {(t["district_id"], t["metric"]): t["target"] for t in targets}
     metrics = []
     for metric in METRICS:
@@ -202,7 +212,8 @@ async def progress(caller: Caller, year: int) -> dict[str, Any]:
         for code, unit in sorted(shown.items()):
             done = actual.get((unit, metric), 0)
             per_district.append({
-                "district_code": code, "target": target_of.get((unit, metric)), "actual": done,
+                "district_code": code, "district_name": names.get(code, code),
+                "target": target_of.get((unit, metric)), "actual": done,
                 "projection": projected(done, year, today),
             })  # fmt: skip
         total = sum(int(d["actual"]) for d in per_district)

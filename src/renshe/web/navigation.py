@@ -101,6 +101,14 @@ LINKS: tuple[Link, ...] = (
         lazy("Plan grants in tranches, record and decide milestones, follow the ledger and clawbacks."),
     ),
     Link(
+        "/hkmo/targets",
+        lazy("HK/MO youth targets"),
+        lazy(
+            "The year's targets for Hong Kong and Macao youth, each district's progress, the projection "
+            "and the grants' money."
+        ),
+    ),
+    Link(
         "/disbursement/batches",
         lazy("Disbursement batches"),
         lazy("Approve payment batches, download bank files and upload the bank's return files."),
