@@ -7,7 +7,7 @@ shape (grant, tranches, ledger, balance). Used by :mod:`renshe.hkmo.grants` and
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -39,8 +39,17 @@ def conn() -> asyncpg.Connection:
     return current_transaction().connection
 
 
+EMPTY_JSON: dict[str, Any] = {"[]": [], "{}": {}, "null": None}
+
+
 def as_json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+    """A jsonb column as Python; the empty list most tranches hold is not parsed each time."""
+    if not isinstance(value, str):
+        return value
+    if value in EMPTY_JSON:
+        empty = EMPTY_JSON[value]
+        return type(empty)() if empty is not None else None  # a fresh list or dict: callers may append
+    return json.loads(value)
 
 
 async def load_grant(tenant_id: UUID, grant_id: UUID, *, lock: bool = False) -> dict[str, Any]:
@@ -76,11 +85,12 @@ async def load_tranche(tenant_id: UUID, tranche_id: UUID, *, lock: bool = False)
     return dict(row)
 
 
-async def tranches_of(tenant_id: UUID, grant_id: UUID) -> list[dict[str, Any]]:
+async def tranches_of(tenant_id: UUID, grant_id: UUID) -> list[asyncpg.Record]:
+    """The grant's tranches in order, as read-only records (a monthly allowance has dozens)."""
     rows = await conn().fetch(
         "SELECT * FROM hkmo_tranches WHERE tenant_id = $1 AND grant_id = $2 ORDER BY seq", tenant_id, grant_id
     )
-    return [dict(r) for r in rows]
+    return list(rows)
 
 
 async def change(table: str, row: Mapping[str, Any], columns: Mapping[str, Any]) -> dict[str, Any]:
@@ -151,17 +161,49 @@ TRANCHE_FIELDS = ("id", "seq", "due_on", "milestone", "amount_fen", "state", "ev
                   "scheduled_interest_fen", "interest_paid_fen", "version")  # fmt: skip
 
 
+VIEWED_TRANCHE = (*TRANCHE_FIELDS, "grant_id", "evidence_by", "evidence_files")
+
+
 def tranche_view(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        **{k: row[k] for k in TRANCHE_FIELDS}, "grant_id": row["grant_id"],
-        "evidence_by": row["evidence_by"],
-        "evidence_files": as_json(row["evidence_files"]) or [],
-    }  # fmt: skip
+    """One tranche as answered, from a whole row."""
+    view = {k: row[k] for k in VIEWED_TRANCHE}
+    view["evidence_files"] = as_json(view["evidence_files"]) or []
+    return view
 
 
-async def grant_view(tenant_id: UUID, row: Mapping[str, Any], *, full: bool = True) -> dict[str, Any]:
+async def tranche_views(tenant_id: UUID, grant_ids: list[UUID]) -> dict[UUID, list[dict[str, Any]]]:
+    """The tranches of one grant or of a page of grants, as answered, in order, in one statement:
+    only the answered columns read, each record copied whole (a ten-year allowance has 120;
+    picking fields one by one cost more than the read)."""
+    rows = await conn().fetch(
+        f"""SELECT {", ".join(VIEWED_TRANCHE)} FROM hkmo_tranches
+            WHERE tenant_id = $1 AND grant_id = ANY($2::uuid[]) ORDER BY grant_id, seq""",
+        tenant_id, grant_ids,
+    )  # fmt: skip
+    views: dict[UUID, list[dict[str, Any]]] = {g: [] for g in grant_ids}
+    for r in rows:
+        view = dict(r)
+        view["evidence_files"] = as_json(view["evidence_files"]) or []
+        views[view["grant_id"]].append(view)
+    return views
+
+
+async def grant_views(tenant_id: UUID, found: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A page of grants (read with ``VIEWED``) as listed: each with its tranches, read for the
+    whole page at once; no ledger."""
+    tranches = await tranche_views(tenant_id, [r["id"] for r in found])
+    return [await grant_view(tenant_id, r, full=False, tranches=tranches[r["id"]]) for r in found]
+
+
+async def grant_view(
+    tenant_id: UUID,
+    row: Mapping[str, Any],
+    *,
+    full: bool = True,
+    tranches: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """The grant as answered: the youth's masked name (withheld after a withdrawal of consent),
-    its tranches, and with ``full`` its ledger and balance."""
+    its tranches (read here unless given), and with ``full`` its ledger and balance."""
     if "youth_person_name" in row:  # read with the grant (load_grant_viewed)
         youth = {"consent_withdrawn_at": row["youth_withdrawn_at"], "name": row["youth_person_name"]}
     else:
@@ -178,7 +220,8 @@ async def grant_view(tenant_id: UUID, row: Mapping[str, Any], *, full: bool = Tr
         "youth_name": WITHHELD if youth["consent_withdrawn_at"] else mask_name(youth["name"]),
         "facts": as_json(row["facts"]) or {},
         "evaluation": as_json(row["evaluation"]),
-        "tranches": [tranche_view(t) for t in await tranches_of(tenant_id, row["id"])],
+        "tranches": tranches if tranches is not None
+        else (await tranche_views(tenant_id, [row["id"]]))[row["id"]],
     }  # fmt: skip
     if full:
         out["ledger"] = await ledger.entries(tenant_id, row["id"])

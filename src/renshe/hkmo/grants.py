@@ -289,7 +289,7 @@ async def listed(
             tenant_id, state if state in STATES else None, youth_id, after[0] if after else None,
             after[1] if after else None, limit,
         )  # fmt: skip
-        return [await rows.grant_view(tenant_id, dict(r), full=False) for r in found]
+        return await rows.grant_views(tenant_id, found)
 
 
 async def page_of(caller: Caller, *, state: str | None = None, number: int = 1, size: int = 50) -> Page[Any]:
@@ -307,7 +307,7 @@ async def page_of(caller: Caller, *, state: str | None = None, number: int = 1, 
                ORDER BY g.created_at DESC, g.id DESC LIMIT $3 OFFSET $4""",
             tenant_id, state, size, (number - 1) * size,
         )  # fmt: skip
-        items = [await rows.grant_view(tenant_id, dict(r), full=False) for r in found]
+        items = await rows.grant_views(tenant_id, found)
         return Page(items, total, number, size)
 
 

@@ -10,6 +10,7 @@ grant, per youth and per district.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -89,7 +90,7 @@ class Balance:
         }  # fmt: skip
 
 
-def from_entries(entries: list[dict[str, Any]], *, clawback_id: Any = None) -> Balance:
+def from_entries(entries: Sequence[Mapping[str, Any]], *, clawback_id: Any = None) -> Balance:
     """The balance of entries already read (a grant's page reads them all anyway), or of one
     clawback's entries — the same sums the database's check makes."""
     sums = dict.fromkeys(("awarded", "released", "paid", "cancelled", "owed", "recovered", "written_off"), 0)
@@ -152,8 +153,10 @@ async def of_districts(units: list[UUID]) -> dict[UUID, Balance]:
     return {unit: found.get(unit, _balance(None)) for unit in units}
 
 
-async def entries(tenant_id: UUID, grant_id: UUID) -> list[dict[str, Any]]:
-    """The grant's entries, oldest first, with the tranche's number and who wrote them."""
+async def entries(tenant_id: UUID, grant_id: UUID) -> list[asyncpg.Record]:
+    """The grant's entries, oldest first, with the tranche's number and who wrote them — as the
+    driver's read-only records (a grant's page reads hundreds; copying each into a dict was most
+    of the page's time: docs/performance.md)."""
     rows = await _conn().fetch(
         """SELECT l.id, l.kind, l.amount_fen, l.at, l.note, l.tranche_id, t.seq AS tranche_seq,
                   l.clawback_id, l.actor_user_id, u.display_name AS actor_display_name
@@ -163,4 +166,4 @@ async def entries(tenant_id: UUID, grant_id: UUID) -> list[dict[str, Any]]:
            WHERE l.tenant_id = $1 AND l.grant_id = $2 ORDER BY l.at, l.id""",
         tenant_id, grant_id,
     )  # fmt: skip
-    return [dict(r) for r in rows]
+    return list(rows)
