@@ -32,7 +32,7 @@ from renshe.accounts.authentication import USER_COLUMNS, build_principal, user_r
 from renshe.date_range import add_months
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
 from renshe.disbursement import demo as batches
-from renshe.hkmo import clawbacks, grants, loans, milestones, targets, tranches
+from renshe.hkmo import clawbacks, demo_history, grants, loans, milestones, targets, tranches
 from renshe.registry.identifiers import DocumentType
 from renshe.registry.service import Caller
 from renshe.subsidies import calendar
@@ -46,14 +46,20 @@ Facts = dict[str, Any]
 Row = dict[str, Any]
 
 
-async def _youth(tenant_id: UUID, by: date) -> list[UUID] | None:
-    """Consenting youth registered by ``by`` who hold a permit (None: grants already seeded)."""
+async def _seeded(tenant_id: UUID) -> bool:
+    async with tenant_transaction(TenantContext.district(tenant_id)):
+        return bool(await current_transaction().connection.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM hkmo_grants WHERE tenant_id = $1)", tenant_id
+        ))  # fmt: skip
+
+
+async def _youth(tenant_id: UUID, by: date) -> list[tuple[UUID, date]]:
+    """Consenting youth registered by ``by`` who hold a permit and no grant yet, earliest first,
+    with the day each was registered."""
     async with tenant_transaction(TenantContext.district(tenant_id)):
         conn = current_transaction().connection
-        if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM hkmo_grants WHERE tenant_id = $1)", tenant_id):
-            return None
         rows = await conn.fetch(
-            """SELECT y.id FROM hkmo_youth y
+            """SELECT y.id, y.registered_on FROM hkmo_youth y
                JOIN persons p ON p.tenant_id = y.tenant_id AND p.id = y.person_id
                WHERE y.tenant_id = $1 AND y.consent_withdrawn_at IS NULL AND y.registered_on <= $2
                  AND p.residency IN ('hong_kong', 'macao') AND p.bank_account_enc IS NOT NULL
@@ -62,10 +68,12 @@ async def _youth(tenant_id: UUID, by: date) -> list[UUID] | None:
                  -- no subsidy of their own in the demo: a start-up subsidy would use up the grant
                  AND NOT EXISTS (SELECT 1 FROM applications a WHERE a.tenant_id = p.tenant_id
                                  AND a.person_id = p.id)
+                 AND NOT EXISTS (SELECT 1 FROM hkmo_grants g WHERE g.tenant_id = y.tenant_id
+                                 AND g.youth_id = y.id)
                ORDER BY y.registered_on, y.id""",
             tenant_id, by, PERMITS,
         )  # fmt: skip
-    return [r["id"] for r in rows]
+    return [(r["id"], r["registered_on"]) for r in rows]
 
 
 class _Story:
@@ -125,12 +133,16 @@ async def seed_district(tenant_id: UUID, code: str, today: date | None = None) -
     staff = await demo_staff(code)
     if staff is None:
         return 0
-    youth = await _youth(tenant_id, calendar.add_working_days(today, -31))
-    if youth is None:
+    if await _seeded(tenant_id):
         return 0
+    # eighteen months of history first, to the earliest youth; this month's story to the others
+    earlier = await demo_history.seed_history(
+        tenant_id, staff, await _youth(tenant_id, calendar.add_working_days(today, -31)), today
+    )
+    youth = [y for y, _ in await _youth(tenant_id, calendar.add_working_days(today, -31))]
     if not youth:
-        log.warning("hkmo.demo_grants_skipped", district=code)
-        return 0
+        log.warning("hkmo.demo_grants_skipped", district=code, history=earlier)
+        return earlier
     s = _Story(tenant_id, staff, today)
 
     def who(turn: int) -> UUID:
@@ -187,8 +199,8 @@ async def seed_district(tenant_id: UUID, code: str, today: date | None = None) -
     # the loan's second quarter: the statement shows less than the schedule, awaiting a decision
     await s.evidence(lent["tranches"][1], 2, note="银行付息回单（第二季度，部分提前还款）",
                      interest=loan.period_interest_fen * 2 // 3)  # fmt: skip
-    log.info("hkmo.demo_grants_seeded", district=code)
-    return 8
+    log.info("hkmo.demo_grants_seeded", district=code, history=earlier)
+    return 8 + earlier
 
 
 async def seed_demo_grants(codes: tuple[str, ...] | None = None, today: date | None = None) -> dict[str, int]:

@@ -46,6 +46,11 @@ from renshe.settings import Settings
 
 NAMESPACE = uuid.UUID("6f1c1d52-3c1e-4d7a-9a55-2f7c0e1b9d10")
 PEOPLE_PER_DISTRICT = {"small": 300, "city": 50_000, "bench": 50_000}  # city: the total, spread
+# Besides the random draw (where one person in twelve lives in Hong Kong or Macao, about half of
+# them over 45): young Hong Kong and Macao residents of each district, the cohort the youth
+# register follows (港澳青年, renshe.hkmo.demo) — drawn apart, so the draw above stays the same.
+YOUNG_RESIDENTS = 24
+YOUNG_INDEX = 1_000_000  # their ids' numbers, far from the draw's
 ENTERPRISES_PER_DISTRICT = {"small": 30, "city": 400, "bench": 400}
 BATCH = 2_000
 SEEDER = audit.Actor(user_id=None, username="seed", role=None)
@@ -238,6 +243,25 @@ def plan_person(
             today, rng.randrange(demo_story.REGISTRATION_DAYS), rng.randrange(24 * 60)
         ),
     )
+
+
+def plan_young_residents(code: str, used: set[tuple[str, str]], today: date) -> list[PlannedPerson]:
+    """:data:`YOUNG_RESIDENTS` Hong Kong or Macao residents of district ``code`` aged 22 to 40,
+    from a generator of their own (the same every run), registered over the same two years."""
+    rng = random.Random(f"renshe-demo-young-residents:{code}")
+    found: list[PlannedPerson] = []
+    index = YOUNG_INDEX
+    while len(found) < YOUNG_RESIDENTS:
+        person = plan_person(rng, code, index, used, today)
+        index += 1
+        age = (
+            today.year
+            - person.birth_date.year
+            - ((today.month, today.day) < (person.birth_date.month, person.birth_date.day))
+        )
+        if person.residency in ("hong_kong", "macao") and 22 <= age <= 40:
+            found.append(person)
+    return found
 
 
 def _uscc(rng: random.Random, code: str) -> str:
@@ -442,10 +466,11 @@ async def seed_demo_registry(settings: Settings, scale: str = "small") -> dict[s
         rng = random.Random(f"renshe-demo-people:{code}")
         used: set[tuple[str, str]] = set()
         planned = [plan_person(rng, code, i, used, today) for i in range(per_district)]
+        everyone = planned + plan_young_residents(code, used, today)
         added = 0
-        for start in range(0, len(planned), BATCH):
+        for start in range(0, len(everyone), BATCH):
             async with tenant_transaction(TenantContext.district(tenant_id)):
-                added += await _insert_people(tenant_id, planned[start : start + BATCH])
+                added += await _insert_people(tenant_id, everyone[start : start + BATCH])
         async with tenant_transaction(TenantContext.district(tenant_id)):
             enterprises, links = await _seed_enterprises(
                 tenant_id, code, ENTERPRISES_PER_DISTRICT.get(scale, 30), planned[: min(len(planned), 2000)],
