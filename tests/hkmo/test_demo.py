@@ -89,19 +89,20 @@ async def test_every_district_has_grants_in_every_state_paid_by_its_batches(seed
         assert [o["left_fen"] == 0 for o in owed] == [True, True, False], code
 
 
-async def test_the_register_and_the_grants_have_eighteen_months_of_history(seeded: None) -> None:
+async def test_the_register_and_the_grants_have_two_years_of_history(seeded: None) -> None:
     """Youth registered over two years; grants approved over a year ago and paid month after month
     by the nightly batches of their own days: a rent grant's second year, a loan's quarters, an
     allowance's months; a clawback recovered in instalments; a month not met."""
     today = clock.today()
     for code in CODES:
         registered = await _fetch(code, "SELECT registered_on FROM hkmo_youth WHERE tenant_id = $1")
-        assert min(r["registered_on"] for r in registered) < today - timedelta(days=365), code
+        assert min(r["registered_on"] for r in registered) < today - timedelta(days=700), code
         assert len({(r["registered_on"].year, r["registered_on"].month) for r in registered}) >= 6, code
         old = await _fetch(
             code,
             """SELECT g.program_code, g.decided_at FROM hkmo_grants g
-               WHERE g.tenant_id = $1 AND g.state = 'approved' AND g.decided_at < now() - interval '1 year'""",
+               WHERE g.tenant_id = $1 AND g.state = 'approved'
+                 AND g.decided_at < now() - interval '1 year'""",
         )
         assert {"hkmo_rent", "hkmo_loan_interest"} <= {g["program_code"] for g in old}, code
         paid = await _fetch(
@@ -116,10 +117,14 @@ async def test_the_register_and_the_grants_have_eighteen_months_of_history(seede
             code,
             """SELECT t.seq, t.state FROM hkmo_tranches t JOIN hkmo_grants g ON g.tenant_id = t.tenant_id
                  AND g.id = t.grant_id
-               WHERE t.tenant_id = $1 AND g.program_code = 'hkmo_rent' AND g.decided_at < now() - interval '1 year'
+               WHERE t.tenant_id = $1 AND g.program_code = 'hkmo_rent'
+                 AND g.decided_at < now() - interval '1 year'
                ORDER BY t.seq""",
         )
-        assert [t["state"] for t in rent] == ["paid", "paid", "planned"], code
+        assert [t["state"] for t in rent][:2] == ["paid", "paid"] and rent[2]["state"] in (
+            "planned",
+            "due",
+        ), code
         loan_paid = await _fetch(
             code,
             """SELECT count(*) AS n FROM hkmo_tranches t JOIN hkmo_grants g ON g.tenant_id = t.tenant_id

@@ -1,5 +1,5 @@
 """演示数据 — the history of the HK/MO youth grants (``renshe seed --demo``, before this month's
-story in :mod:`renshe.hkmo.demo_grants`): eighteen months of one district's grants, lived month
+story in :mod:`renshe.hkmo.demo_grants`): twenty-two months of one district's grants, lived month
 by month through the real services and paid by real nightly batches, bank files and returns.
 
 * a three-year rent grant: the first year paid at approval, the second a year later after the
@@ -12,7 +12,8 @@ by month through the real services and paid by real nightly batches, bank files 
 * an interview-trip grant paid.
 
 Each grant goes to a consenting youth registered by its approval (the register grows over two
-years, :mod:`renshe.hkmo.demo`), the earliest first; a grant with no such youth is left out. The
+years, :mod:`renshe.hkmo.demo`), the earliest first; a grant with no such youth yet waits for the
+month one is registered. The
 history ends two months before the seeding day, where this month's story begins. Each month: the
 nightly milestone run on its first working day, the clerk's evidence and the reviewer's decision
 on every tranche due the next day, that night's batch.
@@ -36,7 +37,7 @@ from renshe.subsidies.demo import Staff, at
 
 log = structlog.get_logger(__name__)
 
-MONTHS = 18  # how far back the history begins
+MONTHS = 22  # how far back the history begins (the HK/MO programs are in force from 2024-09-01)
 ENDS_DAYS_AGO = 60  # where this month's story (demo_grants) takes over
 RENT = {"months": 12, "monthly_rent_fen": 500_000, "still_operating": True}
 LOAN = loans.Loan("中国工商银行江门分行", 30_000_000, 385, 24, 3, date(2000, 1, 1))  # starts_on set per story
@@ -57,14 +58,14 @@ class _Planned:
 
 PLAN = (
     _Planned("hkmo_rent", RENT, 0, years=3),
-    _Planned("hkmo_loan_interest", {}, 1, loan=True),
-    _Planned("hkmo_living", {"months": 6}, 2),
-    _Planned("hkmo_startup", {}, 3),
-    _Planned("hkmo_living", {"months": 3}, 6, missed=(2,)),
-    _Planned("hkmo_interview", {"trips": 2}, 9),
+    _Planned("hkmo_loan_interest", {}, 2, loan=True),
+    _Planned("hkmo_living", {"months": 6}, 4),
+    _Planned("hkmo_startup", {}, 6),
+    _Planned("hkmo_living", {"months": 3}, 9, missed=(2,)),
+    _Planned("hkmo_interview", {"trips": 2}, 12),
 )
-CLAWBACK = (3, 8, 500_000)  # the start-up grant (plan 3), five months on, half of it
-RECOVERIES = ((9, 250_000, "第一期退款"), (11, 250_000, "第二期退款，追回完毕"))
+CLAWBACK = (3, 5, 500_000)  # the start-up grant (plan 3), five months after its approval, half of it
+RECOVERIES = ((6, 250_000, "第一期退款"), (8, 250_000, "第二期退款，追回完毕"))  # months after its approval
 
 
 def _month_day(start: date, month: int) -> date:
@@ -86,6 +87,7 @@ class _History:
     def __init__(self, tenant_id: UUID, staff: Staff, youth: list[tuple[UUID, date]], start: date) -> None:
         self.tenant_id, self.staff, self.youth, self.start = tenant_id, staff, youth, start
         self.granted: dict[int, dict[str, Any]] = {}  # plan index → grant
+        self.approved_in: dict[int, int] = {}  # plan index → the month it was approved
         self.missed: dict[UUID, tuple[int, ...]] = {}
         self.loan_terms: dict[UUID, loans.Loan] = {}
         self.used: set[UUID] = set()
@@ -98,10 +100,11 @@ class _History:
                 return youth_id
         return None
 
-    async def approve(self, index: int, plan: _Planned, day: date) -> None:
+    async def approve(self, index: int, plan: _Planned, month: int, day: date) -> bool:
+        """The grant approved on ``day`` for the earliest youth registered before it (False: none)."""
         youth_id = self._youth_by(day)
         if youth_id is None:
-            return
+            return False
         loan = replace(LOAN, starts_on=day) if plan.loan else None
         draft = grants.GrantDraft(youth_id, plan.program, plan.facts, plan.years, loan)
         with at(day - timedelta(days=1), 10):
@@ -110,9 +113,11 @@ class _History:
         with at(day, 11):
             row = await grants.approve(self.staff.reviewer, row["id"], row["version"], "材料齐全，同意资助")
         self.granted[index] = row
+        self.approved_in[index] = month
         self.missed[row["id"]] = plan.missed
         if loan is not None:
             self.loan_terms[row["id"]] = loan
+        return True
 
     async def milestones_of(self, day: date) -> None:
         """The clerk's evidence and the reviewer's decision on every tranche due."""
@@ -145,6 +150,7 @@ class _History:
         grant = self.granted.get(CLAWBACK[0])
         if grant is None:
             return
+        month -= self.approved_in[CLAWBACK[0]]
         if month == CLAWBACK[1]:
             with at(day, 11):
                 self.clawback = await clawbacks.record(
@@ -163,13 +169,14 @@ async def seed_history(tenant_id: UUID, staff: Staff, youth: list[tuple[UUID, da
     end = today - timedelta(days=ENDS_DAYS_AGO)
     history = _History(tenant_id, staff, youth, start)
     month = 0
+    waiting = list(enumerate(PLAN))  # a grant waits for its month and a youth registered by then
     while (day := _month_day(start, month)) < end:
         with at(day, 0, 55):
             async with tenant_transaction(TenantContext.district(tenant_id)):
                 await milestones.run(tenant_id, day - timedelta(days=1))
-        for index, plan in enumerate(PLAN):
-            if plan.month == month:
-                await history.approve(index, plan, day)
+        for index, plan in list(waiting):
+            if plan.month <= month and await history.approve(index, plan, month, day):
+                waiting.remove((index, plan))
         evidence_day = calendar.next_working_day(day)
         await history.milestones_of(evidence_day)
         await history.paid(evidence_day)
