@@ -161,7 +161,10 @@ async def entries(tenant_id: UUID, grant_id: UUID) -> list[asyncpg.Record]:
         """SELECT l.id, l.kind, l.amount_fen, l.at, l.note, l.tranche_id, t.seq AS tranche_seq,
                   l.clawback_id, l.actor_user_id, u.display_name AS actor_display_name
            FROM hkmo_ledger l
-           LEFT JOIN hkmo_tranches t ON t.tenant_id = l.tenant_id AND t.id = l.tranche_id
+           -- the grant named in the join too: the planner then reads only this grant's tranches
+           -- (by the (tenant, grant, seq) index), not the district's, however long their history
+           LEFT JOIN hkmo_tranches t ON t.tenant_id = l.tenant_id AND t.grant_id = l.grant_id
+                                     AND t.id = l.tranche_id
            LEFT JOIN users u ON u.id = l.actor_user_id
            WHERE l.tenant_id = $1 AND l.grant_id = $2 ORDER BY l.at, l.id""",
         tenant_id, grant_id,
