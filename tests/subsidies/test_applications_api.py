@@ -153,3 +153,18 @@ async def test_a_talent_card_tier_is_not_a_subsidy_to_apply_for(client: httpx.As
     assert answer.status_code in (404, 422), answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert (await client.get("/api/v1/programs/talent_card_b", headers=clerk)).status_code == 404
+
+
+async def test_a_hong_kong_and_macao_grant_is_not_a_subsidy_to_apply_for(client: httpx.AsyncClient) -> None:
+    """HK/MO programs pay through their grants' tranches (renshe.hkmo): the subsidy path refuses
+    them at the program, stores nothing, and the new-application page does not offer them — the
+    money has one way in."""
+    clerk = await api_headers(PENGJIANG, Role.CLERK)
+    someone = await person()
+    body = {"program_code": "hkmo_interview", "person_id": str(someone), "facts": {"trips": 1}}
+    answer = await client.post("/api/v1/applications", json=body, headers=clerk)
+    assert answer.status_code == 422, answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == ["program_code"]
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    listed = (await client.get("/api/v1/applications?limit=200", headers=clerk)).json()["items"]
+    assert not [i for i in listed if i["person_id"] == str(someone)]  # nothing stored

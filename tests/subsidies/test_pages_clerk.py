@@ -104,17 +104,18 @@ def offered(html: str) -> set[str]:
 
 async def test_only_programs_the_beneficiary_can_possibly_get_are_offered(clerk: httpx.AsyncClient) -> None:
     mainland = offered((await clerk.get(f"{NEW}?person_id={await person()}")).text)
-    # Hong Kong/Macao-only programs are not offered to a mainland resident; startup_once, whose
-    # conditions depend on facts of the application (returned student, graduation), still is
+    # startup_once, whose conditions depend on facts of the application (returned student,
+    # graduation), is offered; HK/MO grants never are: they are planned from the youth's page
     assert "startup_once" in mainland and not {c for c in mainland if c.startswith("hkmo_")}
     young = offered((await clerk.get(f"{NEW}?person_id={await _hong_kong_resident(date(1998, 5, 1))}")).text)
-    assert {"hkmo_interview", "hkmo_startup"} <= young
-    # the same rules' age limit (at most 45 for the interview grant) applies on the application date
-    old = offered((await clerk.get(f"{NEW}?person_id={await _hong_kong_resident(date(1960, 5, 1))}")).text)
-    assert "hkmo_interview" not in old
+    assert {"startup_once", "social_insurance"} <= young and not {c for c in young if c.startswith("hkmo_")}
+    # a rule's age limit (16 to 60 for a man's flexible-employment social insurance) applies on
+    # the application date, to what the registry knows
+    old = offered((await clerk.get(f"{NEW}?person_id={await _hong_kong_resident(date(1950, 5, 1))}")).text)
+    assert "social_insurance" not in old and "startup_once" in old
     # a birth date the registry lacks is not known yet: the program stays offered
     unknown = offered((await clerk.get(f"{NEW}?person_id={await _hong_kong_resident(None)}")).text)
-    assert "hkmo_interview" in unknown
+    assert "social_insurance" in unknown
     # a program not offered cannot be posted either
     data = {"person_id": str(await person()), "program": "hkmo_interview", "facts.trips": "2"}
     refused = await post_from(clerk, NEW, NEW, data)

@@ -78,7 +78,11 @@ async def _offers(c: Caller, beneficiary: Beneficiary, on: date) -> dict[str, pr
     (their own rules, read on what the registry knows: see :mod:`programs.offers`)."""
     async with tenant_transaction(c.context()):
         found = await programs.versions_in_force(c.principal.org_unit.id, on)
-    return {p.info.code: v for p, v in found if v is not None and offers.possible(v, beneficiary, on)}
+    return {
+        p.info.code: v
+        for p, v in found
+        if v is not None and p.info.family not in service.NOT_APPLIED_FOR and offers.possible(v, beneficiary, on)
+    }
 
 
 def _name(policy: programs.PolicyVersion) -> str:

@@ -38,6 +38,13 @@ WRONG_STATE = lazy("This cannot be done in the application's current state.")
 OWN_SUBMISSION = lazy("You submitted this application: another reviewer must decide it.")
 NOT_ELIGIBLE = lazy("The application is not eligible.")
 ONE_BENEFICIARY = lazy("Choose either a person or an enterprise.")
+GRANT_NOT_APPLICATION = lazy(
+    "Hong Kong and Macao youth grants are planned as grants from the youth's page, not applied for "
+    "as subsidies."
+)
+# Programs paid through awards that another domain makes (renshe.hkmo: a grant's tranches become
+# awards when a milestone is met): never entered as an application, so the money has one way in.
+NOT_APPLIED_FOR = ("hkmo",)
 COMMENT_REQUIRED = lazy("Give a reason.")
 
 
@@ -100,6 +107,8 @@ async def _judged_draft(tenant_id: UUID, draft: Draft) -> tuple[dict[str, Any], 
     """The draft's row-to-be and its evaluation, inside the caller's open transaction. The
     beneficiary first: another district's id answers 404 exactly like a missing one; facts of
     the wrong type answer 422 before anything is stored."""
+    if (await programs.get_program(draft.program_code)).info.family in NOT_APPLIED_FOR:
+        raise ValidationFailed({"program_code": GRANT_NOT_APPLICATION})
     if draft.person_id is not None:
         await registry.load_person(draft.person_id, [tenant_id])
     else:
