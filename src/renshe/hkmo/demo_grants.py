@@ -21,7 +21,7 @@ Idempotent: a district with any grant is left alone.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -31,7 +31,6 @@ from renshe import clock
 from renshe.accounts.authentication import USER_COLUMNS, build_principal, user_roles
 from renshe.date_range import add_months
 from renshe.db.tenant import TenantContext, current_transaction, tenant_transaction
-from renshe.disbursement import demo as batches
 from renshe.hkmo import clawbacks, demo_history, grants, loans, milestones, targets, tranches
 from renshe.registry.identifiers import DocumentType
 from renshe.registry.service import Caller
@@ -115,16 +114,7 @@ class _Story:
             await tranches.decide(self.staff.reviewer, tranche["id"], met, comment)
 
     async def paid(self, business_date: date) -> None:
-        """The night after ``business_date`` builds the batch, finance exports it the next
-        morning, and the bank pays every line the working day after."""
-        with at(business_date + timedelta(days=1), 0, 50):
-            built = await batches.build_nightly(self.tenant_id, business_date)
-        morning = calendar.next_working_day(business_date)
-        for batch_id in built:
-            with at(morning, 9, 40):
-                await batches.approve_and_export(self.staff.finance, self.tenant_id, batch_id)
-            with at(calendar.next_working_day(morning), 15, 30):
-                await batches.reconcile_with_failures(self.staff.finance, self.tenant_id, batch_id, 0, set())
+        await demo_history.pay_the_night(self.tenant_id, self.staff, business_date)
 
 
 async def seed_district(tenant_id: UUID, code: str, today: date | None = None) -> int:

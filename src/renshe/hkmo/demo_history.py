@@ -83,6 +83,20 @@ async def _due(tenant_id: UUID, grant_ids: list[UUID]) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+async def pay_the_night(tenant_id: UUID, staff: Staff, business_date: date) -> None:
+    """The night after ``business_date`` builds the batch, finance exports it the next morning,
+    and the bank pays every line the working day after (the history's months and this month's
+    story alike)."""
+    with at(business_date + timedelta(days=1), 0, 50):
+        built = await batches.build_nightly(tenant_id, business_date)
+    morning = calendar.next_working_day(business_date)
+    for batch_id in built:
+        with at(morning, 9, 40):
+            await batches.approve_and_export(staff.finance, tenant_id, batch_id)
+        with at(calendar.next_working_day(morning), 15, 30):
+            await batches.reconcile_with_failures(staff.finance, tenant_id, batch_id, 0, set())
+
+
 class _History:
     def __init__(self, tenant_id: UUID, staff: Staff, youth: list[tuple[UUID, date]], start: date) -> None:
         self.tenant_id, self.staff, self.youth, self.start = tenant_id, staff, youth, start
@@ -134,17 +148,6 @@ class _History:
                 comment = "同意" if met else "不予发放，后续停发"
                 await tranches.decide(self.staff.reviewer, t["id"], met, comment)
 
-    async def paid(self, business_date: date) -> None:
-        """As this month's story pays (demo_grants._Story.paid): build, export, the bank's return."""
-        with at(business_date + timedelta(days=1), 0, 50):
-            built = await batches.build_nightly(self.tenant_id, business_date)
-        morning = calendar.next_working_day(business_date)
-        for batch_id in built:
-            with at(morning, 9, 40):
-                await batches.approve_and_export(self.staff.finance, self.tenant_id, batch_id)
-            with at(calendar.next_working_day(morning), 15, 30):
-                await batches.reconcile_with_failures(self.staff.finance, self.tenant_id, batch_id, 0, set())
-
     async def clawback_steps(self, month: int, day: date) -> None:
         """The start-up grant's clawback and its two instalments, in their months."""
         grant = self.granted.get(CLAWBACK[0])
@@ -179,7 +182,7 @@ async def seed_history(tenant_id: UUID, staff: Staff, youth: list[tuple[UUID, da
                 waiting.remove((index, plan))
         evidence_day = calendar.next_working_day(day)
         await history.milestones_of(evidence_day)
-        await history.paid(evidence_day)
+        await pay_the_night(tenant_id, staff, evidence_day)
         await history.clawback_steps(month, calendar.add_working_days(evidence_day, 5))
         month += 1
     log.info("hkmo.demo_history_seeded", tenant=str(tenant_id), grants=len(history.granted), months=month)
