@@ -14,9 +14,9 @@ from uuid import UUID
 
 import asyncpg
 
-from renshe import clock
+from renshe.db import versioned
 from renshe.db.tenant import current_transaction
-from renshe.errors import Conflict, NotFound
+from renshe.errors import NotFound
 from renshe.hkmo import ledger
 from renshe.i18n import lazy
 from renshe.registry import repository as registry
@@ -96,16 +96,7 @@ async def tranches_of(tenant_id: UUID, grant_id: UUID) -> list[asyncpg.Record]:
 async def change(table: str, row: Mapping[str, Any], columns: Mapping[str, Any]) -> dict[str, Any]:
     """Write ``columns`` if the row still has the version read (optimistic lock): 409 otherwise."""
     assert table in ("hkmo_grants", "hkmo_tranches")
-    names = list(columns)
-    sets = ", ".join(f"{n} = ${i + 5}" for i, n in enumerate(names))
-    updated = await conn().fetchrow(
-        f"""UPDATE {table} SET {sets}, version = version + 1, updated_at = coalesce($4, now())
-            WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING *""",
-        row["tenant_id"], row["id"], row["version"], clock.record_time(), *columns.values(),
-    )  # fmt: skip
-    if updated is None:
-        raise Conflict(STALE)
-    return dict(updated)
+    return await versioned.change(table, row, columns, STALE)
 
 
 def grant_summary(row: Mapping[str, Any]) -> dict[str, Any]:

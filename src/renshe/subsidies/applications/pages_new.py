@@ -81,7 +81,9 @@ async def _offers(c: Caller, beneficiary: Beneficiary, on: date) -> dict[str, pr
     return {
         p.info.code: v
         for p, v in found
-        if v is not None and p.info.family not in service.NOT_APPLIED_FOR and offers.possible(v, beneficiary, on)
+        if v is not None
+        and p.info.family not in service.NOT_APPLIED_FOR
+        and offers.possible(v, beneficiary, on)
     }
 
 

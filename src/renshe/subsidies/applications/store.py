@@ -19,6 +19,7 @@ import asyncpg
 from renshe import clock
 from renshe.accounts.display import actor_name
 from renshe.audit import service as audit
+from renshe.db import versioned
 from renshe.db.tenant import current_transaction
 from renshe.errors import Conflict, DomainError, NotFound
 from renshe.i18n import lazy
@@ -76,16 +77,7 @@ def check_version(row: Mapping[str, Any], expected: int | None) -> None:
 
 async def change(row: Mapping[str, Any], columns: Mapping[str, Any]) -> dict[str, Any]:
     """Write ``columns`` if the row still has the version read (optimistic lock): 409 otherwise."""
-    names = list(columns)
-    sets = ", ".join(f"{n} = ${i + 5}" for i, n in enumerate(names))
-    updated = await conn().fetchrow(
-        f"""UPDATE applications SET {sets}, version = version + 1, updated_at = coalesce($4, now())
-            WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING *""",
-        row["tenant_id"], row["id"], row["version"], clock.record_time(), *columns.values(),
-    )  # fmt: skip
-    if updated is None:
-        raise Conflict(STALE)
-    return dict(updated)
+    return await versioned.change("applications", row, columns, STALE)
 
 
 def summary(row: Mapping[str, Any]) -> dict[str, Any]:
