@@ -21,11 +21,10 @@ async def of_districts(caller: Caller) -> dict[str, Any]:
     targets.check_reader(caller)
     p = caller.principal
     async with tenant_transaction(caller.context()):
-        city = await targets.city_of(p.org_unit.id) if p.is_district else p.org_unit.id
-        shown = {
-            code: unit for code, unit in (await targets.districts_of(city)).items()
-            if not p.is_district or unit == p.org_unit.id
-        }  # fmt: skip
+        if p.is_district:  # their own district, whatever the city lists
+            shown = {p.org_unit.code: p.org_unit.id}
+        else:
+            shown = await targets.districts_of(p.org_unit.id)
         sums = await ledger.of_districts(list(shown.values()))
     districts = [{"district_code": c, "balance": sums[unit].to_json()} for c, unit in sorted(shown.items())]
     city_total = None

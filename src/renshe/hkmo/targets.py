@@ -196,15 +196,15 @@ async def progress(caller: Caller, year: int) -> dict[str, Any]:
     today = clock.today()
     async with tenant_transaction(caller.context()):
         city = await city_of(p.org_unit.id) if p.is_district else p.org_unit.id
-        districts = await districts_of(city)
-        shown = {c: i for c, i in districts.items() if not p.is_district or i == p.org_unit.id}
+        # a district reader: their own district, whatever the city lists
+        shown = {p.org_unit.code: p.org_unit.id} if p.is_district else await districts_of(city)
         targets = await _conn().fetch(
             "SELECT metric, district_id, target FROM hkmo_targets WHERE city_id = $1 AND year = $2",
             city,
             year,
         )
         actual = await _actuals(list(shown.values()), year)
-        names = await district_names(city)
+        names = {p.org_unit.code: p.org_unit.name_zh} if p.is_district else await district_names(city)
     target_of = {(t["district_id"], t["metric"]): t["target"] for t in targets}
     metrics = []
     for metric in METRICS:
