@@ -21,12 +21,9 @@ async def of_districts(caller: Caller) -> dict[str, Any]:
     targets.check_reader(caller)
     p = caller.principal
     async with tenant_transaction(caller.context()):
-        if p.is_district:  # their own district, whatever the city lists
-            shown = {p.org_unit.code: p.org_unit.id}
-        else:
-            shown = await targets.districts_of(p.org_unit.id)
-        sums = await ledger.of_districts(list(shown.values()))
-    districts = [{"district_code": c, "balance": sums[unit].to_json()} for c, unit in sorted(shown.items())]
+        shown = await targets.shown_to(caller)
+        sums = await ledger.of_districts([d.id for d in shown.values()])
+    districts = [{"district_code": c, "balance": sums[d.id].to_json()} for c, d in sorted(shown.items())]
     city_total = None
     if not p.is_district:
         total = {f: sum(getattr(b, f) for b in sums.values()) for f in ledger.Balance.__dataclass_fields__}

@@ -125,11 +125,10 @@ async def seed_district(tenant_id: UUID, code: str, today: date | None = None) -
         return 0
     if await _seeded(tenant_id):
         return 0
-    # eighteen months of history first, to the earliest youth; this month's story to the others
-    earlier = await demo_history.seed_history(
-        tenant_id, staff, await _youth(tenant_id, calendar.add_working_days(today, -31)), today
-    )
-    youth = [y for y, _ in await _youth(tenant_id, calendar.add_working_days(today, -31))]
+    # the months of history first, to the earliest youth; this month's story to those left
+    by = calendar.add_working_days(today, -31)
+    earlier = await demo_history.seed_history(tenant_id, staff, await _youth(tenant_id, by), today)
+    youth = [y for y, _ in await _youth(tenant_id, by)]  # without the history's: they hold grants
     if not youth:
         log.warning("hkmo.demo_grants_skipped", district=code, history=earlier)
         return earlier

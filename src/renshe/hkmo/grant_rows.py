@@ -39,17 +39,11 @@ def conn() -> asyncpg.Connection:
     return current_transaction().connection
 
 
-EMPTY_JSON: dict[str, Any] = {"[]": [], "{}": {}, "null": None}
-
-
 def as_json(value: Any) -> Any:
     """A jsonb column as Python; the empty list most tranches hold is not parsed each time."""
-    if not isinstance(value, str):
-        return value
-    if value in EMPTY_JSON:
-        empty = EMPTY_JSON[value]
-        return type(empty)() if empty is not None else None  # a fresh list or dict: callers may append
-    return json.loads(value)
+    if value == "[]":
+        return []  # a fresh list: callers may append
+    return json.loads(value) if isinstance(value, str) else value
 
 
 async def load_grant(tenant_id: UUID, grant_id: UUID, *, lock: bool = False) -> dict[str, Any]:

@@ -16,6 +16,7 @@ The projection at the current rate: the count so far × the days of the year ÷ 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,7 +25,7 @@ from uuid import UUID
 import asyncpg
 
 from renshe import clock
-from renshe.accounts.principal import Role
+from renshe.accounts.principal import OrgUnitRef, Role
 from renshe.audit import service as audit
 from renshe.db.tenant import current_transaction, tenant_transaction
 from renshe.errors import Forbidden, ValidationFailed
@@ -64,7 +65,7 @@ class Plan:
     shares: dict[str, dict[str, int]]
 
 
-def _checked(plan: Plan, districts: dict[str, UUID]) -> None:
+def _checked(plan: Plan, districts: Mapping[str, OrgUnitRef]) -> None:
     errors: dict[str, str] = {}
     if not 2020 <= plan.year <= 2100:
         errors["year"] = YEAR_RANGE
@@ -109,19 +110,21 @@ async def city_of(district: UUID) -> UUID:
     return city
 
 
-async def district_names(city: UUID) -> dict[str, str]:
-    """The city's active districts, code → name (江门: 蓬江区, 江海区, …)."""
+async def districts_of(city: UUID) -> dict[str, OrgUnitRef]:
+    """The city's active districts by code (江门: 440703 蓬江区, 440704 江海区, …), one statement."""
     rows = await _conn().fetch(
-        "SELECT code, name_zh FROM org_units WHERE parent_id = $1 AND kind = 'district' AND active", city
+        """SELECT id, code, kind, name_zh, name_en FROM org_units
+           WHERE parent_id = $1 AND kind = 'district' AND active""",
+        city,
     )
-    return {r["code"]: r["name_zh"] for r in rows}
+    return {r["code"]: OrgUnitRef(**r) for r in rows}
 
 
-async def districts_of(city: UUID) -> dict[str, UUID]:
-    rows = await _conn().fetch(
-        "SELECT code, id FROM org_units WHERE parent_id = $1 AND kind = 'district' AND active", city
-    )
-    return {r["code"]: r["id"] for r in rows}
+async def shown_to(caller: Caller) -> dict[str, OrgUnitRef]:
+    """The districts whose figures ``caller`` reads: a district's staff their own district
+    (whatever the city lists), a city role every district of the city."""
+    p = caller.principal
+    return {p.org_unit.code: p.org_unit} if p.is_district else await districts_of(p.org_unit.id)
 
 
 async def set_targets(caller: Caller, plan: Plan) -> dict[str, Any]:
@@ -135,7 +138,7 @@ async def set_targets(caller: Caller, plan: Plan) -> dict[str, Any]:
         _checked(plan, districts)
         await _conn().execute("DELETE FROM hkmo_targets WHERE city_id = $1 AND year = $2", city, plan.year)
         rows = [(city, plan.year, m, None, v) for m, v in plan.targets.items()] + [
-            (city, plan.year, m, districts[code], v)
+            (city, plan.year, m, districts[code].id, v)
             for code, share in plan.shares.items()
             for m, v in share.items()
         ]
@@ -196,24 +199,22 @@ async def progress(caller: Caller, year: int) -> dict[str, Any]:
     today = clock.today()
     async with tenant_transaction(caller.context()):
         city = await city_of(p.org_unit.id) if p.is_district else p.org_unit.id
-        # a district reader: their own district, whatever the city lists
-        shown = {p.org_unit.code: p.org_unit.id} if p.is_district else await districts_of(city)
+        shown = await shown_to(caller)
         targets = await _conn().fetch(
             "SELECT metric, district_id, target FROM hkmo_targets WHERE city_id = $1 AND year = $2",
             city,
             year,
         )
-        actual = await _actuals(list(shown.values()), year)
-        names = {p.org_unit.code: p.org_unit.name_zh} if p.is_district else await district_names(city)
+        actual = await _actuals([d.id for d in shown.values()], year)
     target_of = {(t["district_id"], t["metric"]): t["target"] for t in targets}
     metrics = []
     for metric in METRICS:
         per_district: list[dict[str, Any]] = []
         for code, unit in sorted(shown.items()):
-            done = actual.get((unit, metric), 0)
+            done = actual.get((unit.id, metric), 0)
             per_district.append({
-                "district_code": code, "district_name": names.get(code, code),
-                "target": target_of.get((unit, metric)), "actual": done,
+                "district_code": code, "district_name": unit.name_zh,
+                "target": target_of.get((unit.id, metric)), "actual": done,
                 "projection": projected(done, year, today),
             })  # fmt: skip
         total = sum(int(d["actual"]) for d in per_district)

@@ -107,8 +107,6 @@ async def _judged_draft(tenant_id: UUID, draft: Draft) -> tuple[dict[str, Any], 
     """The draft's row-to-be and its evaluation, inside the caller's open transaction. The
     beneficiary first: another district's id answers 404 exactly like a missing one; facts of
     the wrong type answer 422 before anything is stored."""
-    if (await programs.get_program(draft.program_code)).info.family in NOT_APPLIED_FOR:
-        raise ValidationFailed({"program_code": GRANT_NOT_APPLICATION})
     if draft.person_id is not None:
         await registry.load_person(draft.person_id, [tenant_id])
     else:
@@ -119,7 +117,9 @@ async def _judged_draft(tenant_id: UUID, draft: Draft) -> tuple[dict[str, Any], 
         "person_id": draft.person_id, "enterprise_id": draft.enterprise_id,
         "application_date": draft.application_date or today(), "facts": dict(draft.facts or {}),
     }  # fmt: skip
-    evaluation, _ = await _evaluate(row)
+    evaluation, version = await _evaluate(row)
+    if version.program.family in NOT_APPLIED_FOR:
+        raise ValidationFailed({"program_code": GRANT_NOT_APPLICATION})
     return row, evaluation
 
 
