@@ -198,20 +198,21 @@ async def test_a_clerk_cannot_start_the_audit_check(client: httpx.AsyncClient) -
     assert answer.status_code == 403
 
 
-async def test_city_analyst_reads_every_district_but_changes_nothing(
+async def test_a_city_analyst_sees_no_districts_job_and_changes_nothing(
     client: httpx.AsyncClient,
 ) -> None:
+    """A district's job names its files and rows: person-level work, not an aggregate (§4)."""
     analyst = await person("440700", Role.CITY_ANALYST)
     csrf = await sign_in(client, analyst)
     _, a = await _job("440703")
     _, b = await _job("440704")
     listing = await client.get("/jobs", params={"status": "queued"})
-    assert str(a) in listing.text and str(b) in listing.text
-    detail = await client.get(f"/jobs/{a}")
-    assert detail.status_code == 200
-    assert "/cancel" not in detail.text
+    assert listing.status_code == 200
+    assert str(a) not in listing.text and str(b) not in listing.text
+    assert (await client.get(f"/jobs/{a}")).status_code == 404
+    assert (await client.get(f"/api/v1/jobs/{b}", headers=await bearer(analyst))).status_code == 404
     cancel = await client.post(f"/jobs/{a}/cancel", headers=csrf, follow_redirects=False)
-    assert cancel.status_code == 403
+    assert cancel.status_code == 404  # as a job that exists nowhere
     assert (await load_job(await unit_id("440703"), a)).status == "queued"
 
 

@@ -18,6 +18,7 @@ from renshe.accounts.principal import Role
 from renshe.spreadsheets.writers import neutralise, to_xlsx
 from tests.accounts.support import audit_actions, new_client, page_csrf, signed_in
 from tests.registry.support import credit_code, luhn_card, mobile, prc_id, unit_id
+from tests.supervision import support as supervision
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -103,8 +104,8 @@ async def test_unmasked_export_needs_a_reason_and_is_audited(clerk: httpx.AsyncC
     last = (await audit_actions(await unit_id("440781")))[-1]
     assert last["action"] == "person.exported_unmasked" and "发放补贴核对" in str(last["after"])
     assert number not in str(last["after"])
-    async with new_client(app) as city:
-        await signed_in(city, "440700", Role.CITY_ANALYST)
+    async with new_client(app) as city:  # the city administrator, inspecting the district (督查)
+        await supervision.supervising_browser(city, "440781")
         token = await page_csrf(city, "/registry/people")
         refused = await city.post("/registry/people/export", data={"_csrf": token, "reason": "看看全市数据"})
         assert refused.status_code == 403

@@ -16,6 +16,7 @@ from tests.registry.support import (
     prc_id,
     without_request_id,
 )
+from tests.supervision import support as supervision
 
 PEOPLE = "/api/v1/people"
 A, B = "440703", "440704"
@@ -147,25 +148,29 @@ async def test_lists_never_show_another_district(client: httpx.AsyncClient) -> N
     assert theirs["id"] not in seen
 
 
-async def test_city_analyst_reads_the_subtree_but_cannot_write(client: httpx.AsyncClient) -> None:
+async def test_city_roles_read_no_person_and_a_supervisor_writes_nothing(client: httpx.AsyncClient) -> None:
+    """Aggregates only (01-platform §4): the analyst reads nobody; the city administrator reads
+    one district under supervision (tests/supervision), and even then changes nothing."""
     clerk_a, clerk_b = await api_headers(A, Role.CLERK), await api_headers(B, Role.CLERK)
     analyst = await api_headers("440700", Role.CITY_ANALYST)
     in_a = (await client.post(PEOPLE, json=person_body(name="市局可见"), headers=clerk_a)).json()
     in_b = (await client.post(PEOPLE, json=person_body(name="市局可见"), headers=clerk_b)).json()
-    page = await client.get(PEOPLE, params={"name_prefix": "市局可见", "limit": 200}, headers=analyst)
-    assert page.status_code == 200
-    ids = {p["id"] for p in page.json()["items"]}
-    assert {in_a["id"], in_b["id"]} <= ids
-    assert (await client.get(f"{PEOPLE}/{in_b['id']}", headers=analyst)).status_code == 200
-    assert (
-        await client.patch(f"{PEOPLE}/{in_a['id']}", json={"version": 1, "notes": "x"}, headers=analyst)
-    ).status_code == 403
-    assert (await client.post(PEOPLE, json=person_body(), headers=analyst)).status_code == 403
-    assert (
-        await client.post(
-            f"{PEOPLE}/{in_a['id']}/unmask", json={"field": "mobile", "reason": "统计核对"}, headers=analyst
-        )
-    ).status_code == 403
-    assert (
-        await client.post("/api/v1/enterprises", json=enterprise_body(), headers=analyst)
-    ).status_code == 403
+    assert (await client.get(PEOPLE, params={"name_prefix": "市局可见"}, headers=analyst)).status_code == 403
+    assert (await client.get(f"{PEOPLE}/{in_b['id']}", headers=analyst)).status_code == 403
+    _, supervisor = await supervision.supervisor(A)
+    page = await client.get(PEOPLE, params={"name_prefix": "市局可见", "limit": 200}, headers=supervisor)
+    assert in_a["id"] in {p["id"] for p in page.json()["items"]}
+    assert in_b["id"] not in {p["id"] for p in page.json()["items"]}
+    for who in (analyst, supervisor):
+        assert (
+            await client.patch(f"{PEOPLE}/{in_a['id']}", json={"version": 1, "notes": "x"}, headers=who)
+        ).status_code == 403
+        assert (await client.post(PEOPLE, json=person_body(), headers=who)).status_code == 403
+        assert (
+            await client.post(
+                f"{PEOPLE}/{in_a['id']}/unmask", json={"field": "mobile", "reason": "统计核对"}, headers=who
+            )
+        ).status_code == 403
+        assert (
+            await client.post("/api/v1/enterprises", json=enterprise_body(), headers=who)
+        ).status_code == 403

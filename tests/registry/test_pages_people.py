@@ -29,6 +29,7 @@ from tests.registry.support import (
     prc_id,
     unit_id,
 )
+from tests.supervision import support as supervision
 
 NEW = "/registry/people/new"
 DETAIL = re.compile(r"/registry/people/([0-9a-f-]{36})")
@@ -204,10 +205,19 @@ async def test_stale_edit_is_refused_and_shows_the_current_values(clerk: httpx.A
     assert "五邑大学" in detail.text and "江门职业技术学院" not in detail.text
 
 
-async def test_city_analyst_reads_without_forms(clerk: httpx.AsyncClient, app: Any) -> None:
+async def test_city_users_read_only_under_supervision_and_without_forms(
+    clerk: httpx.AsyncClient, app: Any
+) -> None:
     person_id = await register(clerk)
+    async with new_client(app) as analyst:
+        await signed_in(analyst, "440700", Role.CITY_ANALYST)
+        assert (await analyst.get(f"/registry/people/{person_id}")).status_code == 403
+        assert (await analyst.get("/registry/people")).status_code == 403
     async with new_client(app) as city:
-        await signed_in(city, "440700", Role.CITY_ANALYST)
+        await supervision.supervising_browser(city, "440704")  # another district: not this person's
+        assert (await city.get(f"/registry/people/{person_id}")).status_code == 404
+    async with new_client(app) as city:
+        await supervision.supervising_browser(city, "440703")
         page = await city.get(f"/registry/people/{person_id}")
         assert page.status_code == 200
         assert "<form" not in page.text.split('<main id="main"', 1)[1]

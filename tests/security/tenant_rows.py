@@ -454,6 +454,19 @@ async def _alerts(conn: asyncpg.Connection, tenant: UUID) -> str:
     )
 
 
+async def _supervision_grants(conn: asyncpg.Connection, tenant: UUID) -> str:
+    # any other unit as the district it opens: the attacks are about the row's tenant
+    return str(
+        await conn.fetchval(
+            """INSERT INTO supervision_grants (tenant_id, user_id, district_id, reason, ends_at)
+               VALUES ($1, (SELECT id FROM users ORDER BY id LIMIT 1),
+                       (SELECT id FROM org_units WHERE id <> $1 ORDER BY code LIMIT 1), '督查测试',
+                       now() + interval '1 hour') RETURNING id""",
+            tenant,
+        )
+    )
+
+
 FACTORIES: dict[str, Factory] = {
     "budgets": _budgets,
     "applications": _applications,
@@ -487,6 +500,7 @@ FACTORIES: dict[str, Factory] = {
     "hkmo_ledger": _hkmo_ledger,
     "alerts": _alerts,
     "hkmo_loans": _hkmo_loans,
+    "supervision_grants": _supervision_grants,
 }
 
 # Tables whose key is the district itself (one row per district): the insert attack's control in

@@ -23,7 +23,7 @@ from renshe.db.tenant import TenantContext, current_transaction, tenant_transact
 from renshe.registry import people
 from renshe.registry.model import DocumentInput, PersonInput
 from renshe.subsidies.applications import store
-from tests.accounts.support import field_error, unit_id
+from tests.accounts.support import field_error, new_client, unit_id
 from tests.registry.support import TESTER, credit_code, home_return_permit
 from tests.subsidies.applications_support import JIANGHAI, STARTUP_FEN, budget_room
 from tests.subsidies.pages_support import (
@@ -40,6 +40,7 @@ from tests.subsidies.pages_support import (
     row,
     version_on,
 )
+from tests.supervision import support as supervision
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 NEW = "/subsidies/applications/new"
@@ -306,10 +307,17 @@ async def test_roles_without_access_get_403(app: Any) -> None:
     async with browser(app, "440700", Role.AUDITOR) as (auditor, _):
         assert (await auditor.get("/subsidies/applications")).status_code == 403
         assert (await auditor.get(f"/subsidies/applications/{made['id']}")).status_code == 403
-    async with browser(app, "440700", Role.CITY_ANALYST) as (analyst, _):
-        listed = await analyst.get("/subsidies/applications", params={"ref": made["number"]})
-        assert listed.status_code == 200 and made["number"] in listed.text  # reads, city-wide
+    async with browser(app, "440700", Role.CITY_ANALYST) as (analyst, _):  # aggregates only
+        assert (
+            await analyst.get("/subsidies/applications", params={"ref": made["number"]})
+        ).status_code == 403
+        assert (await analyst.get(f"/subsidies/applications/{made['id']}")).status_code == 403
         assert (await analyst.get(NEW)).status_code == 403
+    async with new_client(app) as inspector:  # the city administrator under supervision: reads
+        await supervision.supervising_browser(inspector, PENGJIANG)
+        listed = await inspector.get("/subsidies/applications", params={"ref": made["number"]})
+        assert listed.status_code == 200 and made["number"] in listed.text
+        assert (await inspector.get(NEW)).status_code == 403
     async with browser(app, PENGJIANG, Role.FINANCE) as (finance, _):
         assert (await finance.get("/subsidies/applications")).status_code == 200  # reads the list
         assert (await finance.get(NEW)).status_code == 403

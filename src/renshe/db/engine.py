@@ -28,6 +28,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "renshe.talent.tables",
     "renshe.hkmo.tables",
     "renshe.alerts.tables",
+    "renshe.supervision.tables",
 )
 
 _engine: PostgresEngine | None = None

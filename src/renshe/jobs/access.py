@@ -1,6 +1,6 @@
 """Jobs as a signed-in user sees them: scoped to the caller's org units, with the actions the
-caller's roles allow. A district user sees its district's jobs; a city user reads the subtree
-(read-only: the tenant context of a city user cannot write a district's rows)."""
+caller's roles allow. A district user sees its district's jobs; a city user the city bureau's own
+(a district's job names its files and rows: person-level work, not an aggregate, 01-platform §4)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,11 @@ class JobPage:
     jobs: list[Job]
     next_cursor: str | None
     units: dict[UUID, dict[str, Any]]
+
+
+def job_units(p: Principal) -> frozenset[UUID]:
+    """Whose jobs ``p`` sees: the district's, or the city bureau's own."""
+    return p.readable_units if p.is_district else frozenset({p.org_unit.id})
 
 
 def can_run_audit_check(p: Principal) -> bool:
@@ -69,7 +74,7 @@ async def list_for(
         raise ValidationFailed({"status": "Choose a status from the list."})
     after = _after(cursor)
     async with tenant_transaction(p.context(request_id)):
-        jobs = await service.list_jobs(p.readable_units, limit=limit + 1, after=after, status=status)
+        jobs = await service.list_jobs(job_units(p), limit=limit + 1, after=after, status=status)
         units = await _units({j.tenant_id for j in jobs})
     more = len(jobs) > limit
     jobs = jobs[:limit]
@@ -81,7 +86,7 @@ async def get_for(p: Principal, request_id: str | None, job_id: UUID) -> tuple[J
     """One job of the caller's org units; anything else is NotFound, like a missing job."""
     async with tenant_transaction(p.context(request_id)):
         job = await service.get(None, job_id)
-        if job.tenant_id not in p.readable_units:  # defence in depth: RLS already hides it
+        if job.tenant_id not in job_units(p):  # a district's job, for a city user, or RLS hid it
             raise NotFound("No such job.")
         unit = (await _units({job.tenant_id})).get(job.tenant_id, {})
     return job, unit

@@ -22,10 +22,13 @@ from renshe.registry import schemas as s
 from renshe.registry import service
 from renshe.registry.model import DocumentInput, EnterpriseFilter, PeopleFilter
 from renshe.registry.service import READERS, UNMASKERS, WRITERS, Caller
+from renshe.supervision.guards import SUPERVISED
 from renshe.web.request_context import request_id_of
 
 Req = Request[Any, Any, Any]
 READ = requires_roles(*READERS)
+# person-level reads: a city administrator only under a live supervision grant (督查)
+READING = [READ, SUPERVISED]
 WRITE = requires_roles(*WRITERS)
 UNMASK = requires_roles(*UNMASKERS)
 PEOPLE = ["registry: people"]
@@ -56,7 +59,7 @@ async def create_person(request: Req, data: JSONBody[s.PersonIn]) -> s.PersonOut
     return s.person_out(await service.register_person(caller(request), data.to_input()))
 
 
-@get("/api/v1/people", name="api.people.list", guards=[READ], tags=PEOPLE)
+@get("/api/v1/people", name="api.people.list", guards=READING, tags=PEOPLE)
 async def list_people(  # noqa: PLR0917 - one parameter per query filter
     request: Req,
     limit: Limit = None,
@@ -74,7 +77,7 @@ async def list_people(  # noqa: PLR0917 - one parameter per query filter
     return s.PersonList(items=[s.person_out(p) for p in page.items], next_cursor=page.next_cursor)
 
 
-@post("/api/v1/people/lookup", name="api.people.lookup", guards=[READ], tags=PEOPLE, status_code=200,
+@post("/api/v1/people/lookup", name="api.people.lookup", guards=READING, tags=PEOPLE, status_code=200,
       opt={"problems": (404,)})  # fmt: skip
 async def lookup_person(request: Req, data: JSONBody[s.LookupIn]) -> s.PersonOut:
     """Exact look-up by document type and number: the person, or 404 (also when the person is
@@ -82,7 +85,7 @@ async def lookup_person(request: Req, data: JSONBody[s.LookupIn]) -> s.PersonOut
     return s.person_out(await service.find_by_document(caller(request), data.type, data.number))
 
 
-@get("/api/v1/people/{person_id:uuid}", name="api.people.detail", guards=[READ], tags=PEOPLE)
+@get("/api/v1/people/{person_id:uuid}", name="api.people.detail", guards=READING, tags=PEOPLE)
 async def get_person(request: Req, person_id: FromPath[UUID]) -> s.PersonOut:
     return s.person_out(await service.get_person(caller(request), person_id))
 
@@ -133,7 +136,7 @@ async def unmask_person(request: Req, person_id: FromPath[UUID], data: JSONBody[
     return s.unmask_out(shown)
 
 
-@get("/api/v1/people/{person_id:uuid}/links", name="api.people.links", guards=[READ], tags=PEOPLE)
+@get("/api/v1/people/{person_id:uuid}/links", name="api.people.links", guards=READING, tags=PEOPLE)
 async def person_links(request: Req, person_id: FromPath[UUID]) -> s.LinkList:
     found = await service.links_of(caller(request), person_id=person_id)
     return s.LinkList(items=[s.link_out(link) for link in found])
@@ -149,7 +152,7 @@ async def create_enterprise(request: Req, data: JSONBody[s.EnterpriseIn]) -> s.E
     return s.enterprise_out(await service.register_enterprise(caller(request), data.to_input()))
 
 
-@get("/api/v1/enterprises", name="api.enterprises.list", guards=[READ], tags=ENTERPRISES)
+@get("/api/v1/enterprises", name="api.enterprises.list", guards=READING, tags=ENTERPRISES)
 async def list_enterprises(  # noqa: PLR0917 - one parameter per query filter
     request: Req,
     limit: Limit = None,
@@ -164,13 +167,13 @@ async def list_enterprises(  # noqa: PLR0917 - one parameter per query filter
     return s.EnterpriseList(items=[s.enterprise_out(e) for e in page.items], next_cursor=page.next_cursor)
 
 
-@post("/api/v1/enterprises/lookup", name="api.enterprises.lookup", guards=[READ], tags=ENTERPRISES,
+@post("/api/v1/enterprises/lookup", name="api.enterprises.lookup", guards=READING, tags=ENTERPRISES,
       status_code=200, opt={"problems": (404,)})  # fmt: skip
 async def lookup_enterprise(request: Req, data: JSONBody[s.EnterpriseLookupIn]) -> s.EnterpriseOut:
     return s.enterprise_out(await service.find_by_uscc(caller(request), data.uscc))
 
 
-@get("/api/v1/enterprises/{enterprise_id:uuid}", name="api.enterprises.detail", guards=[READ],
+@get("/api/v1/enterprises/{enterprise_id:uuid}", name="api.enterprises.detail", guards=READING,
      tags=ENTERPRISES)  # fmt: skip
 async def get_enterprise(request: Req, enterprise_id: FromPath[UUID]) -> s.EnterpriseOut:
     return s.enterprise_out(await service.get_enterprise(caller(request), enterprise_id))
@@ -197,7 +200,7 @@ async def unmask_enterprise(
     return s.unmask_out(shown)
 
 
-@get("/api/v1/enterprises/{enterprise_id:uuid}/links", name="api.enterprises.links", guards=[READ],
+@get("/api/v1/enterprises/{enterprise_id:uuid}/links", name="api.enterprises.links", guards=READING,
      tags=ENTERPRISES)  # fmt: skip
 async def enterprise_links(request: Req, enterprise_id: FromPath[UUID]) -> s.LinkList:
     found = await service.links_of(caller(request), enterprise_id=enterprise_id)

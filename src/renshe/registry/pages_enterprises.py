@@ -16,7 +16,7 @@ from litestar.response import Redirect, Response, Template
 from renshe.db.tenant import tenant_transaction
 from renshe.i18n import lazy
 from renshe.registry import enterprises, exports, links, listing, service, timeline
-from renshe.registry.api import READ, UNMASK, WRITE
+from renshe.registry.api import READING, UNMASK, WRITE
 from renshe.registry.forms import ACCOUNT_AGAIN, EnterpriseForm, bank_change, failed, text, translate
 from renshe.registry.masking import mask_name
 from renshe.registry.model import DuplicateRecord, Enterprise, FieldErrors, StaleVersion
@@ -38,7 +38,7 @@ from renshe.web.query_values import PAGE_SIZES, page_size
 DONE = {"registered": lazy("The enterprise is registered."), "updated": lazy("The changes are saved.")}
 
 
-@get("/registry/enterprises", name="registry.enterprises", guards=[READ], include_in_schema=False)
+@get("/registry/enterprises", name="registry.enterprises", guards=READING, include_in_schema=False)
 async def enterprise_list(request: Req) -> Template:
     c = caller(request)
     f, keep = enterprise_filter(request.query_params)
@@ -64,9 +64,8 @@ async def enterprise_list(request: Req) -> Template:
     )
 
 
-@get(
-    "/registry/enterprises/export", name="registry.enterprises.export", guards=[READ], include_in_schema=False
-)
+@get("/registry/enterprises/export", name="registry.enterprises.export", guards=READING,
+     include_in_schema=False)  # fmt: skip
 async def enterprise_export(request: Req) -> Response[bytes]:
     file_format = format_of(request.query_params.get("format"))
     f, _keep = enterprise_filter(request.query_params)
@@ -125,7 +124,7 @@ async def enterprise_create(request: Req) -> Template | Redirect:
 @get(
     "/registry/enterprises/{enterprise_id:uuid}",
     name="registry.enterprise",
-    guards=[READ],
+    guards=READING,
     include_in_schema=False,
 )
 async def enterprise_detail(request: Req, enterprise_id: FromPath[UUID]) -> Template:

@@ -22,7 +22,7 @@ from renshe.errors import Conflict, NotFound, ValidationFailed
 from renshe.i18n import lazy
 from renshe.registry import enterprises, exports, links, listing, people, service, timeline
 from renshe.registry import validation as check
-from renshe.registry.api import READ, UNMASK, WRITE
+from renshe.registry.api import READING, UNMASK, WRITE
 from renshe.registry.forms import PersonForm, failed, parse_day, text, translate
 from renshe.registry.model import DocumentInput, DuplicateRecord, FieldErrors, Problems, StaleVersion
 from renshe.registry.pages_common import (
@@ -53,7 +53,7 @@ DONE = {
 # ---------------------------------------------------------------- list and export
 
 
-@get("/registry/people", name="registry.people", guards=[READ], include_in_schema=False)
+@get("/registry/people", name="registry.people", guards=READING, include_in_schema=False)
 async def people_list(request: Req) -> Template:
     c = caller(request)
     f, keep = people_filter(request.query_params)
@@ -80,7 +80,7 @@ async def people_list(request: Req) -> Template:
     )
 
 
-@get("/registry/people/export", name="registry.people.export", guards=[READ], include_in_schema=False)
+@get("/registry/people/export", name="registry.people.export", guards=READING, include_in_schema=False)
 async def people_export(request: Req) -> Response[bytes]:
     """The filtered list, masked (the unmasked export is a POST with a reason)."""
     file_format = format_of(request.query_params.get("format"))
@@ -191,7 +191,7 @@ async def person_create(request: Req) -> Template | Redirect:
 # ---------------------------------------------------------------- search by document
 
 
-@get("/registry/people/search", name="registry.people.search", guards=[READ], include_in_schema=False)
+@get("/registry/people/search", name="registry.people.search", guards=READING, include_in_schema=False)
 async def search_form(request: Req) -> Template:
     return Template(
         "registry/person_search.html",
@@ -199,7 +199,7 @@ async def search_form(request: Req) -> Template:
     )
 
 
-@post("/registry/people/search", name="registry.people.find", guards=[READ], include_in_schema=False)
+@post("/registry/people/search", name="registry.people.find", guards=READING, include_in_schema=False)
 async def search(request: Req) -> Template | Redirect:
     """Exact look-up (a POST: the number never travels in a URL). Not registered here and
     registered only in another district give the same answer."""
@@ -253,7 +253,7 @@ async def _detail(request: Req, person_id: UUID, status: int = 200, **extra: Any
     return Template("registry/person_detail.html", context=context, status_code=status)
 
 
-@get("/registry/people/{person_id:uuid}", name="registry.person", guards=[READ], include_in_schema=False)
+@get("/registry/people/{person_id:uuid}", name="registry.person", guards=READING, include_in_schema=False)
 async def person_detail(request: Req, person_id: FromPath[UUID]) -> Template:
     return await _detail(request, person_id)
 

@@ -2,7 +2,8 @@
 tenant transaction per call.
 
 * read (list, get, look up): district clerk, reviewer, finance, district admin — their district;
-  city analyst and city admin — every district under the city, read-only;
+  the city administrator only under supervision (督查, :mod:`renshe.supervision`): the districts a
+  live grant opens, read-only. A city analyst never reads a person (aggregates only);
 * write (register, change, documents, links): district clerk only — a city user's write is
   ``Forbidden`` (403) even though the route guard already refused it;
 * unmask: district clerk, reviewer, finance — never a city user.
@@ -38,9 +39,8 @@ from renshe.registry.model import (
 )
 from renshe.registry.unmask import Unmasked
 
-READERS = frozenset(
-    {Role.CLERK, Role.REVIEWER, Role.FINANCE, Role.DISTRICT_ADMIN, Role.CITY_ANALYST, Role.CITY_ADMIN}
-)
+# the city administrator: only through ``renshe.supervision.guards.SUPERVISED`` on the route
+READERS = frozenset({Role.CLERK, Role.REVIEWER, Role.FINANCE, Role.DISTRICT_ADMIN, Role.CITY_ADMIN})
 WRITERS = frozenset({Role.CLERK})
 UNMASKERS = frozenset({Role.CLERK, Role.REVIEWER, Role.FINANCE})
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
-from renshe.accounts.principal import Principal, Role
+from renshe.accounts.principal import DISTRICT_ROLES, Principal, Role
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
 
@@ -67,6 +67,7 @@ LINKS: tuple[Link, ...] = (
         "/subsidies/applications",
         lazy("Subsidy applications"),
         lazy("Enter applications, follow them through review, notice and payment, fix payee accounts."),
+        audience=DISTRICT_ROLES,  # a city administrator comes here from the supervision page
     ),
     Link(
         "/subsidies/review",
@@ -109,6 +110,12 @@ LINKS: tuple[Link, ...] = (
         ),
     ),
     Link(
+        "/supervision",
+        lazy("Supervision"),
+        lazy("Inspect one district's records for a few hours, with a reason: read-only and audited."),
+        in_main_nav=False,
+    ),
+    Link(
         "/disbursement/batches",
         lazy("Disbursement batches"),
         lazy("Approve payment batches, download bank files and upload the bank's return files."),
@@ -117,11 +124,13 @@ LINKS: tuple[Link, ...] = (
         "/registry/people",
         lazy("People registry"),
         lazy("Register people, find them by document, edit them and export the list."),
+        audience=DISTRICT_ROLES,  # a city administrator comes here from the supervision page
     ),
     Link(
         "/registry/enterprises",
         lazy("Enterprise registry"),
         lazy("Register enterprises and link founders and employees to them."),
+        audience=DISTRICT_ROLES,  # a city administrator comes here from the supervision page
     ),
     Link(
         "/registry/imports",

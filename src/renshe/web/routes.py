@@ -42,6 +42,7 @@ CONTROLLER_MODULES: tuple[str, ...] = (
     "renshe.hkmo.pages_grant_new",
     "renshe.hkmo.pages_milestones",
     "renshe.hkmo.pages_targets",
+    "renshe.supervision.pages",
 )
 
 

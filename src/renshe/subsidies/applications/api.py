@@ -27,10 +27,12 @@ from renshe.numbering import Number
 from renshe.registry.masking import mask_name
 from renshe.registry.service import READERS, Caller
 from renshe.subsidies.applications import notice, service, signals, store
+from renshe.supervision.guards import SUPERVISED
 from renshe.web.request_context import request_id_of
 
 Req = Request[Any, Any, Any]
 READ = requires_roles(*READERS)
+READING = [READ, SUPERVISED]  # a city administrator only under supervision (督查)
 ACT = requires_roles(Role.CLERK, Role.REVIEWER)
 CLERK = requires_roles(Role.CLERK)
 TAGS = ["subsidies: applications"]
@@ -176,7 +178,7 @@ async def create_application(request: Req, data: JSONBody[ApplicationIn]) -> App
     return await _detail(request, row["id"])
 
 
-@get("/api/v1/applications", name="api.applications.list", guards=[READ], tags=TAGS)
+@get("/api/v1/applications", name="api.applications.list", guards=READING, tags=TAGS)
 async def list_applications(
     request: Req,
     state_filter: Annotated[str | None, QueryParameter(name="state")] = None,  # ``state`` is reserved
@@ -202,7 +204,7 @@ async def list_applications(
     return ApplicationList(items=[application_out(r) for r in rows], next_cursor=next_cursor)
 
 
-@get("/api/v1/applications/{application_id:uuid}", name="api.applications.detail", guards=[READ], tags=TAGS)
+@get("/api/v1/applications/{application_id:uuid}", name="api.applications.detail", guards=READING, tags=TAGS)
 async def get_application(request: Req, application_id: FromPath[UUID]) -> ApplicationOut:
     """One application with its timeline (``history``) and the reviewer's risk ``signals``."""
     who = caller(request)
@@ -250,7 +252,7 @@ async def create_objection(
 
 
 @get("/api/v1/applications/{application_id:uuid}/objections", name="api.applications.objections.list",
-     guards=[READ], tags=TAGS)  # fmt: skip
+     guards=READING, tags=TAGS)  # fmt: skip
 async def list_objections(request: Req, application_id: FromPath[UUID]) -> ObjectionList:
     return ObjectionList(
         items=[objection_out(r) for r in await notice.objections_of(caller(request), application_id)]

@@ -26,7 +26,7 @@ from renshe.db.tenant import tenant_transaction
 from renshe.errors import DomainError, NotFound, ValidationFailed
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
-from renshe.registry.api import READ
+from renshe.registry.api import READING
 from renshe.registry.forms import failed, parse_day, text
 from renshe.registry.masking import mask_name
 from renshe.registry.pages_common import download, positive_int
@@ -84,7 +84,7 @@ def common(c: Caller) -> dict[str, Any]:
 # ---------------------------------------------------------------- list and export
 
 
-@get("/subsidies/applications", name="applications.list", guards=[READ], include_in_schema=False)
+@get("/subsidies/applications", name="applications.list", guards=READING, include_in_schema=False)
 async def application_list(request: Req) -> Template:
     c = caller(request)
     f, keep, sort = list_filter(request.query_params)
@@ -125,7 +125,7 @@ async def audited_export(
     )  # fmt: skip
 
 
-@get("/subsidies/applications/export", name="applications.export", guards=[READ], include_in_schema=False)
+@get("/subsidies/applications/export", name="applications.export", guards=READING, include_in_schema=False)
 async def application_export(request: Req) -> Response[bytes]:
     """The filtered list as CSV or XLSX: names and accounts masked, formulas neutralised."""
     c = caller(request)
@@ -215,7 +215,7 @@ async def detail_page(
     return Template(f"subsidies/applications/{template}.html", context=context, status_code=status)
 
 
-@get("/subsidies/applications/{application_id:uuid}", name="applications.detail", guards=[READ],
+@get("/subsidies/applications/{application_id:uuid}", name="applications.detail", guards=READING,
      include_in_schema=False)  # fmt: skip
 async def application_detail(request: Req, application_id: FromPath[UUID]) -> Template:
     return await detail_page(request, application_id)
