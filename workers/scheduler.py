@@ -22,6 +22,7 @@ from renshe import clock
 from renshe.db import engine
 from renshe.jobs import dispatcher, kinds, nightly
 from renshe.logging import configure_logging
+from renshe.rollups import tasks as rollup_tasks
 from renshe.settings import Settings, get_settings
 from renshe.talent import tasks as talent_tasks
 
@@ -68,6 +69,14 @@ async def run_status_sweep() -> None:
         log.warning("scheduler.status_sweep_failed", exc_info=True)
 
 
+async def run_rollup_sweep() -> None:
+    """Districts with changes not folded yet get a fold job: the rollups trail by well under a minute."""
+    try:
+        await rollup_tasks.enqueue_due_folds()
+    except Exception:
+        log.warning("scheduler.rollup_sweep_failed", exc_info=True)
+
+
 def build(settings: Settings) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=SHANGHAI)
     scheduler.add_job(
@@ -90,6 +99,13 @@ def build(settings: Settings) -> AsyncIOScheduler:
         run_status_sweep,
         IntervalTrigger(seconds=60, timezone=SHANGHAI),
         id="talent_status_lists",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        run_rollup_sweep,
+        IntervalTrigger(seconds=settings.rollup_sweep_seconds, timezone=SHANGHAI),
+        id="rollup_folds",
         max_instances=1,
         coalesce=True,
     )

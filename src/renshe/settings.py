@@ -57,6 +57,8 @@ class Settings:
     api_token_hours: int = 8
     nightly_hour: int = 1
     dispatcher_interval_seconds: int = 30
+    rollup_sweep_seconds: int = 20  # how often districts with new changes get a fold (freshness)
+    small_cell_threshold: int = 3  # counts of people under it leave the bureau as "<3"
     job_stale_seconds: int = 120
     worker_processes: int = 1
     worker_threads: int = 2
@@ -236,6 +238,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         api_token_hours=_int(env, "RENSHE_API_TOKEN_HOURS", 8, 1, 24 * 30),
         nightly_hour=_int(env, "RENSHE_NIGHTLY_HOUR", 1, 0, 23),
         dispatcher_interval_seconds=_int(env, "RENSHE_DISPATCHER_INTERVAL_SECONDS", 30, 1, 3600),
+        rollup_sweep_seconds=_int(env, "RENSHE_ROLLUP_SWEEP_SECONDS", 20, 1, 3600),
+        small_cell_threshold=_int(env, "RENSHE_SMALL_CELL_THRESHOLD", 3, 1, 100),
         job_stale_seconds=_int(env, "RENSHE_JOB_STALE_SECONDS", 120, 5, 24 * 3600),
         worker_processes=_int(env, "RENSHE_WORKER_PROCESSES", 1, 1, 64),
         worker_threads=_int(env, "RENSHE_WORKER_THREADS", 2, 1, 64),

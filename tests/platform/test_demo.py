@@ -10,13 +10,18 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
 from renshe import embedded
 from tests.platform.leftovers import TAG, Leftovers, still_running, tree
+from tests.registry.support import person_body
+
+DEMO_PASSWORD = "Renshe@2026demo"
 
 
 def _free_port() -> int:
@@ -61,6 +66,52 @@ def _stop(proc: subprocess.Popen[str]) -> list[psutil.Process]:
     return children
 
 
+def _a_change_reaches_the_rollups_within_a_minute(base: str) -> None:
+    """06-rollups freshness, through the API of the running demo (web, worker and scheduler): a
+    clerk submits an application; the analyst sees it in the rollups within 60 s."""
+
+    def token(client: httpx.Client, username: str) -> dict[str, str]:
+        answer = client.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    with httpx.Client(base_url=base, timeout=20) as client:
+        clerk, analyst = token(client, "clerk_440703"), token(client, "analyst_440700")
+        person = client.post("/api/v1/people", json=person_body(name="时效测试"), headers=clerk)
+        assert person.status_code == 201, person.text
+        draft = client.post(
+            "/api/v1/applications", headers=clerk,
+            json={"program_code": "startup_once", "person_id": person.json()["id"],
+                  "facts": {"returned_overseas_student": True}},
+        )  # fmt: skip
+        assert draft.status_code == 201, draft.text
+        month = draft.json()["application_date"][:7]
+        query = {"from": month, "to": month, "district": "440703", "metric": "applications"}
+
+        def read() -> tuple[int, datetime]:
+            answer = client.get("/api/v1/rollups", params=query, headers=analyst)
+            assert answer.status_code == 200, answer.text
+            as_of = datetime.fromisoformat(answer.json()["as_of"])
+            return int(answer.json()["totals"]["applications"]), as_of
+
+        def folded_since(since: datetime, within: float) -> int:
+            """The count once everything changed before ``since`` is folded (bounded wait). The demo
+            runs on this machine: its clock is ours."""
+            started = time.monotonic()
+            while (found := read())[1] < since:
+                assert time.monotonic() - started < within, f"not folded within {within} s"
+                time.sleep(1)
+            return found[0]
+
+        # what the demo's own seeding changed is folded first (a first fold of its history)
+        before = folded_since(datetime.now(UTC), 300)
+        submitted = client.post(
+            f"/api/v1/applications/{draft.json()['id']}/submit", json={"version": 1}, headers=clerk
+        )
+        assert submitted.status_code == 200, submitted.text
+        assert folded_since(datetime.now(UTC), 60) == before + 1
+
+
 @pytest.mark.integration
 def test_demo_runs_serves_login_stops_cleanly_and_restarts_on_its_data(leftovers: Leftovers) -> None:
     """Whatever happens, the ``leftovers`` fixture kills every process the demo started."""
@@ -74,6 +125,7 @@ def test_demo_runs_serves_login_stops_cleanly_and_restarts_on_its_data(leftovers
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as page:
             html = page.read().decode()
         assert page.status == 200 and "登录" in html
+        _a_change_reaches_the_rollups_within_a_minute(f"http://127.0.0.1:{port}")
         children = _stop(proc)
         assert len(children) >= 3  # web, worker(s), scheduler
         assert not still_running(children)

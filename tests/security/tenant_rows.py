@@ -467,6 +467,37 @@ async def _supervision_grants(conn: asyncpg.Connection, tenant: UUID) -> str:
     )
 
 
+async def _rollup_cells(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO rollup_cells (tenant_id, month, program_code, metric, value)
+               VALUES ($1, '1999-01-01', 'startup_once', 'applications', 1)
+               ON CONFLICT (tenant_id, month, program_code, metric) DO UPDATE SET value = 1 RETURNING id""",
+            tenant,
+        )
+    )
+
+
+async def _rollup_changes(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO rollup_changes (tenant_id, month, program_code)
+               VALUES ($1, '1999-01-01', 'startup_once') RETURNING id""",
+            tenant,
+        )
+    )
+
+
+async def _rollup_folds(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO rollup_folds (tenant_id, folded_at) VALUES ($1, now())
+               ON CONFLICT (tenant_id) DO UPDATE SET folded_at = now() RETURNING id""",
+            tenant,
+        )
+    )
+
+
 FACTORIES: dict[str, Factory] = {
     "budgets": _budgets,
     "applications": _applications,
@@ -501,12 +532,15 @@ FACTORIES: dict[str, Factory] = {
     "alerts": _alerts,
     "hkmo_loans": _hkmo_loans,
     "supervision_grants": _supervision_grants,
+    "rollup_cells": _rollup_cells,
+    "rollup_changes": _rollup_changes,
+    "rollup_folds": _rollup_folds,
 }
 
 # Tables whose key is the district itself (one row per district): the insert attack's control in
 # the victim's own context passes row security and then meets that key — which proves the policy
 # let it through.
-ONE_ROW_PER_DISTRICT = {"talent_status_lists"}
+ONE_ROW_PER_DISTRICT = {"talent_status_lists", "rollup_folds"}
 
 # Columns under a unique constraint: the insert attack copies a victim row, and its control
 # (the same insert in the victim's own context must work) needs fresh values there. SQL
@@ -557,6 +591,11 @@ FRESH_COLUMNS: dict[str, dict[str, str]] = {
     },
     "hkmo_tranches": {"seq": "(SELECT max(seq) + 1 FROM hkmo_tranches)"},
     "alerts": {"subject": "gen_random_uuid()::text"},
+    # a month no other cell of the context has
+    "rollup_cells": {
+        "month": "(SELECT min(m)::date FROM generate_series(date '1900-01-01', date '1999-12-01',"
+        " interval '1 month') m WHERE NOT EXISTS (SELECT 1 FROM rollup_cells c WHERE c.month = m))"
+    },
     # one loan per grant: a grant of the context's own without one
     "hkmo_loans": {
         "grant_id": "(SELECT g.id FROM hkmo_grants g WHERE NOT EXISTS (SELECT 1 FROM hkmo_loans l"

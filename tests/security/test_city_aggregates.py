@@ -49,6 +49,8 @@ AGGREGATES: dict[tuple[str, str], str] = {
     ("/api/v1/hkmo/targets", "GET"): "the targets as JSON",
     ("/api/v1/hkmo/targets/{year:int}", "PUT"): "the targets, set through the API",
     ("/api/v1/hkmo/balances", "GET"): "the grants' money per district: sums",
+    ("/api/v1/rollups", "GET"): "the rollups: counts and sums per district, program and month",
+    ("/api/v1/rollups/targets", "GET"): "the targets and progress: counts and sums",
     ("/api/v1/alerts", "GET"): "an alert names a record by id and the rule it broke, never a person",
     ("/jobs", "GET"): "the city bureau's own jobs only (a district's job names its files and rows)",
     ("/jobs/{job_id:uuid}", "GET"): "one of the city bureau's own jobs",

@@ -35,6 +35,7 @@ KIND_LABELS = {
     "hkmo.ledger_unbalanced": lazy("A grant's ledger does not balance"),
     "hkmo.tranche_not_following_award": lazy("A tranche's state differs from its award's"),
     "hkmo.paid_tranche_not_in_ledger": lazy("A paid tranche is not paid once in its grant's ledger"),
+    "rollups.mismatch": lazy("The rollups differed from a full recount (put right)"),
 }
 
 

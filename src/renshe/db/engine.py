@@ -29,6 +29,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "renshe.hkmo.tables",
     "renshe.alerts.tables",
     "renshe.supervision.tables",
+    "renshe.rollups.tables",
 )
 
 _engine: PostgresEngine | None = None

@@ -212,10 +212,11 @@ async def _apply_paid(tenant_id: UUID, actor: audit.Actor, lines: list[_Line]) -
     ids = [line.id for line in lines]
     apps = [line.application_id for line in lines]
     await conn.execute(
-        """UPDATE payment_lines SET state = 'paid', resolved_at = now()
+        """UPDATE payment_lines SET state = 'paid', resolved_at = coalesce($3, now())
            WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND state = 'pending'""",
         tenant_id,
         ids,
+        clock.record_time(),  # the demo's history is paid in its own months (the rollups count by it)
     )
     await conn.execute(
         """UPDATE applications SET state = 'paid', version = version + 1, updated_at = coalesce($3, now())
@@ -252,9 +253,9 @@ async def _apply_failed(tenant_id: UUID, actor: audit.Actor, lines: list[tuple[_
         return
     conn = current_transaction().connection
     await conn.executemany(
-        """UPDATE payment_lines SET state = 'failed', bank_reason = $3, resolved_at = now()
+        """UPDATE payment_lines SET state = 'failed', bank_reason = $3, resolved_at = coalesce($4, now())
            WHERE tenant_id = $1 AND id = $2 AND state = 'pending'""",
-        [(tenant_id, line.id, reason[:500]) for line, reason in lines],
+        [(tenant_id, line.id, reason[:500], clock.record_time()) for line, reason in lines],
     )
     apps = [line.application_id for line, _ in lines]
     await conn.execute(

@@ -9,10 +9,8 @@ nothing or the whole night's move behind, and the retry finds the rest.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from renshe import clock
 from renshe.hkmo import ledger_check, milestones
 from renshe.i18n import gettext, lazy
 from renshe.jobs.kinds import JobKind, register
@@ -23,13 +21,9 @@ MILESTONES = "hkmo.milestones"
 CHECK_LEDGERS = "hkmo.check_ledgers"
 
 
-def business_date_of(run: JobRun) -> date:
-    raw = run.args.get("business_date")
-    return date.fromisoformat(raw) if raw else (run.business_date or clock.today())
-
 
 async def fall_due(run: JobRun) -> dict[str, Any]:
-    return await milestones.run(run.tenant_id, business_date_of(run))
+    return await milestones.run(run.tenant_id, run.business_day())
 
 
 FELL_DUE = lazy("%(count)s milestones fell due; %(evidence)s await evidence, %(decision)s a decision.")
@@ -57,7 +51,7 @@ FALL_DUE = register(
 
 
 async def check_ledgers(run: JobRun) -> dict[str, Any]:
-    return await ledger_check.check(run.tenant_id, business_date_of(run))
+    return await ledger_check.check(run.tenant_id, run.business_day())
 
 
 CHECKED = lazy("%(grants)s grant ledgers checked; %(breaches)s breaches found.")

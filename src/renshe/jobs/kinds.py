@@ -32,6 +32,7 @@ KIND_MODULES: tuple[str, ...] = (
     "renshe.disbursement.export_job",
     "renshe.talent.tasks",
     "renshe.hkmo.tasks",
+    "renshe.rollups.tasks",
 )
 # A slow, killable kind for the fault tests; never registered unless explicitly enabled.
 TEST_KIND_MODULES: tuple[str, ...] = ("renshe.jobs.testing",)

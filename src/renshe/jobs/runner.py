@@ -76,6 +76,12 @@ class JobRun:
     worker: str
     lost: bool = field(default=False)
 
+    def business_day(self) -> date:
+        """The business date the job works for: its ``business_date`` argument (a run by hand),
+        the nightly fan-out's date, or today."""
+        raw = self.args.get("business_date")
+        return date.fromisoformat(raw) if raw else (self.business_date or clock.today())
+
     async def progress(self, done: int, total: int | None = None) -> None:
         """Record progress in a short separate transaction (visible at once on the job page)."""
         updated = await detached(lambda: self._write("progress", done, total))

@@ -16,7 +16,6 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-from renshe import clock
 from renshe.db.tenant import TenantContext, tenant_transaction
 from renshe.i18n import gettext, lazy
 from renshe.jobs import service as jobs
@@ -31,13 +30,9 @@ SWEEP = "talent.sweep"
 SHOWN_NUMBERS = 20  # the result lists the first card numbers; the cards list has them all
 
 
-def business_date_of(run: JobRun) -> date:
-    raw = run.args.get("business_date")
-    return date.fromisoformat(raw) if raw else (run.business_date or clock.today())
-
 
 async def issue_cards(run: JobRun) -> dict[str, Any]:
-    on = business_date_of(run)
+    on = run.business_day()
     signer = await detached(issuance.signer_for_run)
     todo = await detached(partial(nightly_issue.waiting, run.tenant_id, on))
     total = todo["new"] + todo["renewals"]
@@ -138,7 +133,7 @@ PUBLISH_STATUS = register(
 
 async def sweep_cards(run: JobRun) -> dict[str, Any]:
     """到期清理与续期提醒, in the job's own transaction (two guarded UPDATEs)."""
-    return await sweep.sweep(run.tenant_id, business_date_of(run))
+    return await sweep.sweep(run.tenant_id, run.business_day())
 
 
 SWEPT = lazy("%(expired)s cards expired, %(flagged)s flagged for renewal.")

@@ -43,6 +43,7 @@ CONTROLLER_MODULES: tuple[str, ...] = (
     "renshe.hkmo.pages_milestones",
     "renshe.hkmo.pages_targets",
     "renshe.supervision.pages",
+    "renshe.rollups.api",
 )
 
 

@@ -1,0 +1,141 @@
+"""The rollup facts (汇总口径): the one query that counts a district's cells from its own records.
+
+A cell is (month, program, metric) → an integer. The fold recounts only the cells a change
+touched (``scoped``: the touched (month, program) pairs are ``$2``/``$3``); the nightly
+recomputation counts every cell of the district (``scoped=False``). Both are the same text with
+or without the scope join, so "incremental = full" compares one definition with itself, not
+two.
+
+What each metric counts, and the month it belongs to (Shanghai time):
+
+* ``applications:<state>`` — filed applications (not drafts) by their current state, in the month
+  of their application date; ``applications`` — all of them.
+* ``approved`` / ``approved_fen`` — awards decided (approved, and whatever followed: notice, hold,
+  ready, batch, paid, failed) in the month of the decision. An HK/MO tranche released for payment
+  is such an award, under its grant's program.
+* ``paid`` / ``paid_fen`` — payment lines the bank confirmed, in the month of the confirmation;
+  ``failed_payments`` — lines the bank returned as failed.
+* ``pay_days:<n>`` — per paid line, whole days from the award's submission (its decision when it
+  had none) to the payment: an exact histogram, 0…365, and 366 for "more than a year" (a payment
+  dated before its submission, which only a clock set wrong can make, counts as day 0).
+* ``people_served`` / ``enterprises_served`` — beneficiaries counted once per program, in the
+  month of their first payment under it (新增受益): additive over months and districts.
+* ``cards_issued`` / ``cards_active`` (of those, still active) by issue month, ``cards_revoked``
+  by revocation month, under ``talent_card:<tier>``.
+* ``youth_registered`` under ``hkmo_youth``, by registration month.
+* ``grants_approved`` / ``grants_approved_fen`` — HK/MO grants approved, by decision month;
+  ``clawbacks`` / ``clawbacks_fen`` — recorded, by month, under the grant's program.
+"""
+
+from __future__ import annotations
+
+OVERFLOW_DAY = 366
+APPROVED_STATES = "('approved', 'in_notice', 'on_hold', 'ready', 'in_batch', 'paid', 'payment_failed')"
+
+# {scope} joins a family's rows to the touched (month, program) pairs; empty for every cell.
+_FAMILIES = f"""
+WITH scope AS (SELECT DISTINCT * FROM unnest($2::date[], $3::text[]) AS s(month, program_code)),
+filed AS (
+  SELECT a.program_code, date_trunc('month', a.application_date)::date AS month, a.state
+  FROM applications a {{scope_filed}}
+  WHERE a.tenant_id = $1 AND a.state <> 'draft'
+),
+decided AS (
+  SELECT a.program_code, renshe_month(a.decided_at) AS month, a.amount_fen
+  FROM applications a {{scope_decided}}
+  WHERE a.tenant_id = $1 AND a.decided_at IS NOT NULL AND a.state IN {APPROVED_STATES}
+),
+lines AS (
+  SELECT a.program_code, renshe_month(l.resolved_at) AS month, l.state, l.amount_fen,
+         greatest(0, least({OVERFLOW_DAY}, renshe_day(l.resolved_at)
+                              - renshe_day(coalesce(a.submitted_at, a.decided_at, l.created_at)))) AS days,
+         a.person_id, a.enterprise_id
+  FROM payment_lines l JOIN applications a ON a.tenant_id = l.tenant_id AND a.id = l.application_id
+  {{scope_lines}}
+  WHERE l.tenant_id = $1 AND l.state IN ('paid', 'failed') AND l.resolved_at IS NOT NULL
+),
+first_paid AS (
+  -- each beneficiary of a paid line counted: the month of their first paid line under the program
+  SELECT b.program_code, b.person_id, NULL::uuid AS enterprise_id, min(renshe_month(l.resolved_at)) AS month
+  FROM (SELECT DISTINCT program_code, person_id FROM lines WHERE state = 'paid' AND person_id IS NOT NULL) b
+  JOIN applications a ON a.tenant_id = $1 AND a.person_id = b.person_id AND a.program_code = b.program_code
+  JOIN payment_lines l ON l.tenant_id = a.tenant_id AND l.application_id = a.id AND l.state = 'paid'
+       AND l.resolved_at IS NOT NULL
+  GROUP BY 1, 2
+  UNION ALL
+  SELECT b.program_code, NULL::uuid, b.enterprise_id, min(renshe_month(l.resolved_at))
+  FROM (SELECT DISTINCT program_code, enterprise_id FROM lines
+        WHERE state = 'paid' AND enterprise_id IS NOT NULL) b
+  JOIN applications a ON a.tenant_id = $1 AND a.enterprise_id = b.enterprise_id
+       AND a.program_code = b.program_code
+  JOIN payment_lines l ON l.tenant_id = a.tenant_id AND l.application_id = a.id AND l.state = 'paid'
+       AND l.resolved_at IS NOT NULL
+  GROUP BY 1, 3
+),
+cards AS (
+  SELECT 'talent_card:' || c.tier AS program_code, renshe_month(c.issued_at) AS issued,
+         renshe_month(c.ended_at) AS ended, c.state
+  FROM talent_cards c WHERE c.tenant_id = $1
+),
+grants AS (
+  SELECT g.program_code, renshe_month(g.decided_at) AS month, g.amount_fen
+  FROM hkmo_grants g WHERE g.tenant_id = $1 AND g.state = 'approved' AND g.decided_at IS NOT NULL
+),
+clawbacks AS (
+  SELECT g.program_code, renshe_month(c.recorded_at) AS month, c.amount_fen
+  FROM hkmo_clawbacks c JOIN hkmo_grants g ON g.tenant_id = c.tenant_id AND g.id = c.grant_id
+  WHERE c.tenant_id = $1
+),
+counted (month, program_code, metric, value) AS (
+  SELECT month, program_code, 'applications:' || state, count(*) FROM filed GROUP BY 1, 2, 3
+  UNION ALL SELECT month, program_code, 'applications', count(*) FROM filed GROUP BY 1, 2
+  UNION ALL SELECT month, program_code, 'approved', count(*) FROM decided GROUP BY 1, 2
+  UNION ALL SELECT month, program_code, 'approved_fen', sum(amount_fen) FROM decided GROUP BY 1, 2
+  UNION ALL SELECT month, program_code, 'paid', count(*) FROM lines WHERE state = 'paid' GROUP BY 1, 2
+  UNION ALL SELECT month, program_code, 'paid_fen', sum(amount_fen) FROM lines
+            WHERE state = 'paid' GROUP BY 1, 2
+  UNION ALL SELECT month, program_code, 'failed_payments', count(*) FROM lines
+            WHERE state = 'failed' GROUP BY 1, 2
+  UNION ALL SELECT month, program_code, 'pay_days:' || days, count(*) FROM lines
+            WHERE state = 'paid' GROUP BY 1, 2, days
+  UNION ALL SELECT month, program_code, 'people_served', count(*) FROM first_paid
+            WHERE person_id IS NOT NULL GROUP BY 1, 2
+  UNION ALL SELECT month, program_code, 'enterprises_served', count(*) FROM first_paid
+            WHERE enterprise_id IS NOT NULL GROUP BY 1, 2
+  UNION ALL SELECT issued, program_code, 'cards_issued', count(*) FROM cards GROUP BY 1, 2
+  UNION ALL SELECT issued, program_code, 'cards_active', count(*) FROM cards
+            WHERE state = 'active' GROUP BY 1, 2
+  UNION ALL SELECT ended, program_code, 'cards_revoked', count(*) FROM cards
+            WHERE state = 'revoked' GROUP BY 1, 2
+  UNION ALL SELECT date_trunc('month', y.registered_on)::date, 'hkmo_youth', 'youth_registered', count(*)
+            FROM hkmo_youth y WHERE y.tenant_id = $1 GROUP BY 1
+  UNION ALL SELECT month, program_code, 'grants_approved', count(*) FROM grants GROUP BY 1, 2
+  UNION ALL SELECT month, program_code, 'grants_approved_fen', sum(amount_fen) FROM grants GROUP BY 1, 2
+  UNION ALL SELECT month, program_code, 'clawbacks', count(*) FROM clawbacks GROUP BY 1, 2
+  UNION ALL SELECT month, program_code, 'clawbacks_fen', sum(amount_fen) FROM clawbacks GROUP BY 1, 2
+)
+SELECT c.month, c.program_code, c.metric, c.value::bigint AS value FROM counted c {{scope_out}}
+WHERE c.value <> 0
+"""
+
+_SCOPE_FILED = """JOIN scope s ON s.program_code = a.program_code AND a.application_date >= s.month
+                  AND a.application_date < (s.month + interval '1 month')::date"""
+_SCOPE_DECIDED = "JOIN scope s ON s.program_code = a.program_code AND renshe_month(a.decided_at) = s.month"
+_SCOPE_LINES = "JOIN scope s ON s.program_code = a.program_code AND renshe_month(l.resolved_at) = s.month"
+# the families without their own scope join (few rows) are cut to the touched cells at the end
+_SCOPE_OUT = "JOIN scope s ON s.month = c.month AND s.program_code = c.program_code"
+
+
+def counting_sql(*, scoped: bool) -> str:
+    """The query of ``(month, program_code, metric, value)`` rows of district ``$1``: only the
+    cells named by ``$2``/``$3`` when ``scoped``, every cell otherwise (pass empty arrays)."""
+    if scoped:
+        return _FAMILIES.format(
+            scope_filed=_SCOPE_FILED, scope_decided=_SCOPE_DECIDED, scope_lines=_SCOPE_LINES,
+            scope_out=_SCOPE_OUT,
+        )  # fmt: skip
+    return _FAMILIES.format(scope_filed="", scope_decided="", scope_lines="", scope_out="")
+
+
+COUNT_TOUCHED = counting_sql(scoped=True)
+COUNT_ALL = counting_sql(scoped=False)

@@ -1,0 +1,129 @@
+"""Keeping a district's rollup cells current (汇总刷新): the fold and the nightly recomputation.
+
+* :func:`fold` — the cells named by pending change rows are recounted from the district's records
+  (:mod:`renshe.rollups.facts`) and the change rows deleted, in one transaction under the
+  district's advisory lock. A fold run twice finds nothing left; a fold killed half-way rolled
+  back and leaves every change row for the next. Its cost follows the number of touched cells,
+  not the size of the history.
+* :func:`recompute` — every cell of the district counted afresh and compared with the stored
+  ones (the cells still pending a fold aside); each differing (month, program) becomes an alert
+  for the administrators and is put right.
+
+Both run inside the caller's tenant transaction of the district (a job's).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from renshe.alerts import service as alerts
+from renshe.db.tenant import current_transaction
+from renshe.rollups.facts import COUNT_ALL, COUNT_TOUCHED
+
+FOLD_BATCH = 5_000
+MISMATCH = "rollups.mismatch"
+Cell = tuple[date, str, str]  # month, program, metric
+
+
+def _conn() -> asyncpg.Connection:
+    return current_transaction().connection
+
+
+async def _lock(tenant_id: UUID) -> None:
+    """One fold or recomputation of a district at a time: two would recount one cell from two
+    snapshots, and the older could be written last."""
+    await _conn().execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('rollups:' || $1::uuid::text, 0))", tenant_id
+    )
+
+
+async def _mark_folded(tenant_id: UUID, *, recomputed: bool = False) -> None:
+    await _conn().execute(
+        """INSERT INTO rollup_folds (tenant_id, folded_at, recomputed_at)
+           VALUES ($1, clock_timestamp(), CASE WHEN $2 THEN clock_timestamp() END)
+           ON CONFLICT (tenant_id) DO UPDATE SET folded_at = excluded.folded_at,
+             recomputed_at = coalesce(excluded.recomputed_at, rollup_folds.recomputed_at)""",
+        tenant_id, recomputed,
+    )  # fmt: skip
+
+
+async def _replace(tenant_id: UUID, keys: list[tuple[date, str]]) -> None:
+    """Recount the cells of ``keys`` (month, program) from the district's records."""
+    months, programs = [k[0] for k in keys], [k[1] for k in keys]
+    await _conn().execute(
+        """DELETE FROM rollup_cells WHERE tenant_id = $1
+           AND (month, program_code) IN (SELECT * FROM unnest($2::date[], $3::text[]))""",
+        tenant_id, months, programs,
+    )  # fmt: skip
+    await _conn().execute(
+        f"""INSERT INTO rollup_cells (tenant_id, month, program_code, metric, value)
+            SELECT $1, f.month, f.program_code, f.metric, f.value FROM ({COUNT_TOUCHED}) f""",
+        tenant_id, months, programs,
+    )  # fmt: skip
+
+
+async def fold(tenant_id: UUID, limit: int = FOLD_BATCH) -> int:
+    """Fold up to ``limit`` pending changes of the district; how many were folded. The lock makes
+    this the only fold of the district, so the oldest changes are taken without row locks."""
+    await _lock(tenant_id)
+    taken = await _conn().fetch(
+        """DELETE FROM rollup_changes WHERE tenant_id = $1 AND id IN (
+             SELECT id FROM rollup_changes WHERE tenant_id = $1 ORDER BY id LIMIT $2)
+           RETURNING month, program_code""",
+        tenant_id, limit,
+    )  # fmt: skip
+    if taken:
+        await _replace(tenant_id, sorted({(r["month"], r["program_code"]) for r in taken}))
+    await _mark_folded(tenant_id)
+    return len(taken)
+
+
+async def fold_all(tenant_id: UUID, limit: int = FOLD_BATCH) -> int:
+    """Fold until nothing is pending (the changes made meanwhile included)."""
+    total = 0
+    while folded := await fold(tenant_id, limit):
+        total += folded
+    return total
+
+
+async def _stored(tenant_id: UUID) -> dict[Cell, int]:
+    rows = await _conn().fetch(
+        "SELECT month, program_code, metric, value FROM rollup_cells WHERE tenant_id = $1", tenant_id
+    )
+    return {(r["month"], r["program_code"], r["metric"]): r["value"] for r in rows}
+
+
+async def counted_afresh(tenant_id: UUID) -> dict[Cell, int]:
+    """Every cell of the district counted from its records now (the nightly check's truth)."""
+    rows = await _conn().fetch(COUNT_ALL, tenant_id, [], [])
+    return {(r["month"], r["program_code"], r["metric"]): r["value"] for r in rows}
+
+
+async def recompute(tenant_id: UUID, on: date) -> dict[str, Any]:
+    """The nightly comparison: fold what is pending, count every cell afresh, raise an alert per
+    (month, program) whose stored cells differ, and put them right."""
+    await fold_all(tenant_id)
+    fresh, stored = await counted_afresh(tenant_id), await _stored(tenant_id)
+    pending = {
+        (r["month"], r["program_code"])
+        for r in await _conn().fetch(
+            "SELECT DISTINCT month, program_code FROM rollup_changes WHERE tenant_id = $1", tenant_id
+        )
+    }  # changed since the fold above: their next fold recounts them
+    differences: dict[tuple[date, str], dict[str, dict[str, int]]] = defaultdict(dict)
+    for cell in fresh.keys() | stored.keys():
+        month, program, metric = cell
+        if (month, program) in pending or fresh.get(cell, 0) == stored.get(cell, 0):
+            continue
+        differences[(month, program)][metric] = {"stored": stored.get(cell, 0), "counted": fresh.get(cell, 0)}
+    for (month, program), metrics in sorted(differences.items()):
+        await alerts.raise_alert(tenant_id, MISMATCH, f"{month:%Y-%m} {program}", {"metrics": metrics}, on)
+    if differences:
+        await _replace(tenant_id, sorted(differences))
+    await _mark_folded(tenant_id, recomputed=True)
+    return {"cells": len(fresh), "differences": len(differences)}

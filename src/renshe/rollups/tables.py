@@ -1,0 +1,35 @@
+"""The rollups for Piccolo (the schema is ``db/migrations/0025_rollups.sql``). Written only by
+:mod:`renshe.rollups.folding` (the cells, the folds) and by the database's triggers (the changes)."""
+
+from piccolo.columns import UUID, BigInt, Date, Text, Timestamptz
+from piccolo.table import Table
+
+
+class RollupCell(Table, tablename="rollup_cells"):
+    """汇总单元: one metric of one district, month and program."""
+
+    id = UUID()
+    tenant_id = UUID(primary_key=True)
+    month = Date()
+    program_code = Text()
+    metric = Text()
+    value = BigInt()
+
+
+class RollupChange(Table, tablename="rollup_changes"):
+    """A cell touched by a change and not folded yet."""
+
+    id = BigInt(primary_key=True)
+    tenant_id = UUID()
+    month = Date()
+    program_code = Text()
+    changed_at = Timestamptz()
+
+
+class RollupFold(Table, tablename="rollup_folds"):
+    """When a district's rollups were last folded and recounted."""
+
+    tenant_id = UUID(primary_key=True)
+    id = UUID()
+    folded_at = Timestamptz()
+    recomputed_at = Timestamptz(null=True, default=None)

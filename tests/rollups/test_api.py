@@ -1,0 +1,140 @@
+"""GET /api/v1/rollups: the cells summed by district, program and month, the percentiles read from
+the summed histograms, the totals equal to the sum of the rows; a district reads itself, a city
+role its districts; bad parameters are named; every answer says as of when."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest_asyncio
+
+from renshe.accounts.principal import Role
+from renshe.db import urls
+from renshe.db.tenant import TenantContext, tenant_transaction
+from renshe.rollups import folding
+from tests.registry.support import api_headers, unit_id
+from tests.registry.support import client as new_client
+from tests.rollups import history
+
+A, B = "440781", "440784"
+# 23:30 in Shanghai on 31 March 2019: an hour later it is April there (no other test writes 2019)
+START = datetime(2019, 3, 31, 15, 30, tzinfo=UTC)
+URL = "/api/v1/rollups"
+WINDOW = {"from": "2019-03", "to": "2019-04"}
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def client(db: None, admin_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    from renshe.web.app import create_app
+
+    conn = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))
+    try:
+        a = await history.begin(conn, await unit_id(A), START)
+        await history.file(a, 0, 0, 0)  # filed 31 March
+        await history.decide(a, 0, True, 24, 100_000)  # approved 1 April
+        await history.pay(a, 0, True, 24 * 10)  # paid 10 April: 10 days
+        await history.file(a, 0, 1, 1)  # filed 00:30 on 1 April, Shanghai time
+        await history.decide(a, 0, True, 30, 250_000)
+        await history.pay(a, 0, False, 24 * 12)  # the bank returned it
+        b = await history.begin(conn, await unit_id(B), START)
+        await history.file(b, 0, 0, 0)
+        await history.decide(b, 0, True, 24, 50_000)
+        await history.pay(b, 0, True, 24 * 20)  # 20 days
+    finally:
+        await conn.close()
+    for code in (A, B):
+        tenant = await unit_id(code)
+        async with tenant_transaction(TenantContext.district(tenant)):
+            await folding.fold_all(tenant)
+    async with new_client(create_app()) as c:
+        yield c
+
+
+def _fields(answer: httpx.Response) -> set[str]:
+    return {e["field"] for e in answer.json()["errors"]}
+
+
+def _by_district(answer: httpx.Response) -> dict[str, dict[str, Any]]:
+    assert answer.status_code == 200, answer.text
+    return {row["district"]["code"]: row for row in answer.json()["rows"]}
+
+
+async def test_the_city_reads_every_district_and_the_totals_add_up(client: httpx.AsyncClient) -> None:
+    analyst = await api_headers("440700", Role.CITY_ANALYST)
+    answer = await client.get(URL, params={**WINDOW, "program": "startup_once"}, headers=analyst)
+    rows = _by_district(answer)
+    assert {k: rows[A][k] for k in ("applications", "approved_fen", "paid_fen", "failed_payments",
+                                     "people_served", "days_to_pay_p50", "days_to_pay_p90")} == {
+        "applications": 2, "approved_fen": 350_000, "paid_fen": 100_000, "failed_payments": 1,
+        "people_served": 1, "days_to_pay_p50": 10, "days_to_pay_p90": 10,
+    }  # fmt: skip
+    assert rows[B]["paid_fen"] == 50_000 and rows[B]["days_to_pay_p50"] == 20
+    assert rows[A]["district"]["name"] == "台山市"
+    totals = answer.json()["totals"]
+    for metric in ("applications", "approved_fen", "paid_fen", "failed_payments", "people_served"):
+        assert totals[metric] == sum(r[metric] for r in answer.json()["rows"]), metric
+    assert (totals["days_to_pay_p50"], totals["days_to_pay_p90"]) == (10, 20)  # the merged histogram
+    assert datetime.fromisoformat(answer.json()["as_of"]) <= datetime.now(UTC)
+
+
+async def test_months_are_shanghai_months(client: httpx.AsyncClient) -> None:
+    clerk = await api_headers(A, Role.CLERK)
+    answer = await client.get(
+        URL, headers=clerk,
+        params={**WINDOW, "program": "startup_once", "group": "month", "metric": "applications,approved_fen"},
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    months = {r["month"]: r for r in answer.json()["rows"]}
+    assert months["2019-03"]["applications"] == 1 and months["2019-04"]["applications"] == 1
+    assert months["2019-03"]["approved_fen"] == 0 and months["2019-04"]["approved_fen"] == 350_000
+
+
+async def test_a_district_reads_only_itself(client: httpx.AsyncClient) -> None:
+    clerk = await api_headers(A, Role.REVIEWER)
+    rows = _by_district(await client.get(URL, params=WINDOW, headers=clerk))
+    assert set(rows) == {A}
+    refused = await client.get(URL, params={**WINDOW, "district": B}, headers=clerk)
+    assert refused.status_code == 422 and _fields(refused) == {"district"}
+
+
+async def test_bad_parameters_are_named(client: httpx.AsyncClient) -> None:
+    analyst = await api_headers("440700", Role.CITY_ANALYST, language="zh-CN")
+    answer = await client.get(
+        URL, params={"from": "2019-13", "to": "2019-04", "group": "district,person", "metric": "names"},
+        headers=analyst,
+    )  # fmt: skip
+    assert answer.status_code == 422
+    assert _fields(answer) == {"from", "group", "metric"}
+    backwards = await client.get(URL, params={"from": "2019-05", "to": "2019-04"}, headers=analyst)
+    assert backwards.status_code == 422 and _fields(backwards) == {"to"}
+
+
+async def test_as_of_waits_for_the_oldest_change_not_folded(
+    client: httpx.AsyncClient, admin_url: str
+) -> None:
+    analyst = await api_headers("440700", Role.CITY_ANALYST)
+    tenant = await unit_id(B)
+    async with tenant_transaction(TenantContext.district(tenant)):
+        await folding.fold_all(tenant)  # what other tests changed in the district
+    window = {**WINDOW, "program": "startup_once", "district": B}
+    conn = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))
+    try:
+        b = await history.begin(conn, await unit_id(B), START)
+        await history.file(b, 0, 2, 3)
+        changed = await conn.fetchval(
+            "SELECT min(changed_at) FROM rollup_changes WHERE tenant_id = $1", await unit_id(B)
+        )
+    finally:
+        await conn.close()
+    answer = await client.get(URL, params=window, headers=analyst)
+    assert datetime.fromisoformat(answer.json()["as_of"]) == changed
+    assert _by_district(answer)[B]["applications"] == 1  # not folded yet: as of before it
+    async with tenant_transaction(TenantContext.district(tenant)):
+        await folding.fold_all(tenant)
+    after = await client.get(URL, params=window, headers=analyst)
+    assert _by_district(after)[B]["applications"] == 2
+    assert datetime.fromisoformat(after.json()["as_of"]) > changed
