@@ -19,37 +19,16 @@ from renshe.rollups import folding
 from tests.registry.support import api_headers, unit_id
 from tests.registry.support import client as new_client
 from tests.rollups import history
+from tests.rollups.conftest import START, A, B
 
-A, B = "440781", "440784"
-# 23:30 in Shanghai on 31 March 2019: an hour later it is April there (no other test writes 2019)
-START = datetime(2019, 3, 31, 15, 30, tzinfo=UTC)
 URL = "/api/v1/rollups"
 WINDOW = {"from": "2019-03", "to": "2019-04"}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def client(db: None, admin_url: str) -> AsyncIterator[httpx.AsyncClient]:
+async def client(history_2019: None) -> AsyncIterator[httpx.AsyncClient]:
     from renshe.web.app import create_app
 
-    conn = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))
-    try:
-        a = await history.begin(conn, await unit_id(A), START)
-        await history.file(a, 0, 0, 0)  # filed 31 March
-        await history.decide(a, 0, True, 24, 100_000)  # approved 1 April
-        await history.pay(a, 0, True, 24 * 10)  # paid 10 April: 10 days
-        await history.file(a, 0, 1, 1)  # filed 00:30 on 1 April, Shanghai time
-        await history.decide(a, 0, True, 30, 250_000)
-        await history.pay(a, 0, False, 24 * 12)  # the bank returned it
-        b = await history.begin(conn, await unit_id(B), START)
-        await history.file(b, 0, 0, 0)
-        await history.decide(b, 0, True, 24, 50_000)
-        await history.pay(b, 0, True, 24 * 20)  # 20 days
-    finally:
-        await conn.close()
-    for code in (A, B):
-        tenant = await unit_id(code)
-        async with tenant_transaction(TenantContext.district(tenant)):
-            await folding.fold_all(tenant)
     async with new_client(create_app()) as c:
         yield c
 

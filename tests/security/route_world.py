@@ -47,6 +47,7 @@ NOT_IDS: dict[str, str] = {
     "district": "a district's signed card status list (/verify/status): public by design, for offline checks",
     "token": "a card's signed verification token (/verify): public by design, it is the card's QR code",
     "year": "a year of the city's HK/MO targets: city-wide reference data, written by the city admin only",
+    "month": "a month of the city bureau's own monthly reports (YYYY-MM): no district role may use the route",
     "supervision_id": "a city administrator's own supervision grant: the city bureau's row, no district"
     " role may use its route, and the service ends only the caller's own",
 }

@@ -498,6 +498,19 @@ async def _rollup_folds(conn: asyncpg.Connection, tenant: UUID) -> str:
     )
 
 
+async def _monthly_reports(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO monthly_reports (tenant_id, month, content, sha256)
+               VALUES ($1, (SELECT min(m)::date FROM generate_series(date '1900-01-01', date '1999-12-01',
+                            interval '1 month') m WHERE NOT EXISTS (SELECT 1 FROM monthly_reports r
+                            WHERE r.tenant_id = $1 AND r.month = m)),
+                       'x', repeat('0', 64)) RETURNING id""",
+            tenant,
+        )
+    )
+
+
 FACTORIES: dict[str, Factory] = {
     "budgets": _budgets,
     "applications": _applications,
@@ -535,6 +548,7 @@ FACTORIES: dict[str, Factory] = {
     "rollup_cells": _rollup_cells,
     "rollup_changes": _rollup_changes,
     "rollup_folds": _rollup_folds,
+    "monthly_reports": _monthly_reports,
 }
 
 # Tables whose key is the district itself (one row per district): the insert attack's control in
@@ -591,6 +605,10 @@ FRESH_COLUMNS: dict[str, dict[str, str]] = {
     },
     "hkmo_tranches": {"seq": "(SELECT max(seq) + 1 FROM hkmo_tranches)"},
     "alerts": {"subject": "gen_random_uuid()::text"},
+    "monthly_reports": {
+        "month": "(SELECT min(m)::date FROM generate_series(date '1900-01-01', date '1999-12-01',"
+        " interval '1 month') m WHERE NOT EXISTS (SELECT 1 FROM monthly_reports r WHERE r.month = m))"
+    },
     # a month no other cell of the context has
     "rollup_cells": {
         "month": "(SELECT min(m)::date FROM generate_series(date '1900-01-01', date '1999-12-01',"

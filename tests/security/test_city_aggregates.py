@@ -49,6 +49,11 @@ AGGREGATES: dict[tuple[str, str], str] = {
     ("/api/v1/hkmo/targets", "GET"): "the targets as JSON",
     ("/api/v1/hkmo/targets/{year:int}", "PUT"): "the targets, set through the API",
     ("/api/v1/hkmo/balances", "GET"): "the grants' money per district: sums",
+    ("/rollups", "GET"): "the rollups page: counts and sums, charts and targets",
+    ("/rollups/export", "GET"): "a rollups table as CSV or XLSX: counts and sums",
+    ("/rollups/reports", "GET"): "the city's monthly reports: counts and sums, small cells shown as <3",
+    ("/rollups/reports", "POST"): "writing a month's report (a job)",
+    ("/rollups/reports/{month:str}", "GET"): "one monthly report: counts and sums, small cells shown as <3",
     ("/api/v1/rollups", "GET"): "the rollups: counts and sums per district, program and month",
     ("/api/v1/rollups/targets", "GET"): "the targets and progress: counts and sums",
     ("/api/v1/alerts", "GET"): "an alert names a record by id and the rule it broke, never a person",
@@ -180,7 +185,9 @@ def _path(template: str, world: World) -> str | None:
     """The route with the district's ids in it; None for a route named by a public value."""
     path = template
     for name, _type in PARAM_RE.findall(template):
-        if name == "year":
+        if name == "month":
+            value = "2019-04.xlsx"
+        elif name == "year":
             value = str(date.today().year)
         elif name == "code":
             value = "startup_once"  # a program of the catalogue

@@ -84,6 +84,17 @@ async def _screenshots(page: Any, role: Role, path: str) -> None:
     await page.set_viewport_size(PHONE)
 
 
+async def _fold_the_rollups() -> None:
+    """What the running scheduler would have done by now: the demo district's rollups folded."""
+    from renshe.db.tenant import TenantContext, tenant_transaction
+    from renshe.rollups import folding
+    from tests.registry.support import unit_id
+
+    tenant = await unit_id(DISTRICT)
+    async with tenant_transaction(TenantContext.district(tenant)):
+        await folding.fold_all(tenant)
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def pages_by_role(db: None, settings: Any) -> dict[Role, list[str]]:
     """Each role's pages, one per URL shape, found by following links as that role."""
@@ -95,6 +106,7 @@ async def pages_by_role(db: None, settings: Any) -> dict[Role, list[str]]:
     await seed_demo_users(settings)
     await seed_demo_registry(settings, "small")
     await seed_demo_subsidies((DISTRICT,))
+    await _fold_the_rollups()
     app = create_app()
     found: dict[Role, list[str]] = {}
     for role in Role:

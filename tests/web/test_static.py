@@ -48,10 +48,15 @@ def _files() -> list[Path]:
     return found
 
 
+# XML namespace names: identifiers a script compares with, never fetched (ECharts keeps four).
+NAMESPACES = re.compile(r"http://www\.w3\.org/(?:2000/svg|1999/xlink|2000/xmlns/|XML/1998/namespace)")
+
+
 def _loadable(text: str) -> str:
-    """The text without inline data: URIs: the SVG namespace inside one (``xmlns='http://www.w3.org/
-    2000/svg'``, used by Tabler's icons) names a namespace and is never fetched."""
-    return DATA_URI.sub("", text)
+    """The text without inline data: URIs and XML namespace names: the SVG namespace inside one
+    (``xmlns='http://www.w3.org/2000/svg'``, used by Tabler's icons) names a namespace and is
+    never fetched."""
+    return NAMESPACES.sub("", DATA_URI.sub("", text))
 
 
 def test_no_template_or_static_file_points_at_another_host() -> None:

@@ -16,3 +16,8 @@ async def fold(tenant_id: str, job_id: str) -> None:
 @dramatiq.actor(**job_actor_options("rollups.recompute"))
 async def recompute(tenant_id: str, job_id: str) -> None:
     await runner.run(UUID(tenant_id), UUID(job_id))
+
+
+@dramatiq.actor(**job_actor_options("rollups.monthly_report"))
+async def monthly_report(tenant_id: str, job_id: str) -> None:
+    await runner.run(UUID(tenant_id), UUID(job_id))

@@ -147,26 +147,31 @@ def _figures(sums: dict[str, int], histogram: dict[int, int], metrics: tuple[str
 
 
 async def read(p: Principal, q: Query, request_id: str | None = None) -> dict[str, Any]:
-    """``{"as_of", "rows": [{"district"?, "program"?, "month"?, <metric>…}], "totals": {…}}``."""
+    """``{"as_of", "rows": [{"district"?, "program"?, "month"?, <metric>…}], "totals": {…}}`` of
+    the districts ``p`` reads."""
     async with tenant_transaction(p.context(request_id)):
-        districts = await _districts(p)
-        if q.districts:
-            known = {d["code"] for d in districts}
-            if any(code not in known for code in q.districts):
-                raise ValidationFailed({"district": BAD_DISTRICT})
-            districts = [d for d in districts if d["code"] in q.districts]
-        ids = [d["id"] for d in districts]
-        unit_sql, unit_arg = within("tenant_id", ids) if ids else ("false", [])
-        wanted = [m for m in q.metrics if m in SUMMED]
-        rows = await _conn().fetch(
-            f"""SELECT tenant_id, program_code, month, metric, sum(value)::bigint AS value FROM rollup_cells
-                WHERE {unit_sql} AND month BETWEEN $2 AND $3
-                  AND (metric = ANY($4::text[]) OR ($5 AND metric LIKE 'pay\\_days:%'))
-                  AND (cardinality($6::text[]) = 0 OR program_code = ANY($6::text[]))
-                GROUP BY 1, 2, 3, 4""",
-            unit_arg, q.first, q.last, wanted, any(m in PERCENTILES for m in q.metrics), list(q.programs),
-        )  # fmt: skip
-        stamp = await as_of(ids)
+        return await read_districts(await _districts(p), q)
+
+
+async def read_districts(districts: list[dict[str, Any]], q: Query) -> dict[str, Any]:
+    """The same for ``districts`` (``id``, ``code``, ``name_zh``), in the open transaction."""
+    if q.districts:
+        known = {d["code"] for d in districts}
+        if any(code not in known for code in q.districts):
+            raise ValidationFailed({"district": BAD_DISTRICT})
+        districts = [d for d in districts if d["code"] in q.districts]
+    ids = [d["id"] for d in districts]
+    unit_sql, unit_arg = within("tenant_id", ids) if ids else ("tenant_id = ANY($1::uuid[])", [])
+    wanted = [m for m in q.metrics if m in SUMMED]
+    rows = await _conn().fetch(
+        f"""SELECT tenant_id, program_code, month, metric, sum(value)::bigint AS value FROM rollup_cells
+            WHERE {unit_sql} AND month BETWEEN $2 AND $3
+              AND (metric = ANY($4::text[]) OR ($5 AND metric LIKE 'pay\\_days:%'))
+              AND (cardinality($6::text[]) = 0 OR program_code = ANY($6::text[]))
+            GROUP BY 1, 2, 3, 4""",
+        unit_arg, q.first, q.last, wanted, any(m in PERCENTILES for m in q.metrics), list(q.programs),
+    )  # fmt: skip
+    stamp = await as_of(ids)
     sums: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     days: dict[tuple[Any, ...], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     total_sums: dict[str, int] = defaultdict(int)

@@ -1,7 +1,7 @@
 """The rollups for Piccolo (the schema is ``db/migrations/0025_rollups.sql``). Written only by
 :mod:`renshe.rollups.folding` (the cells, the folds) and by the database's triggers (the changes)."""
 
-from piccolo.columns import UUID, BigInt, Date, Text, Timestamptz
+from piccolo.columns import UUID, BigInt, Bytea, Date, Text, Timestamptz
 from piccolo.table import Table
 
 
@@ -33,3 +33,14 @@ class RollupFold(Table, tablename="rollup_folds"):
     id = UUID()
     folded_at = Timestamptz()
     recomputed_at = Timestamptz(null=True, default=None)
+
+
+class MonthlyReport(Table, tablename="monthly_reports"):
+    """月报: the bureau's statistics of a month, as the XLSX workbook that was sent."""
+
+    id = UUID(primary_key=True)
+    tenant_id = UUID()
+    month = Date()
+    content = Bytea()
+    sha256 = Text()
+    generated_at = Timestamptz()

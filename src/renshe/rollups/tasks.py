@@ -16,7 +16,8 @@ from renshe.jobs import service as jobs
 from renshe.jobs.kinds import JobKind, register
 from renshe.jobs.runner import JobRun
 from renshe.numbers import grouped
-from renshe.rollups import folding
+from renshe.rollups import folding, monthly, service
+from renshe.settings import get_settings
 
 FOLD = "rollups.fold"
 RECOMPUTE = "rollups.recompute"
@@ -59,7 +60,6 @@ FOLD_KIND = register(
 )  # fmt: skip
 
 
-
 async def recompute(run: JobRun) -> dict[str, Any]:
     return await folding.recompute(run.tenant_id, run.business_day())
 
@@ -77,5 +77,36 @@ RECOMPUTE_KIND = register(
     JobKind(
         name=RECOMPUTE, handler=recompute, time_limit_seconds=30 * 60, max_attempts=5, nightly=True,
         title="Recount the rollups and compare", summary=recompute_summary,
+    )
+)  # fmt: skip
+
+
+MONTHLY = "rollups.monthly_report"
+
+
+async def monthly_report(run: JobRun) -> dict[str, Any]:
+    """The night of the first working day of a month writes the previous month's report (once);
+    a run asked with ``month`` (YYYY-MM) rewrites that month's."""
+    asked = run.args.get("month")
+    month = service.month_of(asked) if asked else monthly.report_month(run.business_day())
+    if month is None or (not asked and await monthly.exists(run.tenant_id, month)):
+        return {"month": None}
+    return await monthly.write(run.tenant_id, month, get_settings().small_cell_threshold)
+
+
+WRITTEN = lazy("The monthly report of %(month)s is written.")
+NOTHING_DUE = lazy("No monthly report due tonight.")
+
+
+def monthly_summary(result: dict[str, Any]) -> str:
+    if not result.get("month"):
+        return gettext(NOTHING_DUE)
+    return gettext(WRITTEN) % {"month": result["month"]}
+
+
+MONTHLY_KIND = register(
+    JobKind(
+        name=MONTHLY, handler=monthly_report, time_limit_seconds=15 * 60, max_attempts=5, nightly=True,
+        unit_kinds=frozenset({"city"}), title="Write the monthly report", summary=monthly_summary,
     )
 )  # fmt: skip

@@ -102,6 +102,11 @@ LINKS: tuple[Link, ...] = (
         lazy("Plan grants in tranches, record and decide milestones, follow the ledger and clawbacks."),
     ),
     Link(
+        "/rollups",
+        lazy("Rollups"),
+        lazy("What the districts filed, approved and paid, month by month: charts, targets and exports."),
+    ),
+    Link(
         "/hkmo/targets",
         lazy("HK/MO youth targets"),
         lazy(

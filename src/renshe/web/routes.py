@@ -44,6 +44,8 @@ CONTROLLER_MODULES: tuple[str, ...] = (
     "renshe.hkmo.pages_targets",
     "renshe.supervision.pages",
     "renshe.rollups.api",
+    "renshe.rollups.pages",
+    "renshe.rollups.pages_reports",
 )
 
 

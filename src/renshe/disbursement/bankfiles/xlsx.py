@@ -5,25 +5,20 @@ never turns ``6222…`` into ``6.22E+18`` or drops a leading zero; amounts are n
 with format ``0.00`` (two decimals, no thousands separator), written from ``Decimal`` so no float
 rounding is involved.
 
-Byte-identical regeneration: openpyxl stamps the save time into ``docProps/core.xml`` and every
-zip member, so the workbook is written with ``ExcelWriter`` directly (bypassing ``save_workbook``,
-which overwrites ``modified`` with now), with created/modified set to the business date, and the
-archive is then re-packed with every member dated to the business date as well.
+Byte-identical regeneration: :mod:`renshe.spreadsheets.stable_xlsx`, dated to the business date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-import zipfile
 
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 
 from renshe.disbursement.bankfiles.cells import amount, text
 from renshe.disbursement.bankfiles.generic_csv import COLUMNS, row
 from renshe.disbursement.bankfiles.record import PaymentFile, PaymentLine
+from renshe.spreadsheets import stable_xlsx
 
 LINES_SHEET = "代发明细"
 SUMMARY_SHEET = "批次汇总"
@@ -67,19 +62,6 @@ def _fill_summary(ws: Worksheet, payment_file: PaymentFile) -> None:
     ws.column_dimensions["B"].width = 30
 
 
-def _stable_zip(raw: bytes, stamp: dt.datetime) -> bytes:
-    """Re-pack ``raw`` with every member dated ``stamp``, in the same order, same compression."""
-    date_time = (stamp.year, stamp.month, stamp.day, 0, 0, 0)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw)) as source, zipfile.ZipFile(out, "w") as target:
-        for info in source.infolist():
-            member = zipfile.ZipInfo(info.filename, date_time=date_time)
-            member.compress_type = zipfile.ZIP_DEFLATED
-            member.external_attr = 0o600 << 16
-            target.writestr(member, source.read(info.filename))
-    return out.getvalue()
-
-
 def write(payment_file: PaymentFile, lines: list[PaymentLine], encoding: str | None = None) -> bytes:
     """The workbook's bytes; ``lines`` are already envelope-checked and in their fixed order."""
     del encoding  # XLSX text is always UTF-8 inside the package
@@ -91,13 +73,4 @@ def write(payment_file: PaymentFile, lines: list[PaymentLine], encoding: str | N
     _fill_summary(wb.create_sheet(SUMMARY_SHEET), payment_file)
 
     stamp = dt.datetime.combine(payment_file.business_date, dt.time())
-    wb.properties.creator = "renshe"
-    wb.properties.lastModifiedBy = "renshe"
-    wb.properties.title = f"代发批次 {payment_file.batch_reference}"
-    wb.properties.created = stamp
-    wb.properties.modified = stamp
-
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(wb, archive).save()
-    return _stable_zip(raw.getvalue(), stamp)
+    return stable_xlsx.save(wb, stamp, f"代发批次 {payment_file.batch_reference}")

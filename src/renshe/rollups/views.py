@@ -1,0 +1,191 @@
+"""The rollups as the dashboard shows them (汇总看板): the filters read from a page's query, the
+headline figures with the change against the previous period of the same length, and the views
+by district, by month and by program — each the rows of a table and the options of its chart.
+
+Built from :func:`renshe.rollups.service.read` only: cells, never a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from renshe import clock
+from renshe.accounts.principal import Principal
+from renshe.db.tenant import current_transaction, tenant_transaction
+from renshe.i18n import gettext as _
+from renshe.i18n import lazy
+from renshe.rollups import service
+
+FAMILIES = {
+    "employment": lazy("Employment subsidies"),
+    "hkmo": lazy("Hong Kong and Macao youth"),
+    "talent": lazy("Talent cards"),
+}
+HEADLINE = ("applications", "approved_fen", "paid_fen", "people_served", "failed_payments",
+            "days_to_pay_p50", "days_to_pay_p90")  # fmt: skip
+OTHERS = ("cards_issued", "cards_active", "cards_revoked", "youth_registered", "grants_approved",
+          "grants_approved_fen", "clawbacks_fen")  # fmt: skip
+LABELS = {
+    "applications": lazy("Applications"),
+    "approved_fen": lazy("Approved (yuan)"),
+    "paid_fen": lazy("Paid (yuan)"),
+    "people_served": lazy("People served"),
+    "failed_payments": lazy("Failed payments"),
+    "days_to_pay_p50": lazy("Days to pay, median"),
+    "days_to_pay_p90": lazy("Days to pay, 90th percentile"),
+    "cards_issued": lazy("Talent cards issued"),
+    "cards_active": lazy("of which still active"),
+    "cards_revoked": lazy("Talent cards revoked"),
+    "youth_registered": lazy("HK/MO youth registered"),
+    "grants_approved": lazy("HK/MO grants approved"),
+    "grants_approved_fen": lazy("HK/MO grants approved (yuan)"),
+    "clawbacks_fen": lazy("Clawbacks (yuan)"),
+}
+VIEWS = ("district", "month", "program")
+TABLE_METRICS = ("applications", "approved_fen", "paid_fen", "people_served", "failed_payments",
+                 "days_to_pay_p50", "days_to_pay_p90")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    first: date
+    last: date
+    family: str  # "" (all) or a key of FAMILIES
+    district: str  # "" (every district the caller reads) or a code
+    program: str  # "" or one program code (a drill-down)
+
+    def query(self) -> dict[str, str]:
+        """As the page's query string (what a link to the same view carries)."""
+        out = {"from": f"{self.first:%Y-%m}", "to": f"{self.last:%Y-%m}"}
+        out |= {k: v for k, v in (("family", self.family), ("district", self.district),
+                                  ("program", self.program)) if v}  # fmt: skip
+        return out
+
+
+def filters_from(params: Any) -> Filters:
+    """The page's filters; a value that cannot be read falls back to the default (this year)."""
+    today = clock.today().replace(day=1)
+    first, last = date(today.year, 1, 1), today
+    try:
+        first = service.month_of(params.get("from") or "") if params.get("from") else first
+        last = service.month_of(params.get("to") or "") if params.get("to") else last
+    except ValueError:
+        first, last = date(today.year, 1, 1), today
+    if first > last:
+        first, last = last, first
+    family = params.get("family") or ""
+    return Filters(
+        first,
+        last,
+        family if family in FAMILIES else "",
+        (params.get("district") or "")[:6],
+        (params.get("program") or "")[:60],
+    )
+
+
+def previous(f: Filters) -> Filters:
+    """The period of the same number of months just before."""
+    months = (f.last.year - f.first.year) * 12 + f.last.month - f.first.month + 1
+    index = f.first.year * 12 + f.first.month - 1 - months
+    first = date(index // 12, index % 12 + 1, 1)
+    end = index + months - 1
+    return replace(f, first=first, last=date(end // 12, end % 12 + 1, 1))
+
+
+async def programs_of(p: Principal, f: Filters) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The program codes the filters select (empty: all), and every code's name."""
+    async with tenant_transaction(p.context()):
+        rows = await current_transaction().connection.fetch("SELECT code, family, name_zh FROM programs")
+    names = {r["code"]: r["name_zh"] for r in rows}
+    names |= {f"talent_card:{t}": _("Talent card, tier %(tier)s") % {"tier": t} for t in "ABC"}
+    names["hkmo_youth"] = _("HK/MO youth register")
+    if f.program:
+        return (f.program,), names
+    if f.family == "talent":
+        return tuple(f"talent_card:{t}" for t in "ABC"), names
+    if f.family:
+        codes = [r["code"] for r in rows if r["family"] == f.family]
+        return tuple(codes + (["hkmo_youth"] if f.family == "hkmo" else [])), names
+    return (), names
+
+
+def _query(
+    f: Filters, group: tuple[str, ...], metrics: tuple[str, ...], programs: tuple[str, ...]
+) -> service.Query:
+    return service.Query(f.first, f.last, group, metrics, programs, (f.district,) if f.district else ())
+
+
+def change(now: int | None, before: int | None) -> float | None:
+    """The relative change, None when there is nothing to compare with."""
+    if now is None or not before:
+        return None
+    return (now - before) / before
+
+
+async def dashboard(p: Principal, f: Filters) -> dict[str, Any]:
+    """Everything the page shows."""
+    programs, names = await programs_of(p, f)
+    metrics = HEADLINE + OTHERS
+    now = await service.read(p, _query(f, (), metrics, programs))
+    before = await service.read(p, _query(previous(f), (), HEADLINE, programs))
+    views = {}
+    # one district shown (a district's own, or a drill-down): no view by district
+    for view in ("month", "program") if (p.is_district or f.district) else VIEWS:
+        views[view] = await service.read(p, _query(f, (view,), TABLE_METRICS, programs))
+    for row in views.get("program", {}).get("rows", []):
+        row["name"] = names.get(row["program"], row["program"])
+    headline = [
+        {"metric": m, "label": _(LABELS[m]), "value": now["totals"][m],
+         "change": change(now["totals"][m], before["totals"][m])}
+        for m in HEADLINE
+    ]  # fmt: skip
+    others = [{"metric": m, "label": _(LABELS[m]), "value": now["totals"][m]} for m in OTHERS]
+    return {"as_of": now["as_of"], "headline": headline, "others": others, "views": views, "names": names}
+
+
+def label(view: str, row: dict[str, Any]) -> str:
+    """What a view's row is called: the district's name, the month, the program's name."""
+    if view == "district":
+        return str(row["district"]["name"])
+    if view == "program":
+        return str(row.get("name") or row["program"])
+    return str(row["month"])
+
+
+def chart(view: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ECharts options of a view: applications as bars, paid and approved yuan as bars on a
+    second axis (a line over months). Plain data: static/js/charts.js draws it."""
+    labels = [label(view, r) for r in rows]
+    axis_label = {"interval": 0, "rotate": 30 if len(labels) > 7 else 0}
+    money = "line" if view == "month" else "bar"
+    return {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 0},
+        "grid": {"left": 56, "right": 64, "bottom": 48, "top": 36},
+        "xAxis": {"type": "category", "data": labels, "axisLabel": axis_label},
+        "yAxis": [{"type": "value", "name": _("Applications")}, {"type": "value", "name": _("Yuan")}],
+        "series": [
+            {"name": _("Applications"), "type": "bar", "data": [r["applications"] for r in rows]},
+            {"name": _("Approved (yuan)"), "type": money, "yAxisIndex": 1,
+             "data": [r["approved_fen"] / 100 for r in rows]},
+            {"name": _("Paid (yuan)"), "type": money, "yAxisIndex": 1,
+             "data": [r["paid_fen"] / 100 for r in rows]},
+        ],
+    }  # fmt: skip
+
+
+def export_rows(view: str, rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """A view's table as a spreadsheet: the group, then each metric (yuan with two decimals)."""
+    first = {"district": _("District"), "month": _("Month"), "program": _("Program")}[view]
+    header = [first, *(_(LABELS[m]) for m in TABLE_METRICS)]
+    out = []
+    for r in rows:
+        key = label(view, r)
+        values = [
+            f"{r[m] // 100}.{r[m] % 100:02d}" if m.endswith("_fen") else ("" if r[m] is None else r[m])
+            for m in TABLE_METRICS
+        ]
+        out.append([key, *values])
+    return header, out
