@@ -1,5 +1,5 @@
-"""``uv run python -m bench [--only batch,memory,web,demo,talent,verify,hkmo] [--awards N] [--approvals N]
-[--memory-scale SMALL,LARGE]``
+"""``uv run python -m bench [--only batch,memory,web,demo,talent,verify,hkmo,rollups] [--awards N]
+[--approvals N] [--memory-scale SMALL,LARGE]``
 
 Runs the benchmarks of 07-quality that exist for the released capabilities on a throw-away
 database and prints a JSON line per benchmark, then a markdown table. Every figure is a ratio
@@ -16,7 +16,7 @@ import sys
 from bench import environment
 from bench.report import Result, json_line, table
 
-CHOICES = ("batch", "memory", "web", "demo", "talent", "verify", "hkmo")
+CHOICES = ("batch", "memory", "web", "demo", "talent", "verify", "hkmo", "rollups")
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -73,6 +73,12 @@ async def _run(args: argparse.Namespace, url: str) -> list[Result]:
         from bench import hkmo
 
         for result in await hkmo.run(url):
+            results.append(result)
+            print(json_line(result), flush=True)
+    if "rollups" in chosen:
+        from bench import rollups
+
+        for result in await rollups.run(url):
             results.append(result)
             print(json_line(result), flush=True)
     if "demo" in chosen:

@@ -1,4 +1,4 @@
-"""The rollup tests' shared history: two districts' records of March and April 2019 (a year no
+"""The rollup tests' shared history: two districts' records of March and April 2017 (a year no
 other test writes), written once per session and folded."""
 
 from __future__ import annotations
@@ -15,18 +15,18 @@ from tests.registry.support import unit_id
 from tests.rollups import history
 
 A, B = "440781", "440784"
-# 23:30 in Shanghai on 31 March 2019: an hour later it is April there
-START = datetime(2019, 3, 31, 15, 30, tzinfo=UTC)
+# 23:30 in Shanghai on 31 March 2017: an hour later it is April there
+START = datetime(2017, 3, 31, 15, 30, tzinfo=UTC)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def history_2019(db: None, admin_url: str) -> None:
+async def history_2017(db: None, admin_url: str) -> None:
     """Written once in the session whichever module asks first (the browser test imports it)."""
     conn = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))
     try:
         if await conn.fetchval(
-            "SELECT count(*) FROM applications WHERE tenant_id = $1 AND application_date < '2019-05-01'"
-            " AND application_date >= '2019-03-01'",
+            "SELECT count(*) FROM applications WHERE tenant_id = $1 AND application_date < '2017-05-01'"
+            " AND application_date >= '2017-03-01'",
             await unit_id(A),
         ):
             return

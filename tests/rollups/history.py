@@ -19,6 +19,9 @@ from uuid import UUID
 
 import asyncpg
 
+from renshe.disbursement.service import application_place
+from renshe.protection.fields import encrypt
+
 PROGRAMS = ("startup_once", "skills_cert")
 START = datetime(2025, 10, 31, 15, 30, tzinfo=UTC)  # 23:30 in Shanghai, the last day of October
 
@@ -119,12 +122,14 @@ async def pay(h: History, pick: int, paid: bool, hours: int) -> None:
     await _set(h, index, "ready")
     await _set(h, index, "in_batch")
     h.seq += 1
+    # sealed like a real line's (a key rotation in another test re-seals every district's lines)
+    sealed = encrypt("6222020200000000001", application_place(h.tenant, app_id))
     line = await h.conn.fetchval(
         """INSERT INTO payment_lines (tenant_id, batch_id, application_id, seq, reference, amount_fen,
                                       payee_name, payee_account_enc, payee_account_masked)
-           SELECT $1, $2, $3, $4, $5, amount_fen, '汇总测试', 'k:x:y', '6222 **** **** 0001'
+           SELECT $1, $2, $3, $4, $5, amount_fen, '汇总测试', $6, '6222 **** **** 0001'
            FROM applications WHERE tenant_id = $1 AND id = $3 RETURNING id""",
-        h.tenant, h.batch, app_id, h.seq, secrets.token_hex(8),
+        h.tenant, h.batch, app_id, h.seq, secrets.token_hex(8), sealed,
     )  # fmt: skip
     await h.conn.execute(
         "UPDATE payment_lines SET state = $3, resolved_at = $4 WHERE tenant_id = $1 AND id = $2",

@@ -25,7 +25,7 @@ from tests.accounts.support import new_client, page_csrf, signed_in
 from tests.registry.support import unit_id
 
 CITY = "440700"
-APRIL = date(2019, 4, 1)
+APRIL = date(2017, 4, 1)
 
 
 async def _city_context() -> tuple[Any, TenantContext]:
@@ -63,12 +63,12 @@ def test_the_night_of_the_first_working_day_writes_the_month_before() -> None:
     assert monthly.report_month(date(2026, 12, 1)) == date(2026, 11, 1)
 
 
-async def test_the_report_adds_up_shows_small_cells_and_is_byte_stable(history_2019: None) -> None:
-    first = await _run({"month": "2019-04"})
-    assert first["month"] == "2019-04"
+async def test_the_report_adds_up_shows_small_cells_and_is_byte_stable(history_2017: None) -> None:
+    first = await _run({"month": "2017-04"})
+    assert first["month"] == "2017-04"
     content = await _content(APRIL)
     await asyncio.sleep(2.1)  # past the zip format's two-second clock: a stamped time would show
-    again = await _run({"month": "2019-04"})
+    again = await _run({"month": "2017-04"})
     assert again["sha256"] == first["sha256"] == monthly.digest(content)
     assert await _content(APRIL) == content  # byte-identical
 
@@ -89,32 +89,32 @@ async def test_the_report_adds_up_shows_small_cells_and_is_byte_stable(history_2
     assert ws.cell(ws.max_row, people).value == "<3"
 
 
-async def test_the_night_writes_once(history_2019: None) -> None:
-    await _run({"month": "2019-04"})
-    early = await _run({}, business_date=date(2019, 5, 4))  # 1–4 May 2019 were holidays
+async def test_the_night_writes_once(history_2017: None) -> None:
+    await _run({"month": "2017-04"})
+    early = await _run({}, business_date=date(2017, 5, 1))  # 29 April–1 May 2017 were holidays
     assert early["month"] is None
-    again = await _run({}, business_date=date(2019, 5, 6))
+    again = await _run({}, business_date=date(2017, 5, 2))
     assert again["month"] is None  # April's exists already: the night writes it once
-    due = await _run({}, business_date=date(2019, 6, 3))
-    assert due["month"] == "2019-05"
+    due = await _run({}, business_date=date(2017, 6, 1))
+    assert due["month"] == "2017-05"
 
 
-async def test_city_roles_download_it_and_districts_cannot(app: Any, history_2019: None) -> None:
-    await _run({"month": "2019-04"})
+async def test_city_roles_download_it_and_districts_cannot(app: Any, history_2017: None) -> None:
+    await _run({"month": "2017-04"})
     content = await _content(APRIL)
     async with new_client(app) as client:
         await signed_in(client, CITY, Role.CITY_ANALYST)
         page = await client.get("/rollups/reports")
-        assert page.status_code == 200 and "2019-04" in page.text
-        got = await client.get("/rollups/reports/2019-04.xlsx")
+        assert page.status_code == 200 and "2017-04" in page.text
+        got = await client.get("/rollups/reports/2017-04/download")
         assert got.status_code == 200 and got.content == content
-        assert (await client.get("/rollups/reports/2019-01.xlsx")).status_code == 404
+        assert (await client.get("/rollups/reports/2017-01/download")).status_code == 404
         token = await page_csrf(client, "/rollups/reports")
-        refused = await client.post("/rollups/reports", data={"_csrf": token, "month": "2019-04"})
+        refused = await client.post("/rollups/reports", data={"_csrf": token, "month": "2017-04"})
         assert refused.status_code == 403  # the analyst reads; the administrator writes
     async with new_client(app) as district:
         await signed_in(district, "440781", Role.DISTRICT_ADMIN)
-        assert (await district.get("/rollups/reports/2019-04.xlsx")).status_code == 403
+        assert (await district.get("/rollups/reports/2017-04/download")).status_code == 403
 
 
 @pytest.fixture

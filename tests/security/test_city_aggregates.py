@@ -53,7 +53,7 @@ AGGREGATES: dict[tuple[str, str], str] = {
     ("/rollups/export", "GET"): "a rollups table as CSV or XLSX: counts and sums",
     ("/rollups/reports", "GET"): "the city's monthly reports: counts and sums, small cells shown as <3",
     ("/rollups/reports", "POST"): "writing a month's report (a job)",
-    ("/rollups/reports/{month:str}", "GET"): "one monthly report: counts and sums, small cells shown as <3",
+    ("/rollups/reports/{month:str}/download", "GET"): "one monthly report: sums, small cells as <3",
     ("/api/v1/rollups", "GET"): "the rollups: counts and sums per district, program and month",
     ("/api/v1/rollups/targets", "GET"): "the targets and progress: counts and sums",
     ("/api/v1/alerts", "GET"): "an alert names a record by id and the rule it broke, never a person",
@@ -186,7 +186,7 @@ def _path(template: str, world: World) -> str | None:
     path = template
     for name, _type in PARAM_RE.findall(template):
         if name == "month":
-            value = "2019-04.xlsx"
+            value = "2017-04"
         elif name == "year":
             value = str(date.today().year)
         elif name == "code":

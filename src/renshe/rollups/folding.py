@@ -25,7 +25,6 @@ from renshe.alerts import service as alerts
 from renshe.db.tenant import current_transaction
 from renshe.rollups.facts import COUNT_ALL, COUNT_TOUCHED
 
-FOLD_BATCH = 5_000
 MISMATCH = "rollups.mismatch"
 Cell = tuple[date, str, str]  # month, program, metric
 
@@ -67,9 +66,10 @@ async def _replace(tenant_id: UUID, keys: list[tuple[date, str]]) -> None:
     )  # fmt: skip
 
 
-async def fold(tenant_id: UUID, limit: int = FOLD_BATCH) -> int:
-    """Fold up to ``limit`` pending changes of the district; how many were folded. The lock makes
-    this the only fold of the district, so the oldest changes are taken without row locks."""
+async def fold(tenant_id: UUID, limit: int | None = None) -> int:
+    """Fold the district's pending changes (the oldest ``limit`` of them; all by default: each
+    touched cell is then recounted once, however many changes touched it); how many were folded.
+    The lock makes this the only fold of the district, so the changes are taken without row locks."""
     await _lock(tenant_id)
     taken = await _conn().fetch(
         """DELETE FROM rollup_changes WHERE tenant_id = $1 AND id IN (
@@ -83,10 +83,10 @@ async def fold(tenant_id: UUID, limit: int = FOLD_BATCH) -> int:
     return len(taken)
 
 
-async def fold_all(tenant_id: UUID, limit: int = FOLD_BATCH) -> int:
+async def fold_all(tenant_id: UUID) -> int:
     """Fold until nothing is pending (the changes made meanwhile included)."""
     total = 0
-    while folded := await fold(tenant_id, limit):
+    while folded := await fold(tenant_id):
         total += folded
     return total
 

@@ -6,7 +6,9 @@ City roles only: the report is the bureau's. Thin: list, download, enqueue the j
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import date
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -28,6 +30,7 @@ Req = Request[Any, Any, Any]
 READ = requires_roles(Role.CITY_ANALYST, Role.CITY_ADMIN)
 CITY_ADMIN = requires_roles(Role.CITY_ADMIN)
 NO_REPORT = lazy("No report for this month.")
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 BAD_MONTH = lazy("Choose a past month.")
 
 
@@ -47,13 +50,13 @@ async def reports_page(request: Req) -> Template:
     )
 
 
-@get("/rollups/reports/{month:str}", name="rollups.report", guards=[READ], include_in_schema=False)
+@get("/rollups/reports/{month:str}/download", name="rollups.report", guards=[READ], include_in_schema=False)
 async def report_download(request: Req, month: FromPath[str]) -> Response[bytes]:
     p = principal_of(request)
-    try:
-        first = service.month_of(month.removesuffix(".xlsx"))
-    except ValueError:
-        raise NotFound(NO_REPORT) from None
+    found = MONTH_RE.match(month)
+    if not found or not 1 <= int(found[2]) <= 12:
+        raise NotFound(NO_REPORT)
+    first = date(int(found[1]), int(found[2]), 1)
     async with tenant_transaction(p.context(request_id_of(request))):
         content = await monthly.content_of(p.org_unit.id, first)
     if content is None:
