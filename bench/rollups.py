@@ -55,9 +55,9 @@ async def history(url: str, code: str, count: int) -> uuid.UUID:
             await conn.execute(
                 """INSERT INTO disbursement_batches (tenant_id, id, build_key, business_date, origin,
                        payer_account, payer_name, payer_bank, layout, state, declared_count,
-                       declared_total_fen)
+                       declared_total_fen, number)
                    VALUES ($1, $2, $3, '2026-01-01', 'manual', '1', '局', '银行', 'icbc', 'reconciled',
-                           0, 0)""",
+                           0, 0, $3)""",
                 tenant, batch, f"bench:{batch}",
             )  # fmt: skip
             await conn.execute(
@@ -70,18 +70,18 @@ async def history(url: str, code: str, count: int) -> uuid.UUID:
                 for p in PROGRAMS
             }
             await conn.execute(
-                """WITH people AS (SELECT id, row_number() OVER () AS n FROM persons WHERE tenant_id = $1),
+                """WITH people AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM persons
+                                   WHERE tenant_id = $1),
                    total AS (SELECT count(*) AS c FROM people)
                    INSERT INTO applications (tenant_id, id, number, program_code, policy_version_id,
-                       person_id,
-                       application_date, amount_fen, budget_year, state, submitted_at, decided_at)
+                       person_id, application_date, amount_fen, budget_year, state, submitted_at, decided_at)
                    SELECT $1, gen_random_uuid(), 'B' || g, CASE WHEN g % 2 = 0 THEN $3 ELSE $4 END,
-                          CASE WHEN g % 2 = 0 THEN $5::uuid ELSE $6::uuid END,
-                          (SELECT id FROM people WHERE n = 1 + g % (SELECT c FROM total)),
+                          CASE WHEN g % 2 = 0 THEN $5::uuid ELSE $6::uuid END, p.id,
                           $7::date - (g % 1826), 100000, 2026,
                           CASE WHEN g % 2 = 0 THEN 'paid' ELSE 'approved' END,
                           ($7::date - (g % 1826))::timestamptz, ($7::date - (g % 1826) + 3)::timestamptz
-                   FROM generate_series(1, $2) g""",
+                   FROM generate_series(1, $2) g CROSS JOIN total
+                   JOIN people p ON p.n = g % total.c""",
                 tenant, count, PROGRAMS[0], PROGRAMS[1], version[PROGRAMS[0]], version[PROGRAMS[1]],
                 THIS_MONTH,
             )  # fmt: skip
