@@ -18,7 +18,6 @@ from litestar.response import Template
 from renshe import clock
 from renshe.accounts.guards import principal_of, requires_roles
 from renshe.accounts.principal import CITY_ROLES, DISTRICT_ROLES
-from renshe.db.tenant import current_transaction, tenant_transaction
 from renshe.errors import Forbidden, ValidationFailed
 from renshe.hkmo import targets
 from renshe.i18n import gettext as _
@@ -34,27 +33,11 @@ READ = requires_roles(*DISTRICT_ROLES, *CITY_ROLES)
 BAD_VIEW = lazy("Choose a view: district, month or program.")
 
 
-async def _districts(request: Req) -> list[tuple[str, str]]:
-    p = principal_of(request)
-    if p.is_district:
-        return []
-    async with tenant_transaction(p.context()):
-        rows = await current_transaction().connection.fetch(
-            """SELECT code, name_zh FROM org_units
-               WHERE id = ANY($1::uuid[]) AND kind = 'district' ORDER BY code""",
-            list(p.readable_units),
-        )
-    return [(r["code"], r["name_zh"]) for r in rows]
-
-
 @get("/rollups", name="rollups", guards=[READ], include_in_schema=False)
 async def rollups_page(request: Req) -> Template:
     p = principal_of(request)
-    f = views.filters_from(request.query_params)
-    districts = await _districts(request)
-    if f.district and f.district not in {code for code, _name in districts}:
-        f = views.Filters(f.first, f.last, f.family, "", f.program)  # not one of the caller's
-    data = await views.dashboard(p, f)
+    data = await views.dashboard(p, views.filters_from(request.query_params))
+    f, districts = data["filters"], data["districts"]
     try:  # the targets are for the city's roles and the districts' clerks, reviewers and admins
         progress = await targets.progress(caller(request), min(max(f.last.year, 2020), 2100))
     except Forbidden:

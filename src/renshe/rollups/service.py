@@ -114,8 +114,8 @@ def _conn() -> asyncpg.Connection:
     return current_transaction().connection
 
 
-async def _districts(p: Principal) -> list[dict[str, Any]]:
-    """The districts the caller reads, in code order."""
+async def districts_of(p: Principal) -> list[dict[str, Any]]:
+    """The districts the caller reads, in code order (in the open transaction)."""
     units = p.readable_units if not p.is_district else frozenset({p.org_unit.id})
     rows = await _conn().fetch(
         """SELECT id, code, name_zh, name_en FROM org_units
@@ -150,7 +150,7 @@ async def read(p: Principal, q: Query, request_id: str | None = None) -> dict[st
     """``{"as_of", "rows": [{"district"?, "program"?, "month"?, <metric>…}], "totals": {…}}`` of
     the districts ``p`` reads."""
     async with tenant_transaction(p.context(request_id)):
-        return await read_districts(await _districts(p), q)
+        return await read_districts(await districts_of(p), q)
 
 
 async def read_districts(districts: list[dict[str, Any]], q: Query) -> dict[str, Any]:

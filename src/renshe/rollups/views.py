@@ -97,7 +97,11 @@ def previous(f: Filters) -> Filters:
 async def programs_of(p: Principal, f: Filters) -> tuple[tuple[str, ...], dict[str, str]]:
     """The program codes the filters select (empty: all), and every code's name."""
     async with tenant_transaction(p.context()):
-        rows = await current_transaction().connection.fetch("SELECT code, family, name_zh FROM programs")
+        return await _programs(f)
+
+
+async def _programs(f: Filters) -> tuple[tuple[str, ...], dict[str, str]]:
+    rows = await current_transaction().connection.fetch("SELECT code, family, name_zh FROM programs")
     names = {r["code"]: r["name_zh"] for r in rows}
     names |= {f"talent_card:{t}": _("Talent card, tier %(tier)s") % {"tier": t} for t in "ABC"}
     names["hkmo_youth"] = _("HK/MO youth register")
@@ -125,15 +129,19 @@ def change(now: int | None, before: int | None) -> float | None:
 
 
 async def dashboard(p: Principal, f: Filters) -> dict[str, Any]:
-    """Everything the page shows."""
-    programs, names = await programs_of(p, f)
-    metrics = HEADLINE + OTHERS
-    now = await service.read(p, _query(f, (), metrics, programs))
-    before = await service.read(p, _query(previous(f), (), HEADLINE, programs))
-    views = {}
-    # one district shown (a district's own, or a drill-down): no view by district
-    for view in ("month", "program") if (p.is_district or f.district) else VIEWS:
-        views[view] = await service.read(p, _query(f, (view,), TABLE_METRICS, programs))
+    """Everything the page shows, read in one transaction. A district that is not the caller's
+    is dropped from the filters (``filters`` says what was shown)."""
+    async with tenant_transaction(p.context()):
+        districts = await service.districts_of(p)
+        if f.district and f.district not in {d["code"] for d in districts}:
+            f = replace(f, district="")
+        programs, names = await _programs(f)
+        now = await service.read_districts(districts, _query(f, (), HEADLINE + OTHERS, programs))
+        before = await service.read_districts(districts, _query(previous(f), (), HEADLINE, programs))
+        views = {}
+        # one district shown (a district's own, or a drill-down): no view by district
+        for view in ("month", "program") if (p.is_district or f.district) else VIEWS:
+            views[view] = await service.read_districts(districts, _query(f, (view,), TABLE_METRICS, programs))
     for row in views.get("program", {}).get("rows", []):
         row["name"] = names.get(row["program"], row["program"])
     headline = [
@@ -142,7 +150,10 @@ async def dashboard(p: Principal, f: Filters) -> dict[str, Any]:
         for m in HEADLINE
     ]  # fmt: skip
     others = [{"metric": m, "label": _(LABELS[m]), "value": now["totals"][m]} for m in OTHERS]
-    return {"as_of": now["as_of"], "headline": headline, "others": others, "views": views, "names": names}
+    return {
+        "as_of": now["as_of"], "headline": headline, "others": others, "views": views, "names": names,
+        "filters": f, "districts": [] if p.is_district else [(d["code"], d["name_zh"]) for d in districts],
+    }  # fmt: skip
 
 
 def label(view: str, row: dict[str, Any]) -> str:
