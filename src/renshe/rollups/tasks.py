@@ -1,7 +1,7 @@
 """Rollup jobs: ``rollups.fold`` (汇总刷新), enqueued by the scheduler's sweep for every district
 with pending changes, and ``rollups.recompute`` (汇总核对), nightly per district.
 
-A fold job is keyed by the newest change it was asked for (``fold:<seq>``), so two scheduler
+A fold job is keyed by the newest change it was asked for (``fold:<change id>``), so two scheduler
 replicas ask once, and a sweep that finds nothing new asks nothing. The handlers are the
 domain's functions, in the job's own tenant transaction of the district.
 """
