@@ -113,29 +113,67 @@ async def decide(h: History, pick: int, approve: bool, hours: int, amount_fen: i
     await _set(h, index, "in_notice")
 
 
-async def pay(h: History, pick: int, paid: bool, hours: int) -> None:
-    """The bank's answer to an award in notice (its first payment) or failed (a retry)."""
-    index = h.pick(pick, "in_notice", "payment_failed")
-    if index is None:
-        return
+async def _batched(h: History, index: int) -> UUID:
+    """The award at ``index`` put in the batch: its payment line, waiting for the bank."""
     app_id, _ = h.apps[index]
     await _set(h, index, "ready")
     await _set(h, index, "in_batch")
     h.seq += 1
     # sealed like a real line's (a key rotation in another test re-seals every district's lines)
     sealed = encrypt("6222020200000000001", application_place(h.tenant, app_id))
-    line = await h.conn.fetchval(
+    line: UUID = await h.conn.fetchval(
         """INSERT INTO payment_lines (tenant_id, batch_id, application_id, seq, reference, amount_fen,
                                       payee_name, payee_account_enc, payee_account_masked)
            SELECT $1, $2, $3, $4, $5, amount_fen, '汇总测试', $6, '6222 **** **** 0001'
            FROM applications WHERE tenant_id = $1 AND id = $3 RETURNING id""",
         h.tenant, h.batch, app_id, h.seq, secrets.token_hex(8), sealed,
     )  # fmt: skip
+    return line
+
+
+async def pay(h: History, pick: int, paid: bool, hours: int) -> None:
+    """The bank's answer to an award in notice (its first payment) or failed (a retry)."""
+    index = h.pick(pick, "in_notice", "payment_failed")
+    if index is None:
+        return
+    line = await _batched(h, index)
     await h.conn.execute(
         "UPDATE payment_lines SET state = $3, resolved_at = $4 WHERE tenant_id = $1 AND id = $2",
         h.tenant, line, "paid" if paid else "failed", h.start + timedelta(hours=hours),
     )  # fmt: skip
     await _set(h, index, "paid" if paid else "payment_failed")
+
+
+async def correct_payee(h: History, pick: int, person: int) -> None:
+    """An operator's correction of an award's beneficiary after it was decided or paid: its
+    payments move to another person's "first paid" months."""
+    index = h.pick(pick, "in_notice", "paid", "payment_failed")
+    if index is None:
+        return
+    await h.conn.execute(
+        "UPDATE applications SET person_id = $3 WHERE tenant_id = $1 AND id = $2",
+        h.tenant, h.apps[index][0], h.persons[person % len(h.persons)],
+    )  # fmt: skip
+
+
+async def bank_file(h: History, paid_mask: int, hours: int) -> None:
+    """Every award in notice paid in one batch, and the bank's answer for all of its lines in one
+    statement (what reconciling a bank file does), dated over several days."""
+    chosen = [i for i, (_, state) in enumerate(h.apps) if state == "in_notice"]
+    lines: list[tuple[int, UUID, bool]] = []
+    for n, index in enumerate(chosen):
+        lines.append((index, await _batched(h, index), bool(paid_mask >> (n % 8) & 1)))
+    if not lines:
+        return
+    await h.conn.execute(
+        """UPDATE payment_lines l SET state = a.state, resolved_at = a.at
+           FROM unnest($2::uuid[], $3::text[], $4::timestamptz[]) AS a (id, state, at)
+           WHERE l.tenant_id = $1 AND l.id = a.id""",
+        h.tenant, [line for _, line, _ in lines], ["paid" if paid else "failed" for *_, paid in lines],
+        [h.start + timedelta(hours=hours + 30 * n) for n in range(len(lines))],
+    )  # fmt: skip
+    for index, _, paid in lines:
+        await _set(h, index, "paid" if paid else "payment_failed")
 
 
 async def register_youth(h: History, person: int, day: int) -> None:

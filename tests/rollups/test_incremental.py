@@ -5,6 +5,7 @@ cell put wrong by hand is found, raised as an alert and put right."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -26,6 +27,8 @@ steps = st.lists(
                   st.integers(1, 5_000_000)),
         st.tuples(st.just("pay"), st.integers(0, 9), st.booleans(), st.integers(0, 24 * 500)),
         st.tuples(st.just("youth"), st.integers(0, 2), st.integers(0, 90)),
+        st.tuples(st.just("correct_payee"), st.integers(0, 9), st.integers(0, 2)),
+        st.tuples(st.just("bank_file"), st.integers(0, 255), st.integers(0, 24 * 400)),
         st.tuples(st.just("fold"), st.integers(1, 7)),
     ),
     min_size=1,
@@ -88,6 +91,29 @@ async def test_a_payment_dated_earlier_moves_the_first_served_month(db: None, ad
         await history.pay(h, 0, True, 24 * 45)  # December
         await _fold(tenant)
         await history.pay(h, 0, True, 24 * 10)  # November
+    finally:
+        await conn.close()
+    await _fold(tenant)
+    stored, fresh = await _cells(tenant)
+    assert stored == fresh
+
+
+async def test_a_corrected_payee_moves_the_payments_first_served_month(db: None, admin_url: str) -> None:
+    """Person 1 paid in November, person 0 in December; an operator corrects December's award to
+    person 1, who was already served in November: December loses its person, though the award was
+    filed and decided in November (only its payment's month says so)."""
+    tenant = await unit_id(DISTRICT)
+    conn = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))
+    try:
+        h = await history.begin(conn, tenant, start=datetime(2025, 10, 31, 16, 0, tzinfo=UTC))
+        await history.file(h, 1, 1, 1)
+        await history.decide(h, 0, True, 2, 40_000)
+        await history.pay(h, 0, True, 24 * 10)  # November
+        await history.file(h, 1, 0, 3)
+        await history.decide(h, 0, True, 4, 60_000)
+        await history.pay(h, 0, True, 24 * 45)  # December
+        await _fold(tenant)
+        await history.correct_payee(h, 1, 1)  # the second paid award: December's
     finally:
         await conn.close()
     await _fold(tenant)
