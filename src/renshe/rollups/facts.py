@@ -3,8 +3,8 @@
 A cell is (month, program, metric) → an integer. The fold recounts only the cells a change
 touched (``scoped``: the touched (month, program) pairs are ``$2``/``$3``); the nightly
 recomputation counts every cell of the district (``scoped=False``). Both are the same text with
-or without the scope join, so "incremental = full" compares one definition with itself, not
-two.
+or without the scope joins (and, unscoped, a first payment read off the lines already counted),
+so "incremental = full" compares one definition with itself, not two.
 
 What each metric counts, and the month it belongs to (Shanghai time):
 
@@ -56,21 +56,7 @@ lines AS (
 ),
 first_paid AS (
   -- each beneficiary of a paid line counted: the month of their first paid line under the program
-  SELECT b.program_code, b.person_id, NULL::uuid AS enterprise_id, min(renshe_month(l.resolved_at)) AS month
-  FROM (SELECT DISTINCT program_code, person_id FROM lines WHERE state = 'paid' AND person_id IS NOT NULL) b
-  JOIN applications a ON a.tenant_id = $1 AND a.person_id = b.person_id AND a.program_code = b.program_code
-  JOIN payment_lines l ON l.tenant_id = a.tenant_id AND l.application_id = a.id AND l.state = 'paid'
-       AND l.resolved_at IS NOT NULL
-  GROUP BY 1, 2
-  UNION ALL
-  SELECT b.program_code, NULL::uuid, b.enterprise_id, min(renshe_month(l.resolved_at))
-  FROM (SELECT DISTINCT program_code, enterprise_id FROM lines
-        WHERE state = 'paid' AND enterprise_id IS NOT NULL) b
-  JOIN applications a ON a.tenant_id = $1 AND a.enterprise_id = b.enterprise_id
-       AND a.program_code = b.program_code
-  JOIN payment_lines l ON l.tenant_id = a.tenant_id AND l.application_id = a.id AND l.state = 'paid'
-       AND l.resolved_at IS NOT NULL
-  GROUP BY 1, 3
+  {{first_paid}}
 ),
 cards AS (
   SELECT 'talent_card:' || c.tier AS program_code, renshe_month(c.issued_at) AS issued,
@@ -118,6 +104,31 @@ SELECT c.month, c.program_code, c.metric, c.value::bigint AS value FROM counted 
 WHERE c.value <> 0
 """
 
+# Scoped, a touched beneficiary's first payment may lie in a month outside the scope: their lines
+# are read back from every month. Unscoped, ``lines`` holds every paid line already.
+_FIRST_PAID_SCOPED = """
+  SELECT b.program_code, b.person_id, NULL::uuid AS enterprise_id, min(renshe_month(l.resolved_at)) AS month
+  FROM (SELECT DISTINCT program_code, person_id FROM lines WHERE state = 'paid' AND person_id IS NOT NULL) b
+  JOIN applications a ON a.tenant_id = $1 AND a.person_id = b.person_id AND a.program_code = b.program_code
+  JOIN payment_lines l ON l.tenant_id = a.tenant_id AND l.application_id = a.id AND l.state = 'paid'
+       AND l.resolved_at IS NOT NULL
+  GROUP BY 1, 2
+  UNION ALL
+  SELECT b.program_code, NULL::uuid, b.enterprise_id, min(renshe_month(l.resolved_at))
+  FROM (SELECT DISTINCT program_code, enterprise_id FROM lines
+        WHERE state = 'paid' AND enterprise_id IS NOT NULL) b
+  JOIN applications a ON a.tenant_id = $1 AND a.enterprise_id = b.enterprise_id
+       AND a.program_code = b.program_code
+  JOIN payment_lines l ON l.tenant_id = a.tenant_id AND l.application_id = a.id AND l.state = 'paid'
+       AND l.resolved_at IS NOT NULL
+  GROUP BY 1, 3"""
+_FIRST_PAID_ALL = """
+  SELECT program_code, person_id, NULL::uuid AS enterprise_id, min(month) AS month FROM lines
+  WHERE state = 'paid' AND person_id IS NOT NULL GROUP BY 1, 2
+  UNION ALL
+  SELECT program_code, NULL::uuid, enterprise_id, min(month) FROM lines
+  WHERE state = 'paid' AND enterprise_id IS NOT NULL GROUP BY 1, 3"""
+
 _SCOPE_FILED = """JOIN scope s ON s.program_code = a.program_code AND a.application_date >= s.month
                   AND a.application_date < (s.month + interval '1 month')::date"""
 _SCOPE_DECIDED = "JOIN scope s ON s.program_code = a.program_code AND renshe_month(a.decided_at) = s.month"
@@ -132,9 +143,11 @@ def counting_sql(*, scoped: bool) -> str:
     if scoped:
         return _FAMILIES.format(
             scope_filed=_SCOPE_FILED, scope_decided=_SCOPE_DECIDED, scope_lines=_SCOPE_LINES,
-            scope_out=_SCOPE_OUT,
+            scope_out=_SCOPE_OUT, first_paid=_FIRST_PAID_SCOPED,
         )  # fmt: skip
-    return _FAMILIES.format(scope_filed="", scope_decided="", scope_lines="", scope_out="")
+    return _FAMILIES.format(
+        scope_filed="", scope_decided="", scope_lines="", scope_out="", first_paid=_FIRST_PAID_ALL
+    )
 
 
 COUNT_TOUCHED = counting_sql(scoped=True)
