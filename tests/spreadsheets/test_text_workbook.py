@@ -1,11 +1,13 @@
 """The export workbook written by hand (``renshe.spreadsheets.text_workbook``), read back by
-openpyxl as a spreadsheet program reads it: every cell text with the text format, the header bold,
+openpyxl as a spreadsheet program reads it: every cell text with the text format (but the figures
+handed over as numbers), the header bold,
 markup and stray control characters unable to break the file."""
 
 from __future__ import annotations
 
 import io
 import zipfile
+from decimal import Decimal
 
 from openpyxl import load_workbook
 
@@ -27,6 +29,22 @@ def test_every_cell_is_text_with_the_text_format_and_only_the_header_is_bold() -
         [("谭*出", "s", "@", False), ("6222 **** **** 1234", "s", "@", False)],
         [("'=1+1", "s", "@", False), ("00012", "s", "@", False)],  # a formula neutralised, zeros kept
     ]
+
+
+def test_figures_handed_over_as_numbers_are_numbers_and_everything_else_stays_text() -> None:
+    """A count (int) and an amount in yuan (Decimal) are numeric cells a statistician can sum; a
+    digit string (a code, an account) and a bool stay text."""
+    rows = _read(
+        to_xlsx(
+            ["区县", "笔数", "金额(元)"], [["440703", 12_345, Decimal(100050).scaleb(-2)], ["x", True, "7"]]
+        )
+    )
+    assert rows[1] == [
+        ("440703", "s", "@", False),
+        (12_345, "n", "#,##0", False),
+        (1000.5, "n", "#,##0.00", False),
+    ]
+    assert rows[2] == [("x", "s", "@", False), ("True", "s", "@", False), ("7", "s", "@", False)]
 
 
 def test_markup_spaces_and_control_characters_cannot_break_the_file() -> None:

@@ -1,11 +1,13 @@
 """A workbook of text cells, written as SpreadsheetML by hand (纯文本工作簿).
 
 Every export the product writes is one sheet of strings: every cell typed as an inline string
-with the built-in text format ``@`` (number format 49), the first row bold. That needs five small
-parts and the sheet's XML, which is built row by row into a deflated ZIP entry; nothing is held
-per cell but its text. Characters XML 1.0 cannot carry (C0 controls other than tab, line feed and
-carriage return; U+FFFE, U+FFFF) are dropped: a spreadsheet cannot hold them, and refusing the
-whole export for one stray control character would help nobody.
+with the built-in text format ``@`` (number format 49), the first row bold — except the figures a
+caller hands over as numbers on purpose (an ``int`` count: ``#,##0``; a ``Decimal`` amount in yuan:
+``#,##0.00``), which a statistician sums in Excel; a code or an account number is always a string.
+That needs five small parts and the sheet's XML, which is built row by row into a deflated ZIP
+entry; nothing is held per cell but its text. Characters XML 1.0 cannot carry (C0 controls other
+than tab, line feed and carriage return; U+FFFE, U+FFFF) are dropped: a spreadsheet cannot hold
+them, and refusing the whole export for one stray control character would help nobody.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE = "http://schemas.openxmlformats.org/package/2006/relationships"
-TEXT, HEADER = 1, 2  # cell style indexes: text; bold text
+TEXT, HEADER, COUNT, AMOUNT = 1, 2, 3, 4  # cell style indexes: text; bold text; #,##0; #,##0.00
 ROWS_PER_WRITE = 2_000
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -53,9 +56,11 @@ STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <fill><patternFill patternType="gray125"/></fill></fills>\
 <borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>\
 <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>\
-<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>\
+<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>\
 <xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
 <xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/>\
+<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
+<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
 </cellXfs>\
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>\
 </styleSheet>"""
@@ -80,17 +85,25 @@ def column_letters(count: int) -> list[str]:
     return letters
 
 
-def _row(number: int, values: Sequence[str], columns: list[str], style: int) -> str:
+Cell = str | int | Decimal
+
+
+def _row(number: int, values: Sequence[Cell], columns: list[str], style: int) -> str:
     cells = []
     for column, value in zip(columns, values, strict=False):
-        text = escape(_NOT_XML.sub("", value))
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):
+            style_of, figure = (COUNT, str(value)) if isinstance(value, int) else (AMOUNT, f"{value:f}")
+            cells.append(f'<c r="{column}{number}" s="{style_of}"><v>{figure}</v></c>')
+            continue
+        text = escape(_NOT_XML.sub("", str(value)))
         space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
         cells.append(f'<c r="{column}{number}" s="{style}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
     return f'<row r="{number}">{"".join(cells)}</row>'
 
 
-def write(header: Sequence[str], rows: Iterable[Sequence[str]], title: str = "Sheet1") -> bytes:
-    """The workbook's bytes: ``header`` in bold, then ``rows``; every value already a string."""
+def write(header: Sequence[str], rows: Iterable[Sequence[Cell]], title: str = "Sheet1") -> bytes:
+    """The workbook's bytes: ``header`` in bold, then ``rows``: strings, and the figures given as
+    ``int`` or ``Decimal``."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
         package.writestr("[Content_Types].xml", CONTENT_TYPES)

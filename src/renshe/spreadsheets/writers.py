@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from decimal import Decimal
 
 from renshe import offload
 from renshe.spreadsheets import text_workbook
@@ -39,13 +40,22 @@ def to_csv(header: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def _xlsx_cell(value: object) -> text_workbook.Cell:
+    """A figure handed over as a number stays one (a count, an amount as ``Decimal``); anything
+    else is neutralised text."""
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return value
+    return neutralise(value)
+
+
 def to_xlsx(header: Sequence[str], rows: Sequence[Sequence[object]], title: str = "Sheet1") -> bytes:
-    """A workbook whose every cell is a string with the text number format ``@`` (the header bold).
+    """A workbook whose every cell is a string with the text number format ``@`` (the header bold),
+    but for the ``int`` and ``Decimal`` figures, which are numbers (``#,##0``, ``#,##0.00``).
 
     Written directly as SpreadsheetML (:mod:`renshe.spreadsheets.text_workbook`): openpyxl builds
     an object and an XML element per cell, 25 s for 100,000 rows of 17 columns; this is 2 s."""
     return text_workbook.write(
-        [neutralise(h) for h in header], ([neutralise(v) for v in row] for row in rows), title
+        [neutralise(h) for h in header], ([_xlsx_cell(v) for v in row] for row in rows), title
     )
 
 
