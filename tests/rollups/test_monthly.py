@@ -12,6 +12,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+import asyncpg
 import pytest
 from openpyxl import load_workbook
 
@@ -87,6 +88,31 @@ async def test_the_report_adds_up_shows_small_cells_and_is_byte_stable(history_2
     people = header.index("新增受益人数") + 1
     assert ws.cell(taishan, people).value == "<3"  # one person: a small cell
     assert ws.cell(ws.max_row, people).value == "<3"
+
+
+async def test_the_citys_own_threshold_decides_the_small_cells(history_2017: None, admin_url: str) -> None:
+    """``[rollups] small_cell_threshold`` in the city's tenant file: at 1, no count is hidden."""
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(
+            """UPDATE org_units SET settings = jsonb_set(settings, '{rollups}', '{"small_cell_threshold": 1}')
+               WHERE code = $1""",
+            CITY,
+        )
+        await _run({"month": "2017-04"})
+    finally:
+        await conn.execute(
+            """UPDATE org_units SET settings = jsonb_set(settings, '{rollups}', '{"small_cell_threshold": 3}')
+               WHERE code = $1""",
+            CITY,
+        )
+        await conn.close()
+    ws = load_workbook(io.BytesIO(await _content(APRIL)))["就业创业补贴"]
+    header = [c.value for c in ws[3]]
+    taishan = {ws.cell(r, 2).value: r for r in range(4, ws.max_row + 1)}["440781"]
+    assert ws.cell(taishan, header.index("新增受益人数") + 1).value == 1
+    assert "人数小于 1 的" in str(ws.cell(2, 1).value)
+    await _run({"month": "2017-04"})  # as it was, for the other tests
 
 
 async def test_the_night_writes_once(history_2017: None) -> None:

@@ -29,6 +29,7 @@ def test_repository_tenants_are_valid_and_complete() -> None:
         "440785",
     }
     assert codes["440700"].kind == "city"
+    assert codes["440700"].settings["rollups"] == {"small_cell_threshold": 3}
     assert all(u.parent == "jiangmen" for c, u in codes.items() if c != "440700")
     assert codes["440703"].name_zh == "蓬江区"
     assert codes["440703"].settings["public_notice"] == {
@@ -50,8 +51,9 @@ def test_a_districts_objection_contact_is_required_and_checked(tmp_path: Path) -
     heshan, enping = folder / "440784-heshan.toml", folder / "440785-enping.toml"
     text = heshan.read_text(encoding="utf-8")
     heshan.write_text(
-        text.replace('objection_phone = "0750-8881526"', 'objection_phone = "call us"')
-        .replace('objection_deadline = "17:30"', 'objection_deadline = "25:00"'),
+        text.replace('objection_phone = "0750-8881526"', 'objection_phone = "call us"').replace(
+            'objection_deadline = "17:30"', 'objection_deadline = "25:00"'
+        ),
         encoding="utf-8",
     )
     enping.write_text(
@@ -67,6 +69,20 @@ def test_a_districts_objection_contact_is_required_and_checked(tmp_path: Path) -
     assert ("440784-heshan.toml", "public_notice.objection_deadline") in found
     missing = found[("440785-enping.toml", "public_notice")]
     assert "objection_address is required" in missing.message
+
+
+def test_the_citys_small_cell_threshold_is_checked(tmp_path: Path) -> None:
+    folder = _copy_tenants(tmp_path)
+    city = folder / "440700-jiangmen.toml"
+    city.write_text(
+        city.read_text(encoding="utf-8").replace("small_cell_threshold = 3", "small_cell_threshold = 0"),
+        encoding="utf-8",
+    )
+    _units, problems = read_directory(folder)
+    found = {(p.file, p.key): p for p in problems}
+    bad = found[("440700-jiangmen.toml", "rollups.small_cell_threshold")]
+    assert "1 to 100" in bad.message
+    assert city.read_text(encoding="utf-8").splitlines()[bad.line - 1].startswith("small_cell_threshold")
 
 
 def test_yuan_amounts_become_integer_fen() -> None:

@@ -187,10 +187,17 @@ def next_working_day_from(day: date) -> date:
     return day if calendar.is_working_day(day) else calendar.next_working_day(day)
 
 
-async def write(city_id: Any, month: date, threshold: int) -> dict[str, Any]:
-    """Write (or rewrite) the month's report of the city, in the open transaction."""
-    name = await _conn().fetchval("SELECT name_zh FROM org_units WHERE id = $1", city_id)
-    city = str(name).removesuffix("人力资源和社会保障局")
+async def write(city_id: Any, month: date, default_threshold: int) -> dict[str, Any]:
+    """Write (or rewrite) the month's report of the city, in the open transaction. The small-cell
+    threshold is the city's own (``[rollups] small_cell_threshold`` in its tenant file), else the
+    installation's default."""
+    unit = await _conn().fetchrow(
+        "SELECT name_zh, (settings -> 'rollups' ->> 'small_cell_threshold')::int AS threshold"
+        " FROM org_units WHERE id = $1",
+        city_id,
+    )
+    city = str(unit["name_zh"]).removesuffix("人力资源和社会保障局")
+    threshold = unit["threshold"] or default_threshold
     content = workbook(city, month, await figures(city_id, month), threshold)
     sha = digest(content)
     await _conn().execute(

@@ -17,7 +17,7 @@ from typing import Any
 KINDS = ("province", "city", "district")
 FILE_LAYOUTS = ("generic_csv", "xlsx", "icbc")
 TOP_KEYS = {"key", "code", "kind", "parent", "name_zh", "name_en", "bureau_name_zh", "active",
-            "payer", "public_notice", "budgets", "programs"}  # fmt: skip
+            "payer", "public_notice", "budgets", "programs", "rollups"}  # fmt: skip
 PAYER_KEYS = {"bank", "account_name", "account_number", "file_layout"}  # required strings
 # optional: lines per bank file (the batch splits above it) and generic CSV's default encoding
 PAYER_OPTIONAL = {"max_lines_per_file", "file_encoding"}
@@ -134,6 +134,21 @@ def _payer(payer: object, bad: Bad) -> dict[str, Any]:
     return payer
 
 
+def _rollups(table: object, bad: Bad) -> dict[str, int]:
+    """[rollups]: the city's small-cell threshold — counts of people under it leave the bureau
+    as "<N" (小数抑制) in its monthly report."""
+    if not isinstance(table, dict) or set(table) - {"small_cell_threshold"}:
+        bad("rollups", "must be a table with small_cell_threshold only")
+        return {}
+    if "small_cell_threshold" not in table:
+        return {}
+    value = table["small_cell_threshold"]
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
+        bad("rollups.small_cell_threshold", "must be a whole number from 1 to 100")
+        return {}
+    return {"small_cell_threshold": value}
+
+
 def _public_notice(notice: object, bad: Bad, *, district: bool) -> dict[str, Any]:
     """[public_notice]: the 公示 period, in days or working days, and (for a district, required)
     where the public objects: an address, a phone number, the time of day objections close on
@@ -195,6 +210,24 @@ def _budgets(budgets: object, bad: Bad) -> dict[str, dict[str, int]]:
     return fen
 
 
+def _optional_tables(data: dict[str, Any], bad: Bad) -> dict[str, Any]:
+    """The budgets, program overrides and rollup settings a file may have."""
+    settings: dict[str, Any] = {}
+    if "budgets" in data:
+        settings["budgets_fen"] = _budgets(data["budgets"], bad)
+    if "rollups" in data:
+        settings["rollups"] = _rollups(data["rollups"], bad)
+    programs_override = data.get("programs")
+    if programs_override is not None:
+        if not isinstance(programs_override, dict) or not all(
+            isinstance(v, dict) for v in programs_override.values()
+        ):
+            bad("programs", "must be tables [programs.CODE]")
+        else:
+            settings["programs"] = programs_override
+    return settings
+
+
 def read_unit_file(path: Path, problems: list[Problem]) -> UnitFile | None:
     name = path.name
     text = path.read_text(encoding="utf-8")
@@ -254,16 +287,7 @@ def read_unit_file(path: Path, problems: list[Problem]) -> UnitFile | None:
     if "public_notice" in data or kind == "district":
         notice = data.get("public_notice", {})
         settings["public_notice"] = _public_notice(notice, bad, district=kind == "district")
-    if "budgets" in data:
-        settings["budgets_fen"] = _budgets(data["budgets"], bad)
-    programs_override = data.get("programs")
-    if programs_override is not None:
-        if not isinstance(programs_override, dict) or not all(
-            isinstance(v, dict) for v in programs_override.values()
-        ):
-            bad("programs", "must be tables [programs.CODE]")
-        else:
-            settings["programs"] = programs_override
+    settings |= _optional_tables(data, bad)
 
     if len(problems) > before:
         return None
