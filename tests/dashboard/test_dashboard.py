@@ -1,6 +1,7 @@
-"""The district dashboard: each role's queues first, with counts that follow the data; the year's
-totals by program and state match the awards created; the year selector; CSV export; city users
-see the totals per district, read-only."""
+"""The district dashboard: each role's queues first, with counts that follow the data; beside them
+the district's rollups (drawn from the cells, as of their last fold): applications by state match
+the records, the period filter, CSV/XLSX export; city users are sent to the rollups page and export
+per district."""
 
 from __future__ import annotations
 
@@ -22,12 +23,13 @@ from renshe.db.tenant import TenantContext, tenant_transaction
 from renshe.disbursement import export, lifecycle, reconcile
 from renshe.disbursement.build import BuildRequest, build
 from renshe.disbursement.service import batch_lines
+from renshe.rollups import folding
 from tests.accounts.support import new_client, signed_in
 from tests.disbursement.awards import PROGRAM, district, make_ready, make_user
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 ENPING = "440785"
-YEAR = 2019  # no other test creates applications dated 2019: the year's totals are ours alone
+YEAR = 2019  # the year of this file's applications
 QUEUE = re.compile(r'data-queue="([a-z_]+)" data-count="(\d+)"')
 
 
@@ -136,63 +138,77 @@ async def test_queues_follow_the_data_and_each_role_sees_its_own_first(
     assert "/disbursement/batches" not in clerk_page and 'href="/subsidies/review"' not in clerk_page
 
 
-async def test_totals_by_program_and_state_for_the_chosen_year_and_their_export(
+async def folded(tenant: UUID) -> None:
+    """What the rollups' fold job would do within the minute (no scheduler runs in the tests)."""
+    async with tenant_transaction(TenantContext.district(tenant)):
+        await folding.fold_all(tenant)
+
+
+async def filed_in(admin_url: str, tenant: UUID) -> dict[str, int]:
+    """The district's applications filed in ``YEAR`` by state, counted from the records."""
+    conn = await asyncpg.connect(admin_url)
+    try:
+        rows = await conn.fetch(
+            """SELECT state, count(*) AS n FROM applications WHERE tenant_id = $1 AND state <> 'draft'
+               AND extract(year FROM application_date) = $2 GROUP BY state""",
+            tenant, YEAR,
+        )  # fmt: skip
+    finally:
+        await conn.close()
+    return {r["state"]: r["n"] for r in rows}
+
+
+STATE_ROW = re.compile(r'data-state="([a-z_]+)" data-count="(\d+)"')
+PERIOD = {"from": f"{YEAR}-01", "to": f"{YEAR}-12"}
+
+
+async def test_the_districts_figures_come_from_the_rollups_as_of_their_last_fold(
     browsers: dict[str, httpx.AsyncClient], admin_url: str
 ) -> None:
     tenant = await district(ENPING)
-    conn = await asyncpg.connect(admin_url)
-    try:
-        existing = await conn.fetch(
-            """SELECT state, count(*) AS n, coalesce(sum(amount_fen), 0)::bigint AS fen FROM applications
-               WHERE extract(year FROM application_date) = $1 GROUP BY state""",
-            YEAR,
-        )
-        name_zh = await conn.fetchval("SELECT name_zh FROM programs WHERE code = $1", PROGRAM)
-    finally:
-        await conn.close()
+    await folded(tenant)
+    before = await browsers["reviewer"].get("/dashboard", params=PERIOD)
     await applications(admin_url, tenant, [("paid", 1_000_000), ("paid", 234_567)])
-    expected_count = sum(r["n"] for r in existing) + 2
-    expected_fen = sum(r["fen"] for r in existing) + 1_234_567
+    # not folded yet: the page still shows the figures as of before the change, and says so
+    stale = (await browsers["reviewer"].get("/dashboard", params=PERIOD)).text
+    assert dict(STATE_ROW.findall(stale)) == dict(STATE_ROW.findall(before.text))
+    await folded(tenant)
 
-    page = (await browsers["reviewer"].get("/dashboard", params={"year": str(YEAR)})).text
-    assert f'data-total-count="{expected_count}"' in page and f'data-total-fen="{expected_fen}"' in page
-    assert "2019 年度汇总" in page and name_zh in page
-    cell = r'<td class="text-end ui-num">'
-    paid_row = re.search(rf"<tr><td>已支付</td>{cell}([\d,]+)</td>{cell}¥([\d,.]+)</td></tr>", page)
-    assert paid_row and paid_row.groups() == ("2", "12,345.67")
-    assert 'value="2019" selected' in page
+    expected = await filed_in(admin_url, tenant)
+    page = (await browsers["reviewer"].get("/dashboard", params=PERIOD)).text
+    shown = {state: int(n) for state, n in STATE_ROW.findall(page)}
+    assert {k: v for k, v in shown.items() if v} == expected
+    assert f'data-total-count="{sum(expected.values())}"' in page
+    assert 'data-metric="applications"' in page and "截至" in page and 'id="chart-month"' in page
+    assert '<option value="2019-01" selected>' in page
+    assert 'data-queue="submitted"' in page  # the queues stay beside the figures
 
-    empty = (await browsers["reviewer"].get("/dashboard", params={"year": "2001"})).text
-    assert 'data-total-count="0"' in empty and "本年度没有申请" in empty
+    empty = (await browsers["reviewer"].get("/dashboard", params={"from": "2001-01", "to": "2001-12"})).text
+    assert 'data-total-count="0"' in empty
 
-    answer = await browsers["finance"].get("/dashboard/export", params={"year": str(YEAR), "format": "csv"})
+    answer = await browsers["finance"].get("/dashboard/export", params={**PERIOD, "format": "csv"})
     assert answer.status_code == 200 and "attachment" in answer.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
-    assert rows[0] == ["补贴项目", "状态", "笔数", "金额(元)"]
-    assert [name_zh, "已支付", "2", "12345.67"] in rows[1:]
-    assert sum(int(r[2]) for r in rows[1:]) == expected_count
-    book = await browsers["finance"].get("/dashboard/export", params={"year": str(YEAR), "format": "xlsx"})
+    assert rows[0] == ["状态", "申请数"]
+    assert ["已支付", str(expected["paid"])] in rows[1:]
+    assert sum(int(r[1]) for r in rows[1:]) == sum(expected.values())
+    book = await browsers["finance"].get("/dashboard/export", params={**PERIOD, "format": "xlsx"})
     assert book.status_code == 200 and book.content[:2] == b"PK"
 
 
-async def test_city_users_see_the_totals_per_district_without_queues(
+async def test_city_users_are_sent_to_the_rollups_and_export_per_district(
     browsers: dict[str, httpx.AsyncClient], admin_url: str
 ) -> None:
     tenant = await district(ENPING)
     await applications(admin_url, tenant, [("withdrawn", 50_000)])
-    page = await browsers["city"].get("/dashboard", params={"year": str(YEAR)})
-    assert page.status_code == 200
-    assert "data-queue" not in page.text and "恩平" in page.text and "已撤回" in page.text
-    rows = list(
-        csv.reader(
-            io.StringIO(
-                (await browsers["city"].get("/dashboard/export", params={"year": str(YEAR)})).content.decode(
-                    "utf-8-sig"
-                )
-            )
-        )
-    )
-    assert "区县" in rows[0][0] and any(r[0].startswith("恩平") and r[2] == "已撤回" for r in rows[1:])
+    await folded(tenant)
+    page = await browsers["city"].get("/dashboard", params=PERIOD)
+    assert page.status_code == 303 and page.headers["location"] == f"/rollups?from={YEAR}-01&to={YEAR}-12"
+    answer = await browsers["city"].get("/dashboard/export", params=PERIOD)
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert rows[0] == ["区县", "状态", "申请数"]
+    withdrawn = [r for r in rows[1:] if r[0].startswith("恩平") and r[1] == "已撤回"]
+    assert withdrawn and int(withdrawn[0][2]) == (await filed_in(admin_url, tenant))["withdrawn"]
 
 
 async def test_states_are_named_as_on_the_clerks_list(
@@ -200,9 +216,10 @@ async def test_states_are_named_as_on_the_clerks_list(
 ) -> None:
     tenant = await district(ENPING)
     await applications(admin_url, tenant, [("submitted", None), ("in_batch", 80_000)])
-    page = (await browsers["reviewer"].get("/dashboard", params={"year": str(YEAR)})).text
+    await folded(tenant)
+    page = (await browsers["reviewer"].get("/dashboard", params=PERIOD)).text
     listing = (await browsers["clerk"].get("/subsidies/applications")).text
     for state in ("submitted", "in_batch"):
         name = re.search(rf'<option value="{state}"[^>]*>([^<]+)</option>', listing)
         assert name, state
-        assert f"<tr><td>{name.group(1)}</td>" in page, (state, name.group(1))
+        assert re.search(rf'data-state="{state}" data-count="[1-9]\d*"><td>{name.group(1)}</td>', page), state

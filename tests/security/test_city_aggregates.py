@@ -42,8 +42,8 @@ NAME = "督查哨兵"  # distinctive: no other test or seed uses it
 
 # (path, method) a city role may use without supervision, and why no individual is in it.
 AGGREGATES: dict[tuple[str, str], str] = {
-    ("/dashboard", "GET"): "the totals by program and state: counts and sums",
-    ("/dashboard/export", "GET"): "the same totals as CSV/XLSX",
+    ("/dashboard", "GET"): "a redirect to the rollups page (a district user: queue counts and cells)",
+    ("/dashboard/export", "GET"): "applications by state per district, from the cells: counts",
     ("/hkmo/targets", "GET"): "targets, progress and projections: counts and sums per district",
     ("/hkmo/targets/{year:int}", "POST"): "the city administrator sets the year's targets",
     ("/api/v1/hkmo/targets", "GET"): "the targets as JSON",

@@ -5,8 +5,8 @@ expiring within 30 days; reviewer: submitted applications, awards on hold, appro
 issue; finance: batches awaiting approval, awaiting the bank's return, reconciled with failures;
 HK/MO grants: milestones awaiting evidence or overdue and clawbacks still owed for the clerk,
 milestones awaiting a decision for the reviewer).
-Totals count applications and sum their amounts (integer fen) by program and state for one year
-(the year of the application date), per district for city users.
+The district's figures beside the queues come from the rollups (renshe.rollups.views), not from
+here: counted once by the folds, never recounted per page view.
 """
 
 from __future__ import annotations
@@ -100,45 +100,3 @@ def own_first(all_queues: list[Queue], roles: frozenset[Role]) -> list[Queue]:
     if Role.DISTRICT_ADMIN in roles:
         return list(all_queues)
     return sorted(all_queues, key=lambda q: q.role not in roles)
-
-
-async def totals(tenant_ids: frozenset[UUID], year: int) -> list[Total]:
-    """Count and amount (fen) of applications by district, program and state, for one year."""
-    rows = await current_transaction().connection.fetch(
-        """SELECT a.tenant_id, a.program_code, a.state, count(*) AS n,
-                  coalesce(sum(a.amount_fen), 0)::bigint AS fen
-           FROM applications a
-           WHERE a.tenant_id = ANY($1::uuid[]) AND extract(year FROM a.application_date) = $2
-           GROUP BY a.tenant_id, a.program_code, a.state""",
-        list(tenant_ids),
-        year,
-    )
-    return [Total(r["tenant_id"], r["program_code"], r["state"], r["n"], r["fen"]) for r in rows]
-
-
-async def years(tenant_ids: frozenset[UUID]) -> list[int]:
-    """The years that have applications, newest first."""
-    rows = await current_transaction().connection.fetch(
-        """SELECT DISTINCT extract(year FROM application_date)::int AS y FROM applications
-           WHERE tenant_id = ANY($1::uuid[]) ORDER BY y DESC""",
-        list(tenant_ids),
-    )
-    return [r["y"] for r in rows]
-
-
-async def program_names(codes: set[str]) -> dict[str, tuple[str, str]]:
-    """Program code → (Chinese name, English name), for the programs in the table."""
-    rows = await current_transaction().connection.fetch(
-        "SELECT code, name_zh, name_en FROM programs WHERE code = ANY($1::text[])", sorted(codes)
-    )
-    return {r["code"]: (r["name_zh"], r["name_en"]) for r in rows}
-
-
-async def district_names(tenant_ids: frozenset[UUID]) -> dict[UUID, tuple[str, str, str]]:
-    """District id → (code, Chinese name, English name); districts only, in code order."""
-    rows = await current_transaction().connection.fetch(
-        """SELECT id, code, name_zh, name_en FROM org_units
-           WHERE id = ANY($1::uuid[]) AND kind = 'district' ORDER BY code""",
-        list(tenant_ids),
-    )
-    return {r["id"]: (r["code"], r["name_zh"], r["name_en"]) for r in rows}

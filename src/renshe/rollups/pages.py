@@ -15,7 +15,6 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.response import Template
 
-from renshe import clock
 from renshe.accounts.guards import principal_of, requires_roles
 from renshe.accounts.principal import CITY_ROLES, DISTRICT_ROLES
 from renshe.errors import Forbidden, ValidationFailed
@@ -42,16 +41,11 @@ async def rollups_page(request: Req) -> Template:
         progress = await targets.progress(caller(request), min(max(f.last.year, 2020), 2100))
     except Forbidden:
         progress = None
-    this_month = clock.today().replace(day=1)
-    oldest = min(f.first, this_month.replace(year=this_month.year - 5))
-    span = (this_month.year - oldest.year) * 12 + this_month.month - oldest.month
-    months = [f"{(oldest.month - 1 + i) // 12 + oldest.year}-{(oldest.month - 1 + i) % 12 + 1:02d}"
-              for i in range(span, -1, -1)]  # fmt: skip
     return Template(
         "rollups/index.html",
         context={
             "flt": f, "data": data, "progress": progress, "city_view": not p.is_district,
-            "districts": districts, "months": [(m, m) for m in months],
+            "districts": districts, "months": views.month_choices(f),
             "families": [(k, _(v)) for k, v in views.FAMILIES.items()],
             "charts": {v: views.chart(v, d["rows"]) for v, d in data["views"].items()},
             "district_name": dict(districts).get(f.district, ""),

@@ -24,12 +24,15 @@ from renshe.db.tenant import current_transaction, tenant_transaction, within
 from renshe.errors import ValidationFailed
 from renshe.i18n import lazy
 from renshe.rollups.facts import OVERFLOW_DAY
+from renshe.subsidies.applications.states import STATES
 
 # The metrics a caller may ask for: stored cells summed, or read from the summed histogram.
 SUMMED = (
     "applications", "approved", "approved_fen", "paid", "paid_fen", "failed_payments", "people_served",
     "enterprises_served", "cards_issued", "cards_active", "cards_revoked", "youth_registered",
     "grants_approved", "grants_approved_fen", "clawbacks", "clawbacks_fen",
+    # filed applications by their state today (drafts are not filed)
+    *(f"applications:{state}" for state in STATES if state != "draft"),
 )  # fmt: skip
 PERCENTILES = {"days_to_pay_p50": 0.5, "days_to_pay_p90": 0.9}
 METRICS = (*SUMMED, *PERCENTILES)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from renshe import clock
@@ -16,7 +17,8 @@ from renshe.accounts.principal import Principal
 from renshe.db.tenant import current_transaction, tenant_transaction
 from renshe.i18n import gettext as _
 from renshe.i18n import lazy
-from renshe.rollups import service
+from renshe.rollups import service, stocks
+from renshe.subsidies.applications.states import STATE_LABELS
 
 FAMILIES = {
     "employment": lazy("Employment subsidies"),
@@ -44,6 +46,7 @@ LABELS = {
     "clawbacks_fen": lazy("Clawbacks (yuan)"),
 }
 VIEWS = ("district", "month", "program")
+STATE_METRICS = tuple(m for m in service.SUMMED if m.startswith("applications:"))
 TABLE_METRICS = ("applications", "approved_fen", "paid_fen", "people_served", "failed_payments",
                  "days_to_pay_p50", "days_to_pay_p90")  # fmt: skip
 
@@ -83,6 +86,17 @@ def filters_from(params: Any) -> Filters:
         (params.get("district") or "")[:6],
         (params.get("program") or "")[:60],
     )
+
+
+def month_choices(f: Filters) -> list[tuple[str, str]]:
+    """The months a period can start or end in: five years back (or the period's first month),
+    newest first."""
+    this_month = clock.today().replace(day=1)
+    oldest = min(f.first, this_month.replace(year=this_month.year - 5))
+    span = (this_month.year - oldest.year) * 12 + this_month.month - oldest.month
+    months = [f"{(oldest.month - 1 + i) // 12 + oldest.year}-{(oldest.month - 1 + i) % 12 + 1:02d}"
+              for i in range(span, -1, -1)]  # fmt: skip
+    return [(m, m) for m in months]
 
 
 def previous(f: Filters) -> Filters:
@@ -128,9 +142,10 @@ def change(now: int | None, before: int | None) -> float | None:
     return (now - before) / before
 
 
-async def dashboard(p: Principal, f: Filters) -> dict[str, Any]:
+async def dashboard(p: Principal, f: Filters, *, states: bool = False) -> dict[str, Any]:
     """Everything the page shows, read in one transaction. A district that is not the caller's
-    is dropped from the filters (``filters`` says what was shown)."""
+    is dropped from the filters (``filters`` says what was shown). ``states`` adds the
+    applications filed in the period by their state today (the district dashboard's table)."""
     async with tenant_transaction(p.context()):
         districts = await service.districts_of(p)
         if f.district and f.district not in {d["code"] for d in districts}:
@@ -142,6 +157,12 @@ async def dashboard(p: Principal, f: Filters) -> dict[str, Any]:
         # one district shown (a district's own, or a drill-down): no view by district
         for view in ("month", "program") if (p.is_district or f.district) else VIEWS:
             views[view] = await service.read_districts(districts, _query(f, (view,), TABLE_METRICS, programs))
+        by_state: dict[str, Any] = {}
+        if states:
+            found = await service.read_districts(districts, _query(f, (), STATE_METRICS, programs))
+            by_state = found["totals"]
+        shown = [d["id"] for d in districts if not f.district or d["code"] == f.district]
+        today = await stocks.read(shown, clock.today(), f.last.year, programs)
     for row in views.get("program", {}).get("rows", []):
         row["name"] = names.get(row["program"], row["program"])
     headline = [
@@ -152,6 +173,8 @@ async def dashboard(p: Principal, f: Filters) -> dict[str, Any]:
     others = [{"metric": m, "label": _(LABELS[m]), "value": now["totals"][m]} for m in OTHERS]
     return {
         "as_of": now["as_of"], "headline": headline, "others": others, "views": views, "names": names,
+        "stocks": today,
+        "states": [(m.split(":", 1)[1], _(STATE_LABELS[m.split(":", 1)[1]]), n) for m, n in by_state.items()],
         "filters": f, "districts": [] if p.is_district else [(d["code"], d["name_zh"]) for d in districts],
     }  # fmt: skip
 
@@ -188,14 +211,15 @@ def chart(view: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def export_rows(view: str, rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
-    """A view's table as a spreadsheet: the group, then each metric (yuan with two decimals)."""
+    """A view's table as a spreadsheet: the group, then each metric — numbers, the yuan with two
+    decimals (numeric cells in XLSX)."""
     first = {"district": _("District"), "month": _("Month"), "program": _("Program")}[view]
     header = [first, *(_(LABELS[m]) for m in TABLE_METRICS)]
     out = []
     for r in rows:
         key = label(view, r)
         values = [
-            f"{r[m] // 100}.{r[m] % 100:02d}" if m.endswith("_fen") else ("" if r[m] is None else r[m])
+            Decimal(r[m]).scaleb(-2) if m.endswith("_fen") else ("" if r[m] is None else r[m])
             for m in TABLE_METRICS
         ]
         out.append([key, *values])

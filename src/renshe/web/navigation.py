@@ -61,7 +61,7 @@ LINKS: tuple[Link, ...] = (
     Link(
         "/dashboard",
         lazy("District dashboard"),
-        lazy("Work waiting for you, and award totals by program and state."),
+        lazy("Work waiting for you, and your district's figures from the rollups."),
     ),
     Link(
         "/subsidies/applications",
