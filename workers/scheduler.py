@@ -108,6 +108,7 @@ def build(settings: Settings) -> AsyncIOScheduler:
         id="rollup_folds",
         max_instances=1,
         coalesce=True,
+        next_run_time=datetime.now(SHANGHAI),  # what changed while no scheduler ran is folded now
     )
     return scheduler
 

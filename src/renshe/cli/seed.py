@@ -29,7 +29,8 @@ async def seed_demo(
 
     The story is dated (``renshe.demo_story``): ``opening`` (``renshe demo``'s first tenant and
     programme sync) and the accounts at its first instant, the registry over the two years after,
-    the subsidies over the last weeks; the audit log with them while the story clock is open."""
+    the subsidies over the last weeks; the audit log with them while the story clock is open. The
+rollups count it all before the demo opens."""
     if settings.production:
         raise DemoNotForProduction(
             "renshe seed --demo is not for RENSHE_ENV=production: its accounts share the published "
@@ -40,6 +41,7 @@ async def seed_demo(
     from renshe.hkmo.demo import seed_demo_hkmo
     from renshe.hkmo.demo_grants import seed_demo_grants, seed_demo_targets
     from renshe.registry.seed import seed_demo_registry
+    from renshe.rollups.demo import fold_demo_history
     from renshe.subsidies.demo import seed_demo_subsidies
     from renshe.talent.demo import seed_demo_talent
 
@@ -54,6 +56,7 @@ async def seed_demo(
         await seed_demo_hkmo(codes)
         await seed_demo_grants(codes)
         await seed_demo_targets()
+    await fold_demo_history(codes)
     return accounts
 
 
