@@ -201,6 +201,7 @@ async def city_page(url: str, calls: int = 50) -> Result:
             await conn.close()
         if tenant not in filled:
             await history(url, code, 20_000)
+            await settle(url)  # without statistics the recount's join of 20,000 lines is a nested loop
             async with started_engine():
                 await _count_once(tenant)
     await settle(url)

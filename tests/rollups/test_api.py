@@ -60,6 +60,20 @@ async def test_the_city_reads_every_district_and_the_totals_add_up(client: httpx
     assert datetime.fromisoformat(answer.json()["as_of"]) <= datetime.now(UTC)
 
 
+async def test_applications_by_state_add_up_to_the_applications(client: httpx.AsyncClient) -> None:
+    from renshe.rollups.service import SUMMED
+
+    states = [m for m in SUMMED if m.startswith("applications:")]
+    analyst = await api_headers("440700", Role.CITY_ANALYST)
+    answer = await client.get(
+        URL, params={**WINDOW, "metric": ",".join(["applications", *states])}, headers=analyst
+    )
+    rows = _by_district(answer)
+    for row in rows.values():
+        assert row["applications"] == sum(row[m] for m in states)
+    assert rows[A]["applications:paid"] == 1 and rows[A]["applications"] == 2
+
+
 async def test_months_are_shanghai_months(client: httpx.AsyncClient) -> None:
     clerk = await api_headers(A, Role.CLERK)
     answer = await client.get(

@@ -40,10 +40,17 @@ async def test_the_city_page_draws_every_view_and_drills_into_a_district(history
             assert options["series"] and options["xAxis"]["data"]
             assert f'id="table-{view}"' in page.text
         assert "台山市" in page.text and "鹤山市" in page.text
+        # the tiles: one per district with its payments and its share of the city's
+        tiles = dict(re.findall(r'data-district="(\d{6})" data-paid-fen="(\d+)"', page.text))
+        assert len(tiles) == 7 and tiles["440781"] == "100000"
+        city_paid = sum(int(v) for v in tiles.values())
+        share = re.search(r'id="share-440781" min="0" max="1" value="([\d.]+)"', page.text)
+        assert share and abs(float(share.group(1)) - 100000 / city_paid) < 1e-4
         assert 'src="/static/vendor/echarts/echarts.common.min.js' in page.text
         drill = await browser.get("/rollups", params={**WINDOW, "district": "440781"})
         assert drill.status_code == 200
         assert 'id="chart-district"' not in drill.text and "台山市" in drill.text
+        assert 'id="district-tiles"' not in drill.text
         export = await browser.get("/rollups/export", params={**WINDOW, "view": "district", "format": "csv"})
         rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
         by_name = {r[0]: r for r in rows[1:]}

@@ -165,6 +165,7 @@ async def dashboard(p: Principal, f: Filters, *, states: bool = False) -> dict[s
         today = await stocks.read(shown, clock.today(), f.last.year, programs)
     for row in views.get("program", {}).get("rows", []):
         row["name"] = names.get(row["program"], row["program"])
+    tiles = district_tiles(districts, views["district"]) if "district" in views else []
     headline = [
         {"metric": m, "label": _(LABELS[m]), "value": now["totals"][m],
          "change": change(now["totals"][m], before["totals"][m])}
@@ -173,10 +174,24 @@ async def dashboard(p: Principal, f: Filters, *, states: bool = False) -> dict[s
     others = [{"metric": m, "label": _(LABELS[m]), "value": now["totals"][m]} for m in OTHERS]
     return {
         "as_of": now["as_of"], "headline": headline, "others": others, "views": views, "names": names,
-        "stocks": today,
+        "stocks": today, "tiles": tiles,
         "states": [(m.split(":", 1)[1], _(STATE_LABELS[m.split(":", 1)[1]]), n) for m, n in by_state.items()],
         "filters": f, "districts": [] if p.is_district else [(d["code"], d["name_zh"]) for d in districts],
     }  # fmt: skip
+
+
+def district_tiles(districts: list[dict[str, Any]], found: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every district shown (those with nothing counted too, at zero), in code order, with its
+    share of the city's payments."""
+    rows = {r["district"]["code"]: r for r in found["rows"]}
+    city_paid = found["totals"]["paid_fen"] or 0
+    out = []
+    for d in districts:
+        row = rows.get(d["code"]) or {"district": {"code": d["code"], "name": d["name_zh"]}} | dict.fromkeys(
+            TABLE_METRICS, 0
+        ) | {"days_to_pay_p50": None, "days_to_pay_p90": None}
+        out.append(row | {"share": row["paid_fen"] / city_paid if city_paid else 0.0})
+    return out
 
 
 def label(view: str, row: dict[str, Any]) -> str:
