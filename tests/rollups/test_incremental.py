@@ -5,7 +5,7 @@ cell put wrong by hand is found, raised as an alert and put right."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
@@ -96,6 +96,24 @@ async def test_a_payment_dated_earlier_moves_the_first_served_month(db: None, ad
     await _fold(tenant)
     stored, fresh = await _cells(tenant)
     assert stored == fresh
+
+
+async def test_a_payment_late_in_the_month_is_counted_in_its_month(db: None, admin_url: str) -> None:
+    """Paid at 23:30 on 28 November in Shanghai (15:30 UTC): November's, through the end of the
+    month's range of instants, folded as a touched cell and recounted in full alike."""
+    tenant = await unit_id(DISTRICT)
+    conn = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))
+    try:
+        h = await history.begin(conn, tenant)
+        await history.file(h, 0, 2, 1)
+        await history.decide(h, 0, True, 2, 70_000)
+        await history.pay(h, 0, True, 24 * 28)
+    finally:
+        await conn.close()
+    await _fold(tenant)
+    stored, fresh = await _cells(tenant)
+    assert stored == fresh
+    assert stored[(date(2025, 11, 1), "startup_once", "paid_fen")] >= 70_000
 
 
 async def test_a_corrected_payee_moves_the_payments_first_served_month(db: None, admin_url: str) -> None:

@@ -2,9 +2,10 @@
 
 A cell is (month, program, metric) → an integer. The fold recounts only the cells a change
 touched (``scoped``: the touched (month, program) pairs are ``$2``/``$3``); the nightly
-recomputation counts every cell of the district (``scoped=False``). Both are the same text with
-or without the scope joins (and, unscoped, a first payment read off the lines already counted),
-so "incremental = full" compares one definition with itself, not two.
+recomputation counts every cell of the district (``scoped=False``). Both are the same text but for
+where the rows come from (the touched cells' rows, or the district's) and, unscoped, a first
+payment read off the lines already counted — so "incremental = full" compares one definition with
+itself, not two.
 
 What each metric counts, and the month it belongs to (Shanghai time):
 
@@ -32,17 +33,29 @@ from __future__ import annotations
 OVERFLOW_DAY = 366
 APPROVED_STATES = "('approved', 'in_notice', 'on_hold', 'ready', 'in_batch', 'paid', 'payment_failed')"
 
-# {scope} joins a family's rows to the touched (month, program) pairs; empty for every cell.
+# {filed_rows}, {decided_rows}, {line_rows}: where a family's rows come from — the district's tables,
+# or (scoped) only the rows of the touched (month, program) pairs, read per pair through the indexes
+# on (district, program, month): a LATERAL join, so that the planner cannot trade the index for a
+# scan of the whole history (its estimate of a month's rows is poor, and a fold must cost what the
+# touched cells hold, not what the district holds). OFFSET 0 keeps each subquery a subquery: a
+# plain one would be pulled up into the join, and the choice handed back. A month is a range of
+# instants, not renshe_month(column) = month: under row security only leakproof operators on a
+# column can drive an index, and date_trunc is not one.
 _FAMILIES = f"""
-WITH scope AS (SELECT DISTINCT * FROM unnest($2::date[], $3::text[]) AS s(month, program_code)),
+WITH scope AS (
+  -- a touched (month, program), and the month's first and next first instants in Shanghai
+  SELECT month, program_code, (month::timestamp AT TIME ZONE 'Asia/Shanghai') AS starts,
+         ((month + interval '1 month') AT TIME ZONE 'Asia/Shanghai') AS ends
+  FROM (SELECT DISTINCT * FROM unnest($2::date[], $3::text[]) AS s (month, program_code)) touched
+),
 filed AS (
   SELECT a.program_code, date_trunc('month', a.application_date)::date AS month, a.state
-  FROM applications a {{scope_filed}}
+  FROM {{filed_rows}}
   WHERE a.tenant_id = $1 AND a.state <> 'draft'
 ),
 decided AS (
   SELECT a.program_code, renshe_month(a.decided_at) AS month, a.amount_fen
-  FROM applications a {{scope_decided}}
+  FROM {{decided_rows}}
   WHERE a.tenant_id = $1 AND a.decided_at IS NOT NULL AND a.state IN {APPROVED_STATES}
 ),
 lines AS (
@@ -50,8 +63,7 @@ lines AS (
          greatest(0, least({OVERFLOW_DAY}, renshe_day(l.resolved_at)
                               - renshe_day(coalesce(a.submitted_at, a.decided_at, l.created_at)))) AS days,
          a.person_id, a.enterprise_id
-  FROM payment_lines l JOIN applications a ON a.tenant_id = l.tenant_id AND a.id = l.application_id
-  {{scope_lines}}
+  FROM {{line_rows}}
   WHERE l.tenant_id = $1 AND l.state IN ('paid', 'failed') AND l.resolved_at IS NOT NULL
 ),
 first_paid AS (
@@ -129,10 +141,27 @@ _FIRST_PAID_ALL = """
   SELECT program_code, NULL::uuid, enterprise_id, min(month) FROM lines
   WHERE state = 'paid' AND enterprise_id IS NOT NULL GROUP BY 1, 3"""
 
-_SCOPE_FILED = """JOIN scope s ON s.program_code = a.program_code AND a.application_date >= s.month
-                  AND a.application_date < (s.month + interval '1 month')::date"""
-_SCOPE_DECIDED = "JOIN scope s ON s.program_code = a.program_code AND renshe_month(a.decided_at) = s.month"
-_SCOPE_LINES = "JOIN scope s ON s.program_code = a.program_code AND renshe_month(l.resolved_at) = s.month"
+_ROWS_ALL = {
+    "filed_rows": "applications a",
+    "decided_rows": "applications a",
+    "line_rows": "payment_lines l JOIN applications a"
+    " ON a.tenant_id = l.tenant_id AND a.id = l.application_id",
+}
+_ROWS_TOUCHED = {
+    "filed_rows": """scope s CROSS JOIN LATERAL (
+      SELECT * FROM applications x WHERE x.tenant_id = $1 AND x.program_code = s.program_code
+        AND x.application_date >= s.month AND x.application_date < (s.month + interval '1 month')::date
+      OFFSET 0) a""",
+    "decided_rows": """scope s CROSS JOIN LATERAL (
+      SELECT * FROM applications x WHERE x.tenant_id = $1 AND x.program_code = s.program_code
+        AND x.decided_at >= s.starts AND x.decided_at < s.ends OFFSET 0) a""",
+    "line_rows": """scope s CROSS JOIN LATERAL (
+      SELECT * FROM payment_lines x WHERE x.tenant_id = $1 AND x.state IN ('paid', 'failed')
+        AND x.resolved_at >= s.starts AND x.resolved_at < s.ends OFFSET 0) l
+    CROSS JOIN LATERAL (
+      SELECT * FROM applications y WHERE y.tenant_id = l.tenant_id AND y.id = l.application_id
+        AND y.program_code = s.program_code OFFSET 0) a""",
+}
 # the families without their own scope join (few rows) are cut to the touched cells at the end
 _SCOPE_OUT = "JOIN scope s ON s.month = c.month AND s.program_code = c.program_code"
 
@@ -141,13 +170,8 @@ def counting_sql(*, scoped: bool) -> str:
     """The query of ``(month, program_code, metric, value)`` rows of district ``$1``: only the
     cells named by ``$2``/``$3`` when ``scoped``, every cell otherwise (pass empty arrays)."""
     if scoped:
-        return _FAMILIES.format(
-            scope_filed=_SCOPE_FILED, scope_decided=_SCOPE_DECIDED, scope_lines=_SCOPE_LINES,
-            scope_out=_SCOPE_OUT, first_paid=_FIRST_PAID_SCOPED,
-        )  # fmt: skip
-    return _FAMILIES.format(
-        scope_filed="", scope_decided="", scope_lines="", scope_out="", first_paid=_FIRST_PAID_ALL
-    )
+        return _FAMILIES.format(**_ROWS_TOUCHED, scope_out=_SCOPE_OUT, first_paid=_FIRST_PAID_SCOPED)
+    return _FAMILIES.format(**_ROWS_ALL, scope_out="", first_paid=_FIRST_PAID_ALL)
 
 
 COUNT_TOUCHED = counting_sql(scoped=True)

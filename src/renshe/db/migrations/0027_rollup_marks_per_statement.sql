@@ -7,6 +7,10 @@
 -- transition tables and writes each touched cell once; the cells a row touches are the same as
 -- before (renshe.rollups.facts says what is counted where), so nothing else changes.
 --
+-- The fold reads a touched month's decisions and payments by a range of instants: under row
+-- security an index on renshe_month(column) cannot serve it (date_trunc is not leakproof, so the
+-- planner may not evaluate it before the row policy), and 0025's expression indexes go.
+--
 -- rollup_marked() is the one trigger function: it collects the rows the statement inserted or
 -- deleted, or both versions of the rows it updated whose counted columns (the trigger's argument)
 -- changed, and hands them to rollup_mark_<table>(rows), which names their cells.
@@ -31,6 +35,11 @@ DROP FUNCTION rollup_hkmo_grants_changed();
 DROP FUNCTION rollup_hkmo_clawbacks_changed();
 DROP FUNCTION rollup_touch_beneficiary(uuid, text, uuid, uuid);
 DROP FUNCTION rollup_touch(uuid, text, date);
+DROP INDEX applications_rollup_decided;
+DROP INDEX payment_lines_rollup;
+CREATE INDEX applications_rollup_decided ON applications (tenant_id, program_code, decided_at)
+  WHERE decided_at IS NOT NULL;
+CREATE INDEX payment_lines_rollup ON payment_lines (tenant_id, resolved_at) WHERE state IN ('paid', 'failed');
 
 CREATE FUNCTION rollup_marked() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -70,8 +79,8 @@ RETURNS SETOF date LANGUAGE sql STABLE AS $$
 $$;
 
 -- An application: its filing month and decision month. One whose program, submission or payee
--- changed (its two versions differ in them) also moves its payments — their months under both
--- programs — and its payees' first payments.
+-- changed (its two versions differ in them) also moves its payments: their months under both
+-- programs. One paid whose program or payee changed moves its payees' first payments too.
 CREATE FUNCTION rollup_mark_applications(p_rows applications[]) RETURNS void
 LANGUAGE sql AS $$
   WITH r AS (SELECT * FROM unnest(p_rows)),
@@ -80,6 +89,14 @@ LANGUAGE sql AS $$
       SELECT tenant_id, id FROM r GROUP BY 1, 2
       HAVING count(DISTINCT (program_code, submitted_at, person_id, enterprise_id)) > 1
     ) m ON m.tenant_id = r.tenant_id AND m.id = r.id
+  ),
+  payee_moved AS (
+    SELECT r.* FROM r JOIN (
+      SELECT tenant_id, id FROM r GROUP BY 1, 2
+      HAVING count(DISTINCT (program_code, person_id, enterprise_id)) > 1
+    ) m ON m.tenant_id = r.tenant_id AND m.id = r.id
+    WHERE EXISTS (SELECT 1 FROM payment_lines l WHERE l.tenant_id = r.tenant_id AND l.application_id = r.id
+                  AND l.state = 'paid')
   ),
   touched (tenant_id, month, program_code) AS (
     SELECT r.tenant_id, v.month, r.program_code
@@ -90,7 +107,7 @@ LANGUAGE sql AS $$
     WHERE l.resolved_at IS NOT NULL
     UNION ALL
     SELECT b.tenant_id, p.month, b.program_code
-    FROM (SELECT DISTINCT tenant_id, program_code, person_id, enterprise_id FROM moved) b,
+    FROM (SELECT DISTINCT tenant_id, program_code, person_id, enterprise_id FROM payee_moved) b,
          LATERAL rollup_paid_months(b.tenant_id, b.program_code, b.person_id, b.enterprise_id) AS p (month)
   )
   INSERT INTO rollup_changes (tenant_id, month, program_code)
