@@ -137,3 +137,25 @@ async def test_todays_stocks_are_the_budgets_and_cards_of_the_districts_shown(
             assert f'data-program="" data-left-fen="{sum(budgets.values())}"' in page  # the total row
     finally:
         await browser.aclose()
+
+
+def test_the_targets_chart_compares_each_target_in_per_cent() -> None:
+    """Targets count different things (youth, yuan): the chart shows achieved and projected as
+    shares of each target; a district's targets are the sum of its shares; none set, no chart."""
+    from renshe.rollups.views import target_chart
+
+    progress = {
+        "metrics": [
+            {"label": "登记", "target": 200, "actual": 50, "projection": 210, "districts": []},
+            {"label": "发放", "target": None, "actual": 30, "projection": 90,
+             "districts": [{"target": 40}, {"target": 60}]},
+            {"label": "无目标", "target": None, "actual": 5, "projection": 9,
+             "districts": [{"target": None}]},
+        ]
+    }  # fmt: skip
+    options = target_chart(progress)
+    assert options is not None
+    assert options["yAxis"]["data"] == ["登记", "发放"]
+    assert [s["data"] for s in options["series"]] == [[25.0, 30.0], [105.0, 90.0]]
+    assert options["xAxis"]["max"] == 105.0
+    assert target_chart({"metrics": [progress["metrics"][2]]}) is None

@@ -48,6 +48,7 @@ async def rollups_page(request: Req) -> Template:
             "districts": districts, "months": views.month_choices(f),
             "families": [(k, _(v)) for k, v in views.FAMILIES.items()],
             "charts": {v: views.chart(v, d["rows"]) for v, d in data["views"].items()},
+            "target_chart": views.target_chart(progress) if progress else None,
             "district_name": dict(districts).get(f.district, ""),
             "metrics": views.TABLE_METRICS,
             "metric_columns": [{"label": _(views.LABELS[m]), "num": True} for m in views.TABLE_METRICS],

@@ -185,11 +185,15 @@ def district_tiles(districts: list[dict[str, Any]], found: dict[str, Any]) -> li
     share of the city's payments."""
     rows = {r["district"]["code"]: r for r in found["rows"]}
     city_paid = found["totals"]["paid_fen"] or 0
+    nothing: dict[str, Any] = dict.fromkeys(TABLE_METRICS, 0) | {
+        "days_to_pay_p50": None,
+        "days_to_pay_p90": None,
+    }
     out = []
     for d in districts:
-        row = rows.get(d["code"]) or {"district": {"code": d["code"], "name": d["name_zh"]}} | dict.fromkeys(
-            TABLE_METRICS, 0
-        ) | {"days_to_pay_p50": None, "days_to_pay_p90": None}
+        row: dict[str, Any] = (
+            rows.get(d["code"]) or {"district": {"code": d["code"], "name": d["name_zh"]}} | nothing
+        )
         out.append(row | {"share": row["paid_fen"] / city_paid if city_paid else 0.0})
     return out
 
@@ -221,6 +225,33 @@ def chart(view: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
              "data": [r["approved_fen"] / 100 for r in rows]},
             {"name": _("Paid (yuan)"), "type": money, "yAxisIndex": 1,
              "data": [r["paid_fen"] / 100 for r in rows]},
+        ],
+    }  # fmt: skip
+
+
+def target_chart(progress: dict[str, Any]) -> dict[str, Any] | None:
+    """The targets' progress as horizontal bars in per cent of each target (the targets count
+    different things; the share is what compares): achieved so far, and projected for the year.
+    None when no target is set."""
+    rows = []
+    for m in progress["metrics"]:
+        target = m["target"] if m["target"] is not None else sum(d["target"] or 0 for d in m["districts"])
+        if target:
+            rows.append(
+                (m["label"], round(100 * m["actual"] / target, 1), round(100 * m["projection"] / target, 1))
+            )
+    if not rows:
+        return None
+    return {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 0},
+        "grid": {"left": 8, "right": 32, "bottom": 24, "top": 36, "containLabel": True},
+        "xAxis": {"type": "value", "name": "%", "max": max(100, *(max(r[1], r[2]) for r in rows))},
+        "yAxis": {"type": "category", "data": [r[0] for r in rows], "inverse": True},
+        "series": [
+            {"name": _("Achieved, share of the target"), "type": "bar", "data": [r[1] for r in rows]},
+            {"name": _("Projected for the year, share of the target"), "type": "bar",
+             "data": [r[2] for r in rows]},
         ],
     }  # fmt: skip
 
