@@ -102,9 +102,15 @@ LANGUAGE sql AS $$
     SELECT r.tenant_id, v.month, r.program_code
     FROM r, LATERAL (VALUES (date_trunc('month', r.application_date)::date), (renshe_month(r.decided_at))) AS v (month)
     UNION ALL
-    SELECT l.tenant_id, renshe_month(l.resolved_at), moved.program_code
-    FROM moved JOIN payment_lines l ON l.tenant_id = moved.tenant_id AND l.application_id = moved.id
-    WHERE l.resolved_at IS NOT NULL
+    -- its lines paid or failed (the ones counted), each state through its own index
+    SELECT moved.tenant_id, l.month, moved.program_code
+    FROM moved, LATERAL (
+      SELECT renshe_month(x.resolved_at) FROM payment_lines x
+      WHERE x.tenant_id = moved.tenant_id AND x.application_id = moved.id AND x.state = 'paid'
+      UNION ALL
+      SELECT renshe_month(x.resolved_at) FROM payment_lines x
+      WHERE x.tenant_id = moved.tenant_id AND x.application_id = moved.id AND x.state = 'failed'
+    ) AS l (month)
     UNION ALL
     SELECT b.tenant_id, p.month, b.program_code
     FROM (SELECT DISTINCT tenant_id, program_code, person_id, enterprise_id FROM payee_moved) b,
