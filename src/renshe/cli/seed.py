@@ -30,7 +30,7 @@ async def seed_demo(
     The story is dated (``renshe.demo_story``): ``opening`` (``renshe demo``'s first tenant and
     programme sync) and the accounts at its first instant, the registry over the two years after,
     the subsidies over the last weeks; the audit log with them while the story clock is open. The
-rollups count it all before the demo opens."""
+    rollups count it all before the demo opens."""
     if settings.production:
         raise DemoNotForProduction(
             "renshe seed --demo is not for RENSHE_ENV=production: its accounts share the published "
