@@ -62,6 +62,7 @@ LINKS: tuple[Link, ...] = (
         "/dashboard",
         lazy("District dashboard"),
         lazy("Work waiting for you, and your district's figures from the rollups."),
+        audience=DISTRICT_ROLES,  # the city's dashboard is the rollups page
     ),
     Link(
         "/subsidies/applications",
