@@ -13,7 +13,10 @@
 --
 -- rollup_marked() is the one trigger function: it collects the rows the statement inserted or
 -- deleted, or both versions of the rows it updated whose counted columns (the trigger's argument)
--- changed, and hands them to rollup_mark_<table>(rows), which names their cells.
+-- changed, and hands them to rollup_mark_<table>(rows), which names their cells. Those are
+-- PL/pgSQL, not SQL functions, so that their plans are kept for the session: planned afresh at
+-- every statement they cost 3.5 ms per UPDATE of a single application; kept, 0.3 ms (0.2 ms with
+-- no rollup trigger at all).
 
 DROP TRIGGER rollup_applications ON applications;
 DROP TRIGGER rollup_applications_update ON applications;
@@ -82,7 +85,8 @@ $$;
 -- changed (its two versions differ in them) also moves its payments: their months under both
 -- programs. One paid whose program or payee changed moves its payees' first payments too.
 CREATE FUNCTION rollup_mark_applications(p_rows applications[]) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
   WITH r AS (SELECT * FROM unnest(p_rows)),
   moved AS (
     SELECT r.* FROM r JOIN (
@@ -117,13 +121,15 @@ LANGUAGE sql AS $$
          LATERAL rollup_paid_months(b.tenant_id, b.program_code, b.person_id, b.enterprise_id) AS p (month)
   )
   INSERT INTO rollup_changes (tenant_id, month, program_code)
-  SELECT DISTINCT tenant_id, month, program_code FROM touched WHERE month IS NOT NULL AND program_code IS NOT NULL
+  SELECT DISTINCT tenant_id, month, program_code FROM touched WHERE month IS NOT NULL AND program_code IS NOT NULL;
+END
 $$;
 
 -- A payment line paid or failed: its month under its award's program; paid, every month its payee
 -- was paid in.
 CREATE FUNCTION rollup_mark_payment_lines(p_rows payment_lines[]) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
   WITH counted AS (
     SELECT r.tenant_id, r.state, renshe_month(r.resolved_at) AS month, a.program_code, a.person_id, a.enterprise_id
     FROM unnest(p_rows) r JOIN applications a ON a.tenant_id = r.tenant_id AND a.id = r.application_id
@@ -137,37 +143,46 @@ LANGUAGE sql AS $$
          LATERAL rollup_paid_months(b.tenant_id, b.program_code, b.person_id, b.enterprise_id) AS p (month)
   )
   INSERT INTO rollup_changes (tenant_id, month, program_code)
-  SELECT DISTINCT tenant_id, month, program_code FROM touched WHERE month IS NOT NULL AND program_code IS NOT NULL
+  SELECT DISTINCT tenant_id, month, program_code FROM touched WHERE month IS NOT NULL AND program_code IS NOT NULL;
+END
 $$;
 
 CREATE FUNCTION rollup_mark_talent_cards(p_rows talent_cards[]) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
   INSERT INTO rollup_changes (tenant_id, month, program_code)
   SELECT DISTINCT r.tenant_id, v.month, 'talent_card:' || r.tier
   FROM unnest(p_rows) r, LATERAL (VALUES (renshe_month(r.issued_at)), (renshe_month(r.ended_at))) AS v (month)
-  WHERE v.month IS NOT NULL AND r.tier IS NOT NULL
+  WHERE v.month IS NOT NULL AND r.tier IS NOT NULL;
+END
 $$;
 
 CREATE FUNCTION rollup_mark_hkmo_youth(p_rows hkmo_youth[]) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
   INSERT INTO rollup_changes (tenant_id, month, program_code)
   SELECT DISTINCT r.tenant_id, date_trunc('month', r.registered_on)::date, 'hkmo_youth'
-  FROM unnest(p_rows) r WHERE r.registered_on IS NOT NULL
+  FROM unnest(p_rows) r WHERE r.registered_on IS NOT NULL;
+END
 $$;
 
 CREATE FUNCTION rollup_mark_hkmo_grants(p_rows hkmo_grants[]) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
   INSERT INTO rollup_changes (tenant_id, month, program_code)
   SELECT DISTINCT r.tenant_id, renshe_month(r.decided_at), r.program_code
-  FROM unnest(p_rows) r WHERE r.decided_at IS NOT NULL AND r.program_code IS NOT NULL
+  FROM unnest(p_rows) r WHERE r.decided_at IS NOT NULL AND r.program_code IS NOT NULL;
+END
 $$;
 
 CREATE FUNCTION rollup_mark_hkmo_clawbacks(p_rows hkmo_clawbacks[]) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
   INSERT INTO rollup_changes (tenant_id, month, program_code)
   SELECT DISTINCT r.tenant_id, renshe_month(r.recorded_at), g.program_code
   FROM unnest(p_rows) r JOIN hkmo_grants g ON g.tenant_id = r.tenant_id AND g.id = r.grant_id
-  WHERE r.recorded_at IS NOT NULL
+  WHERE r.recorded_at IS NOT NULL;
+END
 $$;
 
 -- Three triggers per table (a trigger with transition tables fires on one event). The argument
