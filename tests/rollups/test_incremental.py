@@ -5,6 +5,8 @@ cell put wrong by hand is found, raised as an alert and put right."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -50,6 +52,24 @@ async def _cells(tenant: Any) -> tuple[dict[Any, int], dict[Any, int]]:
     return {(r["month"], r["program_code"], r["metric"]): r["value"] for r in stored}, fresh
 
 
+@asynccontextmanager
+async def _history(admin_url: str, start: datetime = history.START) -> AsyncIterator[history.History]:
+    """A new history in the district, written as the owner (the connection closed after)."""
+    conn = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))
+    try:
+        yield await history.begin(conn, await unit_id(DISTRICT), start)
+    finally:
+        await conn.close()
+
+
+async def _folded_equals_recounted(tenant: Any) -> dict[Any, int]:
+    """Fold what is pending; the stored cells must be the full recount's. Returns them."""
+    await _fold(tenant)
+    stored, fresh = await _cells(tenant)
+    assert stored == fresh
+    return stored
+
+
 async def _play(conn: asyncpg.Connection, tenant: Any, plan: list[tuple[Any, ...]]) -> None:
     h = await history.begin(conn, tenant)
     for step in plan:
@@ -81,38 +101,24 @@ async def test_folding_any_history_gives_the_full_recount(db: None, admin_url: s
 async def test_a_payment_dated_earlier_moves_the_first_served_month(db: None, admin_url: str) -> None:
     """One person paid twice under a program: the second payment, booked later but dated in an
     earlier month, makes that month their first — and the old first month must lose them."""
-    tenant = await unit_id(DISTRICT)
-    conn = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))
-    try:
-        h = await history.begin(conn, tenant)
+    async with _history(admin_url) as h:
         for _ in range(2):
             await history.file(h, 1, 0, 1)
             await history.decide(h, 0, True, 2, 50_000)
         await history.pay(h, 0, True, 24 * 45)  # December
-        await _fold(tenant)
+        await _fold(h.tenant)
         await history.pay(h, 0, True, 24 * 10)  # November
-    finally:
-        await conn.close()
-    await _fold(tenant)
-    stored, fresh = await _cells(tenant)
-    assert stored == fresh
+    await _folded_equals_recounted(h.tenant)
 
 
 async def test_a_payment_late_in_the_month_is_counted_in_its_month(db: None, admin_url: str) -> None:
     """Paid at 23:30 on 28 November in Shanghai (15:30 UTC): November's, through the end of the
     month's range of instants, folded as a touched cell and recounted in full alike."""
-    tenant = await unit_id(DISTRICT)
-    conn = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))
-    try:
-        h = await history.begin(conn, tenant)
+    async with _history(admin_url) as h:
         await history.file(h, 0, 2, 1)
         await history.decide(h, 0, True, 2, 70_000)
         await history.pay(h, 0, True, 24 * 28)
-    finally:
-        await conn.close()
-    await _fold(tenant)
-    stored, fresh = await _cells(tenant)
-    assert stored == fresh
+    stored = await _folded_equals_recounted(h.tenant)
     assert stored[(date(2025, 11, 1), "startup_once", "paid_fen")] >= 70_000
 
 
@@ -120,23 +126,16 @@ async def test_a_corrected_payee_moves_the_payments_first_served_month(db: None,
     """Person 1 paid in November, person 0 in December; an operator corrects December's award to
     person 1, who was already served in November: December loses its person, though the award was
     filed and decided in November (only its payment's month says so)."""
-    tenant = await unit_id(DISTRICT)
-    conn = await asyncpg.connect(**urls.asyncpg_kwargs(admin_url))
-    try:
-        h = await history.begin(conn, tenant, start=datetime(2025, 10, 31, 16, 0, tzinfo=UTC))
+    async with _history(admin_url, start=datetime(2025, 10, 31, 16, 0, tzinfo=UTC)) as h:
         await history.file(h, 1, 1, 1)
         await history.decide(h, 0, True, 2, 40_000)
         await history.pay(h, 0, True, 24 * 10)  # November
         await history.file(h, 1, 0, 3)
         await history.decide(h, 0, True, 4, 60_000)
         await history.pay(h, 0, True, 24 * 45)  # December
-        await _fold(tenant)
+        await _fold(h.tenant)
         await history.correct_payee(h, 1, 1)  # the second paid award: December's
-    finally:
-        await conn.close()
-    await _fold(tenant)
-    stored, fresh = await _cells(tenant)
-    assert stored == fresh
+    await _folded_equals_recounted(h.tenant)
 
 
 async def test_the_recount_finds_a_wrong_cell_raises_an_alert_and_puts_it_right(

@@ -33,15 +33,6 @@ class Queue:
     count: int
 
 
-@dataclass(frozen=True, slots=True)
-class Total:
-    tenant_id: UUID
-    program_code: str
-    state: str
-    count: int
-    amount_fen: int
-
-
 # (key, role, label, link) — the count comes from the application or batch states below
 QUEUE_SPECS: tuple[tuple[str, Role, str, str], ...] = (
     ("draft", Role.CLERK, lazy("Drafts to finish and submit"), "/subsidies/applications?state=draft"),

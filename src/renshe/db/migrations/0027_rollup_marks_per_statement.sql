@@ -88,19 +88,20 @@ CREATE FUNCTION rollup_mark_applications(p_rows applications[]) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
   WITH r AS (SELECT * FROM unnest(p_rows)),
+  -- an updated award's two versions: do they differ in what its payments are counted by?
+  changed AS (
+    SELECT tenant_id, id,
+           count(DISTINCT (program_code, submitted_at, person_id, enterprise_id)) > 1 AS payments,
+           count(DISTINCT (program_code, person_id, enterprise_id)) > 1 AS payee
+    FROM r GROUP BY 1, 2
+  ),
   moved AS (
-    SELECT r.* FROM r JOIN (
-      SELECT tenant_id, id FROM r GROUP BY 1, 2
-      HAVING count(DISTINCT (program_code, submitted_at, person_id, enterprise_id)) > 1
-    ) m ON m.tenant_id = r.tenant_id AND m.id = r.id
+    SELECT r.*, c.payee FROM r JOIN changed c ON c.tenant_id = r.tenant_id AND c.id = r.id WHERE c.payments
   ),
   payee_moved AS (
-    SELECT r.* FROM r JOIN (
-      SELECT tenant_id, id FROM r GROUP BY 1, 2
-      HAVING count(DISTINCT (program_code, person_id, enterprise_id)) > 1
-    ) m ON m.tenant_id = r.tenant_id AND m.id = r.id
-    WHERE EXISTS (SELECT 1 FROM payment_lines l WHERE l.tenant_id = r.tenant_id AND l.application_id = r.id
-                  AND l.state = 'paid')
+    SELECT * FROM moved WHERE payee AND EXISTS (
+      SELECT 1 FROM payment_lines l WHERE l.tenant_id = moved.tenant_id AND l.application_id = moved.id
+        AND l.state = 'paid')
   ),
   touched (tenant_id, month, program_code) AS (
     SELECT r.tenant_id, v.month, r.program_code
