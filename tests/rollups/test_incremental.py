@@ -138,6 +138,46 @@ async def test_a_corrected_payee_moves_the_payments_first_served_month(db: None,
     await _folded_equals_recounted(h.tenant)
 
 
+async def test_filings_and_decisions_are_folded_as_deltas_without_reading_the_month(
+    db: None, admin_url: str
+) -> None:
+    """Filing and deciding write what they changed in the filed and decided counts (the old
+    version's share taken away, the new one's added), not a mark to recount the month: a fold of
+    this month's submissions costs what they are, not what the month already holds. A payment
+    still marks its month, and the two kinds fold to the full recount."""
+    async with _history(admin_url) as h:
+        await _fold(h.tenant)
+        for person in range(3):
+            await history.file(h, 0, person, 1 + person)
+        await history.decide(h, 0, True, 30, 80_000)
+        await history.decide(h, 0, False, 31, 0)
+        changes = await h.conn.fetch(
+            "SELECT month, program_code, metric, delta FROM rollup_changes WHERE tenant_id = $1", h.tenant
+        )
+        assert changes and all(c["metric"] is not None for c in changes)  # deltas only
+        net: dict[Any, int] = {}
+        for c in changes:
+            key = (c["month"], c["program_code"], c["metric"])
+            net[key] = net.get(key, 0) + c["delta"]
+        oct_, nov = date(2025, 10, 1), date(2025, 11, 1)
+        assert {k: v for k, v in net.items() if v} == {
+            (nov, "startup_once", "applications"): 3,  # filed on 1 November in Shanghai
+            (nov, "startup_once", "applications:submitted"): 1,
+            (nov, "startup_once", "applications:in_notice"): 1,
+            (nov, "startup_once", "applications:rejected"): 1,
+            (nov, "startup_once", "approved"): 1,
+            (nov, "startup_once", "approved_fen"): 80_000,
+        }
+        assert oct_ not in {k[0] for k in net}
+        await _folded_equals_recounted(h.tenant)
+        await history.pay(h, 0, True, 24 * 9)
+        marks = await h.conn.fetch(
+            "SELECT month, program_code FROM rollup_changes WHERE tenant_id = $1 AND metric IS NULL", h.tenant
+        )
+        assert [(m["month"], m["program_code"]) for m in marks] == [(nov, "startup_once")]
+    await _folded_equals_recounted(h.tenant)
+
+
 async def test_the_recount_finds_a_wrong_cell_raises_an_alert_and_puts_it_right(
     db: None, admin_url: str
 ) -> None:
@@ -146,6 +186,7 @@ async def test_the_recount_finds_a_wrong_cell_raises_an_alert_and_puts_it_right(
     try:
         h = await history.begin(conn, tenant)
         await history.file(h, 0, 0, 5)
+        await history.file(h, 0, 1, -10)  # filed on 31 October in Shanghai: October's cell exists
         await history.decide(h, 0, True, 30, 1_000_000)
         await history.pay(h, 0, True, 24 * 9)
         await _fold(tenant)

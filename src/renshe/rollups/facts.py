@@ -1,11 +1,21 @@
 """The rollup facts (汇总口径): the one query that counts a district's cells from its own records.
 
-A cell is (month, program, metric) → an integer. The fold recounts only the cells a change
-touched (``scoped``: the touched (month, program) pairs are ``$2``/``$3``); the nightly
-recomputation counts every cell of the district (``scoped=False``). Both are the same text but for
-where the rows come from (the touched cells' rows, or the district's) and, unscoped, a first
-payment read off the lines already counted — so "incremental = full" compares one definition with
-itself, not two.
+A cell is (month, program, metric) → an integer. Two kinds of metric:
+
+* **kept by deltas** (:data:`DELTA_KEPT`: an application's filed and decided counts). They depend on
+  the application's own row alone, so its trigger (migration 0028) writes what each statement
+  changed in them — the old versions' contributions taken away, the new ones' added — and the
+  fold adds those deltas up without reading any history. The trigger's arithmetic mirrors the
+  ``filed`` and ``decided`` families below; the nightly recomputation counts them here.
+* **recounted** (everything else: a payment is counted from its line and its award, a first
+  payment from all of a payee's lines, and cards, youth and grants are few). A change marks the
+  (month, program) cells it touched, and the fold recounts only those (``scoped``: the touched
+  pairs are ``$2``/``$3``), the delta-kept families left out.
+
+The nightly recomputation counts every cell of the district (``scoped=False``). Both are the same
+text but for where the rows come from (the touched cells' rows, or the district's) and, unscoped, a
+first payment read off the lines already counted — so "incremental = full" compares one definition
+with itself, not two.
 
 What each metric counts, and the month it belongs to (Shanghai time):
 
@@ -31,6 +41,10 @@ What each metric counts, and the month it belongs to (Shanghai time):
 from __future__ import annotations
 
 OVERFLOW_DAY = 366
+# the metrics the fold keeps by adding deltas (the ``filed`` and ``decided`` families), as SQL on ``metric``
+DELTA_KEPT = (
+    "(metric = 'applications' OR metric LIKE 'applications:%' OR metric IN ('approved', 'approved_fen'))"
+)
 APPROVED_STATES = "('approved', 'in_notice', 'on_hold', 'ready', 'in_batch', 'paid', 'payment_failed')"
 
 # {filed_rows}, {decided_rows}, {line_rows}: where a family's rows come from — the district's tables,
@@ -147,14 +161,11 @@ _ROWS_ALL = {
     "line_rows": "payment_lines l JOIN applications a"
     " ON a.tenant_id = l.tenant_id AND a.id = l.application_id",
 }
+# the delta-kept families are not recounted for a mark: no rows
+_NO_ROWS = "(SELECT * FROM applications WHERE false) a"
 _ROWS_TOUCHED = {
-    "filed_rows": """scope s CROSS JOIN LATERAL (
-      SELECT * FROM applications x WHERE x.tenant_id = $1 AND x.program_code = s.program_code
-        AND x.application_date >= s.month AND x.application_date < (s.month + interval '1 month')::date
-      OFFSET 0) a""",
-    "decided_rows": """scope s CROSS JOIN LATERAL (
-      SELECT * FROM applications x WHERE x.tenant_id = $1 AND x.program_code = s.program_code
-        AND x.decided_at >= s.starts AND x.decided_at < s.ends OFFSET 0) a""",
+    "filed_rows": _NO_ROWS,
+    "decided_rows": _NO_ROWS,
     "line_rows": """scope s CROSS JOIN LATERAL (
       SELECT * FROM payment_lines x WHERE x.tenant_id = $1 AND x.state IN ('paid', 'failed')
         AND x.resolved_at >= s.starts AND x.resolved_at < s.ends OFFSET 0) l

@@ -1,13 +1,14 @@
 """Keeping a district's rollup cells current (汇总刷新): the fold and the nightly recomputation.
 
-* :func:`fold` — the cells named by pending change rows are recounted from the district's records
-  (:mod:`renshe.rollups.facts`) and the change rows deleted, in one transaction under the
-  district's advisory lock. A fold run twice finds nothing left; a fold killed half-way rolled
-  back and leaves every change row for the next. Its cost follows the number of touched cells,
-  not the size of the history.
+* :func:`fold` — the district's pending change rows are taken (deleted) in one transaction under
+  the district's advisory lock: the deltas among them (an application's filed and decided counts)
+  are added to their cells, and the cells named by the marks are recounted from the district's
+  records (:mod:`renshe.rollups.facts`), the delta-kept metrics left out. A fold run twice finds
+  nothing left; a fold killed half-way rolled back and leaves every change row for the next. Its
+  cost follows the deltas and the marked cells, never the size of the history.
 * :func:`recompute` — every cell of the district counted afresh and compared with the stored
   ones (the cells still pending a fold aside); each differing (month, program) becomes an alert
-  for the administrators and is put right.
+  for the administrators and is put right by adding the difference.
 
 Both run inside the caller's tenant transaction of the district (a job's).
 """
@@ -23,7 +24,7 @@ import asyncpg
 
 from renshe.alerts import service as alerts
 from renshe.db.tenant import current_transaction
-from renshe.rollups.facts import COUNT_ALL, COUNT_TOUCHED
+from renshe.rollups.facts import COUNT_ALL, COUNT_TOUCHED, DELTA_KEPT
 
 MISMATCH = "rollups.mismatch"
 Cell = tuple[date, str, str]  # month, program, metric
@@ -51,12 +52,36 @@ async def _mark_folded(tenant_id: UUID, *, recomputed: bool = False) -> None:
     )  # fmt: skip
 
 
-async def _replace(tenant_id: UUID, keys: list[tuple[date, str]]) -> None:
-    """Recount the cells of ``keys`` (month, program) from the district's records."""
+async def _add(tenant_id: UUID, deltas: list[tuple[date, str, str, int]]) -> None:
+    """Add ``deltas`` (month, program, metric, delta) to the cells; a cell brought to 0 goes."""
+    if not deltas:
+        return
+    zeroed = await _conn().fetch(
+        """INSERT INTO rollup_cells AS c (tenant_id, month, program_code, metric, value)
+           SELECT $1, month, program_code, metric, sum(delta)
+           FROM unnest($2::date[], $3::text[], $4::text[], $5::bigint[])
+                AS d (month, program_code, metric, delta)
+           GROUP BY month, program_code, metric HAVING sum(delta) <> 0
+           ON CONFLICT (tenant_id, month, program_code, metric) DO UPDATE SET value = c.value + excluded.value
+           RETURNING month, program_code, metric, value""",
+        tenant_id, *(list(column) for column in zip(*deltas, strict=True)),
+    )  # fmt: skip
+    gone = [(r["month"], r["program_code"], r["metric"]) for r in zeroed if r["value"] == 0]
+    if gone:
+        await _conn().execute(
+            """DELETE FROM rollup_cells WHERE tenant_id = $1 AND value = 0
+               AND (month, program_code, metric) IN (
+                 SELECT * FROM unnest($2::date[], $3::text[], $4::text[]))""",
+            tenant_id, *(list(column) for column in zip(*gone, strict=True)),
+        )  # fmt: skip
+
+
+async def _recount(tenant_id: UUID, keys: list[tuple[date, str]]) -> None:
+    """Recount the recounted metrics of the cells of ``keys`` (month, program) from the records."""
     months, programs = [k[0] for k in keys], [k[1] for k in keys]
     await _conn().execute(
-        """DELETE FROM rollup_cells WHERE tenant_id = $1
-           AND (month, program_code) IN (SELECT * FROM unnest($2::date[], $3::text[]))""",
+        f"""DELETE FROM rollup_cells WHERE tenant_id = $1 AND NOT {DELTA_KEPT}
+            AND (month, program_code) IN (SELECT * FROM unnest($2::date[], $3::text[]))""",
         tenant_id, months, programs,
     )  # fmt: skip
     await _conn().execute(
@@ -68,17 +93,20 @@ async def _replace(tenant_id: UUID, keys: list[tuple[date, str]]) -> None:
 
 async def fold(tenant_id: UUID, limit: int | None = None) -> int:
     """Fold the district's pending changes (the oldest ``limit`` of them; all by default: each
-    touched cell is then recounted once, however many changes touched it); how many were folded.
+    marked cell is then recounted once, however many changes marked it); how many were folded.
     The lock makes this the only fold of the district, so the changes are taken without row locks."""
     await _lock(tenant_id)
     taken = await _conn().fetch(
         """DELETE FROM rollup_changes WHERE tenant_id = $1 AND id IN (
              SELECT id FROM rollup_changes WHERE tenant_id = $1 ORDER BY id LIMIT $2)
-           RETURNING month, program_code""",
+           RETURNING month, program_code, metric, delta""",
         tenant_id, limit,
     )  # fmt: skip
-    if taken:
-        await _replace(tenant_id, sorted({(r["month"], r["program_code"]) for r in taken}))
+    deltas = [(r["month"], r["program_code"], r["metric"], r["delta"]) for r in taken if r["metric"]]
+    await _add(tenant_id, deltas)
+    marked = sorted({(r["month"], r["program_code"]) for r in taken if not r["metric"]})
+    if marked:
+        await _recount(tenant_id, marked)
     await _mark_folded(tenant_id)
     return len(taken)
 
@@ -114,7 +142,7 @@ async def recompute(tenant_id: UUID, on: date) -> dict[str, Any]:
         for r in await _conn().fetch(
             "SELECT DISTINCT month, program_code FROM rollup_changes WHERE tenant_id = $1", tenant_id
         )
-    }  # changed since the fold above: their next fold recounts them
+    }  # changed since the fold above: their next fold brings them up to date
     differences: dict[tuple[date, str], dict[str, dict[str, int]]] = defaultdict(dict)
     for cell in fresh.keys() | stored.keys():
         month, program, metric = cell
@@ -123,7 +151,15 @@ async def recompute(tenant_id: UUID, on: date) -> dict[str, Any]:
         differences[(month, program)][metric] = {"stored": stored.get(cell, 0), "counted": fresh.get(cell, 0)}
     for (month, program), metrics in sorted(differences.items()):
         await alerts.raise_alert(tenant_id, MISMATCH, f"{month:%Y-%m} {program}", {"metrics": metrics}, on)
-    if differences:
-        await _replace(tenant_id, sorted(differences))
+    # put right by adding the difference, not by recounting: a change committed since the count
+    # is pending, and its fold will add it (a recount might count it twice)
+    await _add(
+        tenant_id,
+        [
+            (month, program, metric, values["counted"] - values["stored"])
+            for (month, program), metrics in differences.items()
+            for metric, values in metrics.items()
+        ],
+    )
     await _mark_folded(tenant_id, recomputed=True)
     return {"cells": len(fresh), "differences": len(differences)}

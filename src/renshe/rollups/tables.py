@@ -1,4 +1,4 @@
-"""The rollups for Piccolo (the schema is ``db/migrations/0025_rollups.sql``). Written only by
+"""The rollups for Piccolo (the schema is ``db/migrations/0025_rollups.sql``; deltas: 0028). Written by
 :mod:`renshe.rollups.folding` (the cells, the folds) and by the database's triggers (the changes)."""
 
 from piccolo.columns import UUID, BigInt, Bytea, Date, Text, Timestamptz
@@ -17,13 +17,16 @@ class RollupCell(Table, tablename="rollup_cells"):
 
 
 class RollupChange(Table, tablename="rollup_changes"):
-    """A cell touched by a change and not folded yet."""
+    """A change not folded yet: a delta to one metric of a cell (``metric`` and ``delta``; an
+    application's filed and decided counts), or a mark of a cell to recount (both null)."""
 
     id = BigInt(primary_key=True)
     tenant_id = UUID()
     month = Date()
     program_code = Text()
     changed_at = Timestamptz()
+    metric = Text(null=True, default=None)
+    delta = BigInt(null=True, default=None)
 
 
 class RollupFold(Table, tablename="rollup_folds"):
