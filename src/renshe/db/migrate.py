@@ -87,9 +87,14 @@ async def _ensure_roles(conn: asyncpg.Connection, settings: Settings) -> None:
         "renshe_app": "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB",
         "renshe_maint": "LOGIN NOSUPERUSER BYPASSRLS NOCREATEROLE NOCREATEDB",
     }
-    # Several test databases may share one cluster; serialise role DDL across them.
-    await conn.execute("SELECT pg_advisory_lock(4242)")
-    try:
+    # Several databases may share one cluster (the tests' workers each migrate their own at once),
+    # and roles are the cluster's: "tuple concurrently updated" when two change one. An advisory
+    # lock would not serialise them (it is per database); a lock on the shared catalogs is
+    # cluster-wide, and ALTER ROLE and GRANT take a weaker one that waits for it.
+    async with conn.transaction():
+        await conn.execute(
+            "LOCK TABLE pg_catalog.pg_authid, pg_catalog.pg_auth_members IN SHARE ROW EXCLUSIVE MODE"
+        )
         for role, attr in attrs.items():
             password = urls.role_password(settings, role)
             exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
@@ -100,8 +105,6 @@ async def _ensure_roles(conn: asyncpg.Connection, settings: Settings) -> None:
                 await conn.execute(f"CREATE ROLE {role} NOLOGIN NOSUPERUSER NOBYPASSRLS")
             # the owner hands objects to the gate roles, so it must be a member
             await conn.execute(f"GRANT {role} TO renshe_owner")
-    finally:
-        await conn.execute("SELECT pg_advisory_unlock(4242)")
     db = urls.database_name(urls.admin_url(settings))
     await conn.execute(f'GRANT CONNECT, TEMP ON DATABASE "{db}" TO renshe_app, renshe_maint')
     await conn.execute(f'GRANT CONNECT, CREATE ON DATABASE "{db}" TO renshe_owner')
