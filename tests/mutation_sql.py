@@ -47,7 +47,7 @@ def run(name: str) -> tuple[bool, list[str]]:
     try:
         MIGRATION.write_text(original.replace(before, after), encoding="utf-8")
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *TESTS],
+            [sys.executable, "-m", "pytest", "-q", "-x", "-n", "0", "-p", "no:cacheprovider", *TESTS],
             capture_output=True,
             text=True,
             check=False,

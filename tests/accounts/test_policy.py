@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -74,6 +76,14 @@ def test_temporary_passwords_satisfy_the_policy():
     # generator ignoring it fails this within a few hundred tries.
     for _ in range(2000):
         assert passwords.policy_errors(passwords.temporary_password("ab"), "ab") == []
+
+
+def test_a_password_is_stored_as_argon2id_at_rfc_9106_cost():
+    """In a process of its own: the suite signs in with a cheaper hasher (tests/conftest.py)."""
+    script = "from renshe.accounts import passwords; print(passwords.hash_password('Pw-12345678'))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         timeout=60)
+    assert out.stdout.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
 
 def test_verify_rejects_and_counts():

@@ -76,7 +76,10 @@ async def test_registry_pages_fit_and_an_import_is_confirmed_in_a_dialog(server:
                     assert not await dialog.is_visible()
                     assert (await batch_row(batch_id))["status"] == "valid"
                     await page.click("form[data-ui-confirm='confirm-import'] button[type=submit]")
-                    await dialog.locator("button[value=confirm]").click()
+                    # the confirmed form posts and the page comes back: wait for that answer itself
+                    # ("network idle" can come before the post is sent on a busy machine)
+                    async with page.expect_response(lambda r: r.request.method == "POST"):
+                        await dialog.locator("button[value=confirm]").click()
                     await page.wait_for_load_state("networkidle")
                     assert (await batch_row(batch_id))["status"] != "valid"
                 pages |= {

@@ -104,7 +104,7 @@ async def test_clerk_cannot_unlock(client, app):
 # ------------------------------------------------------------------ enumeration
 
 
-async def test_unknown_wrong_locked_and_inactive_look_the_same(client):
+async def test_unknown_wrong_locked_and_inactive_look_the_same(client, real_password_hashing):
     _, wrong_name, _ = await make_user("440705", Role.CLERK)
     locked_id, locked_name, _ = await make_user("440705", Role.CLERK)
     await set_user(locked_id, locked_until=datetime.now(UTC) + timedelta(minutes=30), failed_logins=5)

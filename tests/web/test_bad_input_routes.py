@@ -10,17 +10,15 @@ one (a person, an enterprise, a user). Error answers under ``/api`` must be prob
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from litestar import Litestar
 
-from renshe.accounts import passwords, sessions, tokens
+from renshe.accounts import sessions, tokens
 from renshe.accounts.authentication import Origin
 from renshe.accounts.principal import Role
 from renshe.db import urls
@@ -139,19 +137,6 @@ def app(db: None) -> Litestar:
     from renshe.web.app import create_app
 
     return create_app()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def cheap_password_hashing() -> Iterator[None]:
-    """argon2 with its smallest cost for this walk only: the password routes (sign-in, token,
-    change, reset) are tried some 20 times each, and the real cost is the point of the
-    password tests, not of this one. Same code path, cheaper parameters."""
-    mp = pytest.MonkeyPatch()
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    mp.setattr(passwords, "_hasher", cheap)
-    mp.setattr(passwords, "_DUMMY_HASH", cheap.hash("dummy-password"))
-    yield
-    mp.undo()
 
 
 async def cancel_queued_jobs(admin_url: str, users: set[UUID]) -> None:

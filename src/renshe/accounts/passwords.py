@@ -22,8 +22,13 @@ MIN_CLASSES = 3
 HISTORY_SIZE = 5
 MAX_LENGTH = 256  # argon2 would hash a megabyte happily; nobody types that many
 
-# argon2-cffi's defaults are argon2id with RFC 9106's "low memory" parameters.
-_hasher = PasswordHasher()
+def standard_hasher() -> PasswordHasher:
+    """argon2id with RFC 9106's "low memory" parameters (64 MiB, 3 passes, 4 lanes), named here
+    rather than left to the library's defaults, which may change under us."""
+    return PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4)
+
+
+_hasher = standard_hasher()
 # Verified for unknown usernames so that they cost the same time as known ones (no timing oracle).
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 

@@ -8,7 +8,8 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, select_autoescape
+from jinja2.bccache import Bucket
 
 from renshe import clock, i18n, numbers
 from renshe.accounts.principal import Role
@@ -98,9 +99,30 @@ def unpublished_calendar_years(request: Any) -> list[int]:
     return calendar.unpublished_years(clock.today())
 
 
+class _CompiledInProcess(BytecodeCache):
+    """Templates compiled once per process, whatever the number of environments built in it (the
+    tests build an application per module, and a profile of the suite caught Jinja compiling
+    templates again and again). Jinja keys a bucket by the template's name and checks its source's
+    checksum, so an edited template is compiled again."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if (code := self._code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledInProcess()
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(templates_dir())),
+        bytecode_cache=_COMPILED,
         autoescape=select_autoescape(["html", "xml"]),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
