@@ -98,7 +98,11 @@ async def test_a_fold_that_dies_half_way_counts_nothing_twice(
         fresh = await folding.counted_afresh(tenant)
     pending, cells = await _state(tenant)
     assert pending == 0
-    assert cells == {k: v for k, v in fresh.items() if k[0].year < 2019}
+    # 2018 is this file's year (another test may plant a cell elsewhere in the district: the
+    # isolation attacks write one of every table, and only the nightly recount mends those)
+    assert {k: v for k, v in cells.items() if k[0].year == 2018} == {
+        k: v for k, v in fresh.items() if k[0].year == 2018
+    }
     month = JULY
     assert (
         cells[(month, "startup_once", "approved_fen")]
