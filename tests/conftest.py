@@ -157,12 +157,8 @@ def cheap_password_hashing() -> Iterator[None]:
     hashes at the real cost."""
     from argon2 import PasswordHasher
 
-    from renshe.accounts import passwords
-
     patch = pytest.MonkeyPatch()
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    patch.setattr(passwords, "_hasher", cheap)
-    patch.setattr(passwords, "_DUMMY_HASH", cheap.hash("dummy-password"))
+    _hash_with(patch, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     yield
     patch.undo()
 
@@ -172,9 +168,15 @@ def real_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2id at the real cost for one test (one about what that cost hides)."""
     from renshe.accounts import passwords
 
-    real = passwords.standard_hasher()
-    monkeypatch.setattr(passwords, "_hasher", real)
-    monkeypatch.setattr(passwords, "_DUMMY_HASH", real.hash("dummy-password"))
+    _hash_with(monkeypatch, passwords.standard_hasher())
+
+
+def _hash_with(patch: pytest.MonkeyPatch, hasher: Any) -> None:
+    """Hash and verify with ``hasher``, the unknown users' dummy hash included."""
+    from renshe.accounts import passwords
+
+    patch.setattr(passwords, "_hasher", hasher)
+    patch.setattr(passwords, "_DUMMY_HASH", hasher.hash("dummy-password"))
 
 
 @pytest.fixture(scope="session")

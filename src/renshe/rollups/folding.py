@@ -52,6 +52,11 @@ async def _mark_folded(tenant_id: UUID, *, recomputed: bool = False) -> None:
     )  # fmt: skip
 
 
+def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as columns, for ``unnest`` of one array per column."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
 async def _add(tenant_id: UUID, deltas: list[tuple[date, str, str, int]]) -> None:
     """Add ``deltas`` (month, program, metric, delta) to the cells; a cell brought to 0 goes."""
     if not deltas:
@@ -64,7 +69,7 @@ async def _add(tenant_id: UUID, deltas: list[tuple[date, str, str, int]]) -> Non
            GROUP BY month, program_code, metric HAVING sum(delta) <> 0
            ON CONFLICT (tenant_id, month, program_code, metric) DO UPDATE SET value = c.value + excluded.value
            RETURNING month, program_code, metric, value""",
-        tenant_id, *(list(column) for column in zip(*deltas, strict=True)),
+        tenant_id, *_columns(deltas),
     )  # fmt: skip
     gone = [(r["month"], r["program_code"], r["metric"]) for r in zeroed if r["value"] == 0]
     if gone:
@@ -72,13 +77,13 @@ async def _add(tenant_id: UUID, deltas: list[tuple[date, str, str, int]]) -> Non
             """DELETE FROM rollup_cells WHERE tenant_id = $1 AND value = 0
                AND (month, program_code, metric) IN (
                  SELECT * FROM unnest($2::date[], $3::text[], $4::text[]))""",
-            tenant_id, *(list(column) for column in zip(*gone, strict=True)),
+            tenant_id, *_columns(gone),
         )  # fmt: skip
 
 
 async def _recount(tenant_id: UUID, keys: list[tuple[date, str]]) -> None:
     """Recount the recounted metrics of the cells of ``keys`` (month, program) from the records."""
-    months, programs = [k[0] for k in keys], [k[1] for k in keys]
+    months, programs = _columns(keys)
     await _conn().execute(
         f"""DELETE FROM rollup_cells WHERE tenant_id = $1 AND NOT {DELTA_KEPT}
             AND (month, program_code) IN (SELECT * FROM unnest($2::date[], $3::text[]))""",
