@@ -131,6 +131,12 @@ async def _batched(h: History, index: int) -> UUID:
     return line
 
 
+async def sent_to_bank(h: History, pick: int) -> UUID | None:
+    """An award in notice put in the batch: its payment line, waiting for the bank's answer."""
+    index = h.pick(pick, "in_notice")
+    return None if index is None else await _batched(h, index)
+
+
 async def pay(h: History, pick: int, paid: bool, hours: int) -> None:
     """The bank's answer to an award in notice (its first payment) or failed (a retry)."""
     index = h.pick(pick, "in_notice", "payment_failed")
@@ -153,6 +159,29 @@ async def correct_payee(h: History, pick: int, person: int) -> None:
     await h.conn.execute(
         "UPDATE applications SET person_id = $3 WHERE tenant_id = $1 AND id = $2",
         h.tenant, h.apps[index][0], h.persons[person % len(h.persons)],
+    )  # fmt: skip
+
+
+async def correct_program(h: History, pick: int, program: int) -> None:
+    """An operator's correction of an award's program after it was decided or paid: its decision
+    and its payments move to the other program's cells, its payee's first payment under each."""
+    index = h.pick(pick, "in_notice", "paid", "payment_failed")
+    if index is None:
+        return
+    await h.conn.execute(
+        "UPDATE applications SET program_code = $3 WHERE tenant_id = $1 AND id = $2",
+        h.tenant, h.apps[index][0], PROGRAMS[program % len(PROGRAMS)],
+    )  # fmt: skip
+
+
+async def correct_submission(h: History, pick: int, hours: int) -> None:
+    """A corrected submission time of a decided or paid award: its payments' days to pay move."""
+    index = h.pick(pick, "in_notice", "paid", "payment_failed")
+    if index is None:
+        return
+    await h.conn.execute(
+        "UPDATE applications SET submitted_at = $3 WHERE tenant_id = $1 AND id = $2",
+        h.tenant, h.apps[index][0], h.start + timedelta(hours=hours),
     )  # fmt: skip
 
 

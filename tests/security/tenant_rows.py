@@ -488,6 +488,17 @@ async def _rollup_changes(conn: asyncpg.Connection, tenant: UUID) -> str:
     )
 
 
+async def _rollup_payee_months(conn: asyncpg.Connection, tenant: UUID) -> str:
+    return str(
+        await conn.fetchval(
+            """INSERT INTO rollup_payee_months (tenant_id, program_code, served, payee_id, month, paid_lines)
+               VALUES ($1, 'startup_once', 'people_served', gen_random_uuid(), '1999-01-01', 1)
+               RETURNING id""",
+            tenant,
+        )
+    )
+
+
 async def _rollup_folds(conn: asyncpg.Connection, tenant: UUID) -> str:
     return str(
         await conn.fetchval(
@@ -547,6 +558,7 @@ FACTORIES: dict[str, Factory] = {
     "supervision_grants": _supervision_grants,
     "rollup_cells": _rollup_cells,
     "rollup_changes": _rollup_changes,
+    "rollup_payee_months": _rollup_payee_months,
     "rollup_folds": _rollup_folds,
     "monthly_reports": _monthly_reports,
 }
@@ -614,6 +626,7 @@ FRESH_COLUMNS: dict[str, dict[str, str]] = {
         "month": "(SELECT min(m)::date FROM generate_series(date '1900-01-01', date '1999-12-01',"
         " interval '1 month') m WHERE NOT EXISTS (SELECT 1 FROM rollup_cells c WHERE c.month = m))"
     },
+    "rollup_payee_months": {"payee_id": "gen_random_uuid()"},
     # one loan per grant: a grant of the context's own without one
     "hkmo_loans": {
         "grant_id": "(SELECT g.id FROM hkmo_grants g WHERE NOT EXISTS (SELECT 1 FROM hkmo_loans l"

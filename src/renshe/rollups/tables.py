@@ -1,7 +1,7 @@
-"""The rollups for Piccolo (the schema is ``db/migrations/0025_rollups.sql``; deltas: 0028). Written by
+"""The rollups for Piccolo (the schema is ``db/migrations/0025_rollups.sql``; deltas: 0028, 0029). Written by
 :mod:`renshe.rollups.folding` (the cells, the folds) and by the database's triggers (the changes)."""
 
-from piccolo.columns import UUID, BigInt, Bytea, Date, Text, Timestamptz
+from piccolo.columns import UUID, BigInt, Bytea, Date, Integer, Text, Timestamptz
 from piccolo.table import Table
 
 
@@ -17,8 +17,9 @@ class RollupCell(Table, tablename="rollup_cells"):
 
 
 class RollupChange(Table, tablename="rollup_changes"):
-    """A change not folded yet: a delta to one metric of a cell (``metric`` and ``delta``; an
-    application's filed and decided counts), or a mark of a cell to recount (both null)."""
+    """A change not folded yet: a delta to one metric of a cell (``metric`` and ``delta``), a
+    payee's paid lines in a month (``payee_id`` too: ``metric`` is the served count they feed), or
+    a mark of a cell to recount (all null)."""
 
     id = BigInt(primary_key=True)
     tenant_id = UUID()
@@ -27,6 +28,20 @@ class RollupChange(Table, tablename="rollup_changes"):
     changed_at = Timestamptz()
     metric = Text(null=True, default=None)
     delta = BigInt(null=True, default=None)
+    payee_id = UUID(null=True, default=None)
+
+
+class RollupPayeeMonth(Table, tablename="rollup_payee_months"):
+    """受益人月度已付笔数: a payee's paid lines under a program in a month; the first month with
+    any is the month the payee counts as served in."""
+
+    id = UUID()
+    tenant_id = UUID(primary_key=True)
+    program_code = Text()
+    served = Text()
+    payee_id = UUID()
+    month = Date()
+    paid_lines = Integer()
 
 
 class RollupFold(Table, tablename="rollup_folds"):
