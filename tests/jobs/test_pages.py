@@ -229,3 +229,24 @@ async def test_metrics_count_jobs_by_status(client: httpx.AsyncClient) -> None:
     queued = [line for line in body.splitlines() if line.startswith('renshe_jobs{status="queued"}')]
     assert queued and float(queued[0].split()[-1]) >= 1
     assert 'renshe_jobs{status="failed"}' in body
+
+
+async def test_the_rollups_folds_are_left_off_the_list_unless_asked_for(client: httpx.AsyncClient) -> None:
+    """While a district works its rollups are folded every few seconds: those jobs would push the
+    office's own off the first page. The page and the API list them only when asked to."""
+    clerk = await person("440784", Role.CLERK)
+    await sign_in(client, clerk)
+    headers = await bearer(clerk)
+    _, own = await _job("440784")
+    _, fold = await _job("440784", kind="rollups.fold")
+
+    page = (await client.get("/jobs")).text
+    assert str(own) in page and str(fold) not in page
+    asked = (await client.get("/jobs", params={"routine": "1"})).text
+    assert str(own) in asked and str(fold) in asked
+    assert 'name="routine" value="1" checked' in asked
+
+    listed = await client.get("/api/v1/jobs", headers=headers, params={"limit": 200})
+    assert str(fold) not in {i["id"] for i in listed.json()["items"]}
+    listed = await client.get("/api/v1/jobs", headers=headers, params={"limit": 200, "routine": "true"})
+    assert {str(own), str(fold)} <= {i["id"] for i in listed.json()["items"]}

@@ -15,7 +15,7 @@ from renshe.api.pagination import bad_cursor, decode_cursor, encode_cursor
 from renshe.audit import service as audit
 from renshe.db.tenant import current_transaction, tenant_transaction
 from renshe.errors import Forbidden, NotFound, ValidationFailed
-from renshe.jobs import service
+from renshe.jobs import kinds, service
 from renshe.jobs.service import Job
 
 AUDIT_CHECK_KIND = "audit.verify_chain"
@@ -69,12 +69,17 @@ async def list_for(
     limit: int,
     cursor: str | None = None,
     status: str | None = None,
+    routine: bool = False,
 ) -> JobPage:
+    """A page of the caller's jobs; the routine kinds (the rollups' folds) only when ``routine``."""
     if status is not None and status not in service.STATUSES:
         raise ValidationFailed({"status": "Choose a status from the list."})
     after = _after(cursor)
+    hidden = () if routine else kinds.routine()
     async with tenant_transaction(p.context(request_id)):
-        jobs = await service.list_jobs(job_units(p), limit=limit + 1, after=after, status=status)
+        jobs = await service.list_jobs(
+            job_units(p), limit=limit + 1, after=after, status=status, hidden_kinds=hidden
+        )
         units = await _units({j.tenant_id for j in jobs})
     more = len(jobs) > limit
     jobs = jobs[:limit]

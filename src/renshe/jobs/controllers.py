@@ -82,16 +82,19 @@ async def jobs_page(
     request: Req,
     cursor: FromQuery[str | None] = None,
     status: FromQuery[str | None] = None,
+    routine: FromQuery[str | None] = None,
 ) -> Template:
     p = _principal(request)
     page = await access.list_for(
-        p, request_id_of(request), limit=PAGE_SIZE, cursor=cursor, status=status or None
-    )
+        p, request_id_of(request), limit=PAGE_SIZE, cursor=cursor, status=status or None,
+        routine=routine == "1",
+    )  # fmt: skip
     return Template(
         "jobs/list.html",
         context={
             "page": page,
             "status": status or "",
+            "routine": routine == "1",
             "status_labels": STATUS_LABELS,
             "kind_title": kind_title,
             "summary_of": result_summary,
@@ -141,11 +144,13 @@ async def api_jobs(
     limit: Limit = None,
     cursor: FromQuery[str | None] = None,
     status: Annotated[str | None, query_rule(enum=list(STATUSES))] = None,
+    routine: FromQuery[bool] = False,
 ) -> JobList:
-    """The caller's jobs, newest first (a city user: every job of the city's org units)."""
+    """The caller's jobs, newest first (a city user: every job of the city's org units); the
+    routine folds of the rollups only with ``routine=true``."""
     page = await access.list_for(
         _principal(request), request_id_of(request), limit=clamp_limit(limit), cursor=cursor,
-        status=status,
+        status=status, routine=routine,
     )  # fmt: skip
     locale = current_locale.get()
     return JobList(

@@ -58,6 +58,9 @@ class JobKind:
     # which kinds of org unit a nightly fan-out targets (a district; the city bureau too?)
     unit_kinds: frozenset[UnitKind] = frozenset({"district"})
     title: str = ""  # English msgid shown on the jobs page
+    # work nobody asked for that runs every few seconds (the rollups' fold, 汇总刷新): left off the
+    # jobs list unless asked for, where it would push the office's own jobs off the first page
+    routine: bool = False
     summary: Summary | None = None  # what the result says, in words (else the page shows JSON)
 
     @property
@@ -113,6 +116,11 @@ def summarize(kind: str, result: dict[str, Any] | None) -> str | None:
         return spec.summary(result)
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def routine() -> frozenset[str]:
+    """The names of the routine kinds (see :attr:`JobKind.routine`)."""
+    return frozenset(k.name for k in load().values() if k.routine)
 
 
 def nightly() -> list[JobKind]:

@@ -9,6 +9,7 @@ before running it (``runner``).
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -175,8 +176,10 @@ async def list_jobs(
     after: tuple[datetime, UUID] | None = None,
     status: str | None = None,
     kind: str | None = None,
+    hidden_kinds: Collection[str] = (),
 ) -> list[Job]:
-    """Newest first, keyset-paged on (created_at, id), within ``tenant_ids`` and what RLS allows."""
+    """Newest first, keyset-paged on (created_at, id), within ``tenant_ids`` and what RLS allows;
+    none of ``hidden_kinds``."""
     conn = current_transaction().connection
     unit_sql, unit_arg = within("tenant_id", tenant_ids)
     rows = await conn.fetch(
@@ -185,10 +188,11 @@ async def list_jobs(
               AND ($2::text IS NULL OR status = $2)
               AND ($3::text IS NULL OR kind = $3)
               AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
+              AND kind <> ALL ($7::text[])
             ORDER BY created_at DESC, id DESC
             LIMIT $6""",
         unit_arg, status, kind,
-        after[0] if after else None, after[1] if after else None, limit,
+        after[0] if after else None, after[1] if after else None, limit, sorted(hidden_kinds),
     )  # fmt: skip
     return [Job.from_row(r) for r in rows]
 

@@ -54,7 +54,7 @@ def fold_summary(result: dict[str, Any]) -> str:
 
 FOLD_KIND = register(
     JobKind(
-        name=FOLD, handler=fold, time_limit_seconds=10 * 60, max_attempts=5,
+        name=FOLD, handler=fold, time_limit_seconds=10 * 60, max_attempts=5, routine=True,
         title="Fold changes into the rollups", summary=fold_summary,
     )
 )  # fmt: skip
