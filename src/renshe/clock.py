@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # business days are Chinese calendar days
 
 
-
 class _Source:
     read: Callable[[], datetime] | None = None
 

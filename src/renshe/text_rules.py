@@ -43,9 +43,7 @@ IDEOGRAPHIC_ZERO: Final = "\u3007"  # 〇
 CJK_CLASS: Final = "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in CJK_BLOCKS.values()) + IDEOGRAPHIC_ZERO
 
 ZERO_WIDTH: Final = frozenset("\u200b\u200c\u200d\u2060\ufeff")
-BIDI_CONTROLS: Final = frozenset(
-    "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c"
-)
+BIDI_CONTROLS: Final = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c")
 INVISIBLE: Final = ZERO_WIDTH | BIDI_CONTROLS
 _INVISIBLE_RE: Final = re.compile("[" + "".join(sorted(INVISIBLE)) + "]")
 _CJK_RE: Final = re.compile(f"[{CJK_CLASS}]")

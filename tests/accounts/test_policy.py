@@ -81,8 +81,9 @@ def test_temporary_passwords_satisfy_the_policy():
 def test_a_password_is_stored_as_argon2id_at_rfc_9106_cost():
     """In a process of its own: the suite signs in with a cheaper hasher (tests/conftest.py)."""
     script = "from renshe.accounts import passwords; print(passwords.hash_password('Pw-12345678'))"
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                         timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
     assert out.stdout.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
 

@@ -150,8 +150,10 @@ def recorded_actions(modules: list[Module]) -> dict[str, str]:
                 and node.func.value.id == "audit"
             ):
                 calls += 1
-                action = node.args[2] if len(node.args) > 2 else next(
-                    kw.value for kw in node.keywords if kw.arg == "action"
+                action = (
+                    node.args[2]
+                    if len(node.args) > 2
+                    else next(kw.value for kw in node.keywords if kw.arg == "action")
                 )
                 for value in reader.values(module, action):
                     actions.setdefault(value, f"{module.path.relative_to(ROOT)}:{node.lineno}")

@@ -15,9 +15,7 @@ import pytest
 
 def main() -> int:
     os.environ["RENSHE_SCREENSHOTS"] = "1"
-    return int(
-        pytest.main(["-q", "-p", "no:cacheprovider", "tests/web/test_every_page.py", *sys.argv[1:]])
-    )
+    return int(pytest.main(["-q", "-p", "no:cacheprovider", "tests/web/test_every_page.py", *sys.argv[1:]]))
 
 
 if __name__ == "__main__":

@@ -12,10 +12,10 @@ from renshe import clock as renshe_clock
 from tests.determinism import DEFAULT_NOW, FrozenClock
 
 ROOT = Path(__file__).resolve().parents[2]
-FAILING = '''
+FAILING = """
 def test_draws_and_fails(rng):
     assert rng.random() < 0, "drew %r" % rng.random()
-'''
+"""
 
 
 def _run(tmp_path: Path, seed: str | None) -> tuple[int, str]:

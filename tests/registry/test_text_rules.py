@@ -56,9 +56,7 @@ def _ideographs_python_knows(block: str) -> st.SearchStrategy[str]:
 
 
 # every block Python's unicodedata has names for (3.11 knows Unicode 14: not H nor I)
-KNOWN_BLOCKS = [
-    b for b, (first, _last) in text_rules.CJK_BLOCKS.items() if unicodedata.name(chr(first), "")
-]
+KNOWN_BLOCKS = [b for b, (first, _last) in text_rules.CJK_BLOCKS.items() if unicodedata.name(chr(first), "")]
 
 
 def _names_of_one_block(block: str) -> st.SearchStrategy[str]:

@@ -15,8 +15,14 @@ from renshe.web.templating import build_environment
 
 IMPORT_STATUSES = ("uploaded", "validating", "invalid", "valid", "importing", "imported", "failed")
 ALL = (
-    set(APPLICATION_STATES) | set(BATCH_STATES) | set(LINE_STATES) | set(JOB_STATUSES) | set(IMPORT_STATUSES)
-    | set(GRANT_STATES) | set(TRANCHE_LABELS) | set(CLAWBACK_LABELS)
+    set(APPLICATION_STATES)
+    | set(BATCH_STATES)
+    | set(LINE_STATES)
+    | set(JOB_STATUSES)
+    | set(IMPORT_STATUSES)
+    | set(GRANT_STATES)
+    | set(TRANCHE_LABELS)
+    | set(CLAWBACK_LABELS)
 )
 
 

@@ -22,6 +22,7 @@ MIN_CLASSES = 3
 HISTORY_SIZE = 5
 MAX_LENGTH = 256  # argon2 would hash a megabyte happily; nobody types that many
 
+
 def standard_hasher() -> PasswordHasher:
     """argon2id with RFC 9106's "low memory" parameters (64 MiB, 3 passes, 4 lanes), named here
     rather than left to the library's defaults, which may change under us."""

@@ -115,9 +115,7 @@ class AnonymousOperation(Operation):
 
 def body_operation(media_type: str, schema: dict[str, Any], *, required: bool) -> type[Operation]:
     """An operation class documenting a request body the handler reads itself."""
-    body = RequestBody(
-        content={media_type: OpenAPIMediaType(schema=_schema(schema))}, required=required
-    )
+    body = RequestBody(content={media_type: OpenAPIMediaType(schema=_schema(schema))}, required=required)
 
     @dataclass
     class WithBody(Operation):
@@ -153,7 +151,6 @@ def _schema(spec: dict[str, Any]) -> Schema:
         else:
             kwargs[key] = value
     return Schema(**kwargs)
-
 
 
 # ------------------------------------------------------------------ rules of request fields

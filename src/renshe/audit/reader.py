@@ -109,8 +109,15 @@ class AuditEntry:
 
     @property
     def actor(self) -> ActorName:
-        return actor_name({"user_id": self.actor_user_id, "username": self.actor_username,
-                           "display_name": self.actor_display_name, "active": self.actor_active}, "")
+        return actor_name(
+            {
+                "user_id": self.actor_user_id,
+                "username": self.actor_username,
+                "display_name": self.actor_display_name,
+                "active": self.actor_active,
+            },
+            "",
+        )
 
     @property
     def action_label(self) -> str:

@@ -270,8 +270,10 @@ async def _apply_failed(tenant_id: UUID, actor: audit.Actor, lines: list[tuple[_
         """INSERT INTO application_events (tenant_id, application_id, actor_user_id, from_state,
                                            to_state, comment, at)
            VALUES ($1, $2, $3, 'in_batch', 'payment_failed', $4, coalesce($5, clock_timestamp()))""",
-        [(tenant_id, line.application_id, actor.user_id, reason[:500], clock.record_time())
-         for line, reason in lines],
+        [
+            (tenant_id, line.application_id, actor.user_id, reason[:500], clock.record_time())
+            for line, reason in lines
+        ],
     )
 
 

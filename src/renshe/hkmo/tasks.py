@@ -21,7 +21,6 @@ MILESTONES = "hkmo.milestones"
 CHECK_LEDGERS = "hkmo.check_ledgers"
 
 
-
 async def fall_due(run: JobRun) -> dict[str, Any]:
     return await milestones.run(run.tenant_id, run.business_day())
 

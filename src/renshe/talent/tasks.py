@@ -30,7 +30,6 @@ SWEEP = "talent.sweep"
 SHOWN_NUMBERS = 20  # the result lists the first card numbers; the cards list has them all
 
 
-
 async def issue_cards(run: JobRun) -> dict[str, Any]:
     on = run.business_day()
     signer = await detached(issuance.signer_for_run)

@@ -74,9 +74,8 @@ def check_body(content_type: str, body: bytes) -> None:
 
 
 def _scanned(content_type: str) -> bool:
-    return (
-        content_type in ("application/json", "application/x-www-form-urlencoded")
-        or content_type.endswith("+json")
+    return content_type in ("application/json", "application/x-www-form-urlencoded") or content_type.endswith(
+        "+json"
     )
 
 
