@@ -116,9 +116,12 @@ END
 $$;
 
 -- A payment line: its shares under its award, the award held against a concurrent correction.
+-- Its plans are generic: planned afresh for each statement's arrays (PL/pgSQL's default, which
+-- kept choosing custom plans), the insert's planning cost 0.6 ms of every UPDATE of a line
+-- (1.85 ms against 1.0 ms generic; 0028's marking took 1.24 ms).
 DROP FUNCTION rollup_mark_payment_lines(payment_lines[], payment_lines[]);
 CREATE FUNCTION rollup_mark_payment_lines(p_old payment_lines[], p_new payment_lines[]) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
   PERFORM 1 FROM applications a
   WHERE (a.tenant_id, a.id) IN (SELECT r.tenant_id, r.application_id FROM unnest(p_old || p_new) r
