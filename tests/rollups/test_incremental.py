@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -304,3 +305,31 @@ async def test_a_payment_racing_a_correction_of_its_award_is_counted_once_under_
         assert stored[(date(2026, 3, 1), "skills_cert", "paid")] >= 2
     finally:
         await other.close()
+
+
+async def test_a_payment_committed_during_the_recount_is_left_to_its_fold(
+    db: None, admin_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Person 2, served in December, is paid again with a line dated in November, committed after
+    the recount's fold and before its count. The fold to come moves them from December to
+    November; the recount must leave December alone too (not "correct" it, and then have the
+    fold take them away a second time)."""
+    async with _history(admin_url, start=datetime(2025, 10, 31, 16, 0, tzinfo=UTC)) as h:
+        for _ in range(2):
+            await history.file(h, 1, 2, 1)
+            await history.decide(h, 0, True, 2, 10_000)
+        await history.pay(h, 0, True, 24 * 45)  # December
+        await _fold(h.tenant)
+        fold_all = folding.fold_all
+
+        async def fold_then_pay(tenant: Any) -> int:
+            folded = await fold_all(tenant)
+            await history.pay(h, 0, True, 24 * 10)  # November, committed on its own connection
+            return folded
+
+        monkeypatch.setattr(folding, "fold_all", fold_then_pay)
+        async with tenant_transaction(TenantContext.district(h.tenant)):
+            found = await folding.recompute(h.tenant, date(2025, 12, 31))
+        monkeypatch.undo()
+    assert found["differences"] == 0
+    await _folded_equals_recounted(h.tenant)

@@ -234,12 +234,20 @@ async def recompute(tenant_id: UUID, on: date) -> dict[str, Any]:
     if payees:
         await _add_paid_lines(tenant_id, payees)  # the served cells are compared below
     fresh, stored = await counted_afresh(tenant_id), await _stored(tenant_id)
+    # changed since the fold above: their next fold brings them up to date. A payee's pending
+    # paid line may move their served count from any month they were paid in, not only its own
     pending = {
         (r["month"], r["program_code"])
         for r in await _conn().fetch(
-            "SELECT DISTINCT month, program_code FROM rollup_changes WHERE tenant_id = $1", tenant_id
+            """SELECT month, program_code FROM rollup_changes WHERE tenant_id = $1
+               UNION
+               SELECT p.month, p.program_code FROM rollup_changes c
+               JOIN rollup_payee_months p ON p.tenant_id = c.tenant_id AND p.program_code = c.program_code
+                    AND p.served = c.metric AND p.payee_id = c.payee_id
+               WHERE c.tenant_id = $1 AND c.payee_id IS NOT NULL""",
+            tenant_id,
         )
-    }  # changed since the fold above: their next fold brings them up to date
+    }
     differences: dict[tuple[date, str], dict[str, dict[str, int]]] = defaultdict(dict)
     for cell in fresh.keys() | stored.keys():
         month, program, metric = cell
